@@ -1,0 +1,44 @@
+"""The ``videotex`` command line.
+
+Each concern owns its subcommands in its own module, which exposes
+``register(subparsers)``; this module only assembles them, so that adding a
+command never means editing another concern's code. A handler returns the
+process exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+__all__ = ["build_parser", "main"]
+
+#: Modules contributing subcommands, in help order.
+COMMAND_MODULES = (
+    "videotex.codec.cli",  # page optimize
+    "videotex.store.cli",  # keygen, seal, ingest, publish, schedule, lookup, demo-data
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="videotex",
+        description="Minitel Teletel server for exam results, and its tools.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    status: int = args.handler(args)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
