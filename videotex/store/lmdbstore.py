@@ -1,0 +1,252 @@
+"""The LMDB results store: environment handling and the read API.
+
+``DIR/results.lmdb`` holds four named databases: ``results`` (numero ->
+record, see :mod:`records`), ``names`` (consenting candidates by normalised
+name), ``batches`` (published batch metadata, JSON) and ``schedule`` (official
+hours, UTC). Only published batches are ever written here: staged files stay
+ciphertext under ``DIR/staged/``, so nothing of an embargoed batch can leak
+through a lookup. Environments are opened lazily once per process and path,
+and re-opened after a fork (an inherited environment is never touched).
+Each lookup is one short read transaction.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import lmdb
+
+from .errors import StoreError
+from .exams import ACADEMIES, EXAMS, batch_prefix, normalise_name
+from .records import US, Result, decode_record
+
+__all__ = ["MAP_SIZE", "BatchStatus", "ResultsStore", "StoreEnv", "batch_id", "close_env", "open_env"]
+
+#: Sparse map size: far above 2.25 M results (about 0.3 GiB).
+MAP_SIZE = 8 << 30
+MAX_READERS = 1024
+UTC = datetime.UTC
+
+
+@dataclass(frozen=True)
+class StoreEnv:
+    """An open environment and its named databases (one per process and path)."""
+
+    env: lmdb.Environment
+    results: Any
+    names: Any
+    batches: Any
+    schedule: Any
+    pid: int
+
+
+_ENVS: dict[str, StoreEnv] = {}
+#: Environments inherited through fork: the child must neither use nor close them.
+_INHERITED: list[StoreEnv] = []
+
+
+def _env_path(store_dir: str | os.PathLike[str]) -> str:
+    return str(Path(store_dir).resolve() / "results.lmdb")
+
+
+def open_env(store_dir: str | os.PathLike[str], create: bool = True) -> StoreEnv:
+    """The process's environment for ``store_dir``, opened on first use.
+
+    Raises :class:`StoreError` if the store directory does not exist (or has no
+    environment and ``create`` is false)."""
+    path = _env_path(store_dir)
+    pid = os.getpid()
+    cached = _ENVS.get(path)
+    if cached is not None:
+        if cached.pid == pid:
+            return cached
+        _INHERITED.append(cached)
+        del _ENVS[path]
+    if not Path(store_dir).is_dir():
+        raise StoreError(f"{store_dir}: no such store directory")
+    if not create and not Path(path).is_dir():
+        raise StoreError(f"{store_dir}: not a results store (no results.lmdb)")
+    try:
+        env = lmdb.open(path, map_size=MAP_SIZE, max_dbs=8, max_readers=MAX_READERS,
+                        lock=True, subdir=True, readahead=False)
+    except lmdb.Error as exc:
+        raise StoreError(f"{store_dir}: cannot open the LMDB store: {exc}") from None
+    env.reader_check()  # free slots of readers that died (SIGKILL)
+    dbs = [_open_db(env, name) for name in (b"results", b"names", b"batches", b"schedule")]
+    opened = StoreEnv(env, dbs[0], dbs[1], dbs[2], dbs[3], pid)
+    _ENVS[path] = opened
+    return opened
+
+
+def _open_db(env: lmdb.Environment, name: bytes) -> Any:
+    # A read transaction first, so opening never waits for a publisher's write lock.
+    try:
+        with env.begin() as txn:
+            return env.open_db(name, txn=txn, create=False)
+    except lmdb.NotFoundError:
+        with env.begin(write=True) as txn:
+            return env.open_db(name, txn=txn, create=True)
+
+
+def close_env(store_dir: str | os.PathLike[str]) -> None:
+    """Close this process's environment for ``store_dir`` (if it opened one)."""
+    cached = _ENVS.pop(_env_path(store_dir), None)
+    if cached is not None and cached.pid == os.getpid():
+        cached.env.close()
+
+
+def batch_id(exam: str, academie: str) -> bytes:
+    return f"{exam}/{academie}".encode()
+
+
+@dataclass(frozen=True)
+class BatchStatus:
+    """Public state of one exam × académie: its official hour and publication.
+
+    ``rows`` and ``session`` are known only once published; ``due`` says the
+    official hour has come (always true without a schedule once published)."""
+
+    exam: str
+    academie: str
+    scheduled_at: datetime.datetime | None
+    published: bool
+    published_at: datetime.datetime | None
+    rows: int | None = None
+    session: int | None = None
+    due: bool = False
+
+
+def _utc(text: bytes | None) -> datetime.datetime | None:
+    return None if text is None else datetime.datetime.fromisoformat(text.decode())
+
+
+class ResultsStore:
+    """Read API of the results store for the server (fork-safe, lazy)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._opened: StoreEnv | None = None
+
+    def _store(self) -> StoreEnv:
+        opened = self._opened
+        if opened is None or opened.pid != os.getpid():
+            opened = self._opened = open_env(self.path)
+        return opened
+
+    def close(self) -> None:
+        """Release the environment (only if this process opened it)."""
+        if self._opened is not None:
+            close_env(self.path)
+            self._opened = None
+
+    def __enter__(self) -> ResultsStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def lookup_number(self, numero: str, birth: datetime.date) -> Result | None:
+        """A candidate's full result (ajourné and mention included), or None
+        when the number is unknown, unpublished, or the birth date differs."""
+        if len(numero) != 10 or not numero.isascii():
+            return None
+        s = self._store()
+        with s.env.begin(db=s.results) as txn:
+            value = txn.get(numero.encode())
+        if value is None or value[:10] != birth.isoformat().encode():
+            return None
+        return decode_record(numero, value, birth)
+
+    def lookup_name(self, nom: str, exam: str, academie: str, prenom: str | None = None,
+                    limit: int = 50) -> list[Result]:
+        """Consenting candidates of a published batch with this surname, accent-
+        and case-insensitive, sorted by nom then prénom; homonyms all listed.
+        ``prenom`` keeps those whose first names equal it or start with it as
+        whole words ("Jean" finds "Jean-Pierre"). Mentions are not public data:
+        results found by name carry ``mention=None``."""
+        start = batch_prefix(exam, academie)
+        nn = normalise_name(nom)
+        if not nn or limit <= 0:
+            return []
+        pn = normalise_name(prenom) if prenom else ""
+        head = f"{start}{nn}{US}".encode()
+        found: list[Result] = []
+        s = self._store()
+        with s.env.begin() as txn:
+            cursor = txn.cursor(db=s.names)
+            if not cursor.set_range(head):
+                return []
+            for key in cursor.iternext(values=False):
+                if not key.startswith(head):
+                    break
+                first, numero = key[len(head):].decode().split(US)
+                if pn and first != pn and not first.startswith(pn + " "):
+                    continue
+                value = txn.get(numero.encode(), db=s.results)
+                if value is None:  # cannot happen: written in the same transaction
+                    continue
+                found.append(replace(decode_record(numero, value), mention=None))
+                if len(found) >= limit:
+                    break
+        return found
+
+    def count_rows(self, exam: str, academie: str) -> int:
+        """How many results of this batch are published (0 if none)."""
+        prefix = batch_prefix(exam, academie).encode()
+        s = self._store()
+        count = 0
+        with s.env.begin(db=s.results) as txn:
+            cursor = txn.cursor()
+            if cursor.set_range(prefix):
+                for key in cursor.iternext(values=False):
+                    if not key.startswith(prefix):
+                        break
+                    count += 1
+        return count
+
+    def status(self, exam: str, academie: str, now: datetime.datetime) -> BatchStatus:
+        """Public state of one batch (the schedule is public; rows only once out)."""
+        batch_prefix(exam, academie)
+        s = self._store()
+        with s.env.begin() as txn:
+            scheduled = _utc(txn.get(batch_id(exam, academie), db=s.schedule))
+            meta = txn.get(batch_id(exam, academie), db=s.batches)
+        return _status(exam, academie, scheduled, meta, now)
+
+    def statuses(self, now: datetime.datetime) -> list[BatchStatus]:
+        """Every exam × académie with a schedule or a publication, in id order."""
+        s = self._store()
+        found: dict[bytes, tuple[datetime.datetime | None, bytes | None]] = {}
+        with s.env.begin() as txn:
+            for key, value in txn.cursor(db=s.schedule):
+                found[key] = (_utc(value), None)
+            for key, value in txn.cursor(db=s.batches):
+                found[key] = (found.get(key, (None, None))[0], value)
+        out = []
+        for key, (scheduled, meta) in found.items():
+            exam, academie = key.decode().split("/")
+            out.append(_status(exam, academie, scheduled, meta, now))
+        order = {e: i for i, e in enumerate(EXAMS)} | {a: i for i, a in enumerate(ACADEMIES)}
+        out.sort(key=lambda st: (order[st.exam], order[st.academie]))
+        return out
+
+    def disk_size(self) -> int:
+        """Bytes used on disk by the LMDB environment (the map file is sparse)."""
+        data = Path(_env_path(self.path)) / "data.mdb"
+        return data.stat().st_blocks * 512 if data.exists() else 0
+
+
+def _status(exam: str, academie: str, scheduled: datetime.datetime | None,
+            meta_raw: bytes | None, now: datetime.datetime) -> BatchStatus:
+    if now.tzinfo is None:
+        raise ValueError("now must be an aware datetime (UTC)")
+    meta = json.loads(meta_raw) if meta_raw else None
+    published_at = datetime.datetime.fromisoformat(meta["published_at"]) if meta else None
+    due = scheduled <= now if scheduled is not None else meta is not None
+    return BatchStatus(exam, academie, scheduled, meta is not None, published_at,
+                       meta["rows"] if meta else None, meta["session"] if meta else None, due)
