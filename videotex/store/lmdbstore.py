@@ -25,7 +25,7 @@ from .errors import StoreError
 from .exams import ACADEMIES, EXAMS, batch_prefix, normalise_name
 from .records import US, Result, decode_record
 
-__all__ = ["MAP_SIZE", "BatchStatus", "ResultsStore", "StoreEnv", "batch_id", "close_env", "open_env"]
+__all__ = ["MAP_SIZE", "BatchStatus", "ResultsStore", "StoreEnv", "batch_id", "close_env", "env_key", "open_env"]
 
 #: Sparse map size: far above 2.25 M results (about 0.3 GiB).
 MAP_SIZE = 8 << 30
@@ -43,59 +43,70 @@ class StoreEnv:
     batches: Any
     schedule: Any
     pid: int
+    writable: bool
 
 
 _ENVS: dict[str, StoreEnv] = {}
 #: Environments inherited through fork: the child must neither use nor close them.
 _INHERITED: list[StoreEnv] = []
+_DB_NAMES = (b"results", b"names", b"batches", b"schedule")
 
 
-def _env_path(store_dir: str | os.PathLike[str]) -> str:
+def env_key(store_dir: str | os.PathLike[str]) -> str:
+    """The registry key (absolute environment path) of a store directory."""
     return str(Path(store_dir).resolve() / "results.lmdb")
 
 
-def open_env(store_dir: str | os.PathLike[str], create: bool = True) -> StoreEnv:
+def open_env(store_dir: str | os.PathLike[str], write: bool = False) -> StoreEnv:
     """The process's environment for ``store_dir``, opened on first use.
 
-    Raises :class:`StoreError` if the store directory does not exist (or has no
-    environment and ``create`` is false)."""
-    path = _env_path(store_dir)
+    Readers get a read-only environment, so opening never waits for a
+    publisher's write lock; the first writer in a process re-opens it
+    writable (creating the store if needed). Raises :class:`StoreError` if
+    the store directory does not exist."""
+    path = env_key(store_dir)
     pid = os.getpid()
     cached = _ENVS.get(path)
     if cached is not None:
-        if cached.pid == pid:
+        if cached.pid != pid:
+            _INHERITED.append(cached)
+            del _ENVS[path]
+        elif cached.writable or not write:
             return cached
-        _INHERITED.append(cached)
-        del _ENVS[path]
+        else:
+            del _ENVS[path]
+            cached.env.close()
     if not Path(store_dir).is_dir():
         raise StoreError(f"{store_dir}: no such store directory")
-    if not create and not Path(path).is_dir():
-        raise StoreError(f"{store_dir}: not a results store (no results.lmdb)")
-    try:
-        env = lmdb.open(path, map_size=MAP_SIZE, max_dbs=8, max_readers=MAX_READERS,
-                        lock=True, subdir=True, readahead=False)
-    except lmdb.Error as exc:
-        raise StoreError(f"{store_dir}: cannot open the LMDB store: {exc}") from None
-    env.reader_check()  # free slots of readers that died (SIGKILL)
-    dbs = [_open_db(env, name) for name in (b"results", b"names", b"batches", b"schedule")]
-    opened = StoreEnv(env, dbs[0], dbs[1], dbs[2], dbs[3], pid)
+    opened = None
+    if not write and Path(path, "data.mdb").exists():
+        opened = _open(path, pid, readonly=True)
+    if opened is None:
+        opened = _open(path, pid, readonly=False)
+        if opened is None:
+            raise StoreError(f"{store_dir}: cannot create the LMDB store")
     _ENVS[path] = opened
     return opened
 
 
-def _open_db(env: lmdb.Environment, name: bytes) -> Any:
-    # A read transaction first, so opening never waits for a publisher's write lock.
+def _open(path: str, pid: int, readonly: bool) -> StoreEnv | None:
     try:
-        with env.begin() as txn:
-            return env.open_db(name, txn=txn, create=False)
+        env = lmdb.open(path, map_size=MAP_SIZE, max_dbs=8, max_readers=MAX_READERS,
+                        lock=True, subdir=True, readahead=False, readonly=readonly)
+    except lmdb.Error as exc:
+        raise StoreError(f"{path}: cannot open the LMDB store: {exc}") from None
+    try:
+        env.reader_check()  # free the slots of readers that died (SIGKILL)
+        dbs = [env.open_db(name, create=not readonly) for name in _DB_NAMES]
     except lmdb.NotFoundError:
-        with env.begin(write=True) as txn:
-            return env.open_db(name, txn=txn, create=True)
+        env.close()
+        return None  # not initialised yet: a writable open creates the databases
+    return StoreEnv(env, dbs[0], dbs[1], dbs[2], dbs[3], pid, not readonly)
 
 
 def close_env(store_dir: str | os.PathLike[str]) -> None:
     """Close this process's environment for ``store_dir`` (if it opened one)."""
-    cached = _ENVS.pop(_env_path(store_dir), None)
+    cached = _ENVS.pop(env_key(store_dir), None)
     if cached is not None and cached.pid == os.getpid():
         cached.env.close()
 
@@ -130,11 +141,13 @@ class ResultsStore:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
+        self._key = env_key(path)
         self._opened: StoreEnv | None = None
 
     def _store(self) -> StoreEnv:
         opened = self._opened
-        if opened is None or opened.pid != os.getpid():
+        # Re-open after a fork, or when a writer in this process re-opened it.
+        if opened is None or opened.pid != os.getpid() or _ENVS.get(self._key) is not opened:
             opened = self._opened = open_env(self.path)
         return opened
 
@@ -237,7 +250,7 @@ class ResultsStore:
 
     def disk_size(self) -> int:
         """Bytes used on disk by the LMDB environment (the map file is sparse)."""
-        data = Path(_env_path(self.path)) / "data.mdb"
+        data = Path(self._key) / "data.mdb"
         return data.stat().st_blocks * 512 if data.exists() else 0
 
 

@@ -119,7 +119,7 @@ def set_schedule(store_dir: str | os.PathLike[str], exam: str, academie: str,
     check_batch(exam, academie)
     if when is not None and when.tzinfo is None:
         raise ValueError("the publication hour must be an aware datetime (with a time zone)")
-    s = open_env(store_dir)
+    s = open_env(store_dir, write=True)
     with s.env.begin(write=True, db=s.schedule) as txn:
         if when is None:
             txn.delete(batch_id(exam, academie))
@@ -137,7 +137,7 @@ def _check_hour(scheduled: bytes | None, exam: str, academie: str,
 
         local = when.astimezone(ZoneInfo("Europe/Paris")).strftime("%Y-%m-%d %H:%M:%S %Z")
         raise EarlyKeyError(f"{exam} {academie} comes out at {local}; the key was given "
-                            f"{when - now} early (use --force to publish anyway)")
+                            f"{str(when - now).split('.')[0]} early (use --force to publish anyway)")
 
 
 @dataclass(frozen=True)
@@ -191,7 +191,7 @@ def commit_batch(store_dir: str | os.PathLike[str], prepared: PreparedBatch,
     exam, academie = prepared.header.batch
     parsed = prepared.parsed
     prefix = batch_prefix(exam, academie).encode()
-    s = open_env(store_dir)
+    s = open_env(store_dir, write=True)
     bid = batch_id(exam, academie)
     with s.env.begin(write=True) as txn:
         _check_hour(txn.get(bid, db=s.schedule), exam, academie, now, force)
