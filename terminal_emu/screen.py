@@ -319,10 +319,12 @@ class Screen:
         if row == 0:
             self._reset_pen()
             return
-        # Vector 9 of §12 (run on the 1B ROM) keeps the foreground across US, so in
-        # rows 1-24 US resets what a position change must: zone attributes and the set.
+        # Vector 9 of §12 (run on the 1B ROM) keeps the foreground across US, while real
+        # pages (minitel-server 3615) rely on US ending double height. So in rows 1-24 US
+        # resets the size, the zone attributes and the set, and keeps colour, blink, inverse.
         pen = self.pen
         pen.bg, pen.lining, pen.masking, pen.pending = 0, False, False, 0
+        pen.size = "normal"
         pen.g1 = pen.separated = pen.g0_drcs = pen.g1_drcs = False
 
     def cursor_report(self) -> bytes:

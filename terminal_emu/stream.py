@@ -41,6 +41,8 @@ class Stream:
         self.output = bytearray()
         self.errors = 0
         self.loader = DrcsLoader(screen.drcs)
+        #: called after each protocol sequence (the terminal re-reads its routing)
+        self.after_protocol: Callable[[], None] | None = None
         self._controls: dict[int, Callable[[], None]] = {}
         self._bind()
         self._parser = self._run()
@@ -123,11 +125,14 @@ class Stream:
             args: list[int] = []
             for _ in range(b - 0x38):
                 x = yield
-                if x < 0x20:
+                # the byte count of PRO2 66 (transparency) may be any value 1-127
+                if x < 0x20 and args != [0x66]:
                     return self._abort(x)
                 args.append(x)
             if self.protocol is not None:
                 self.output += self.protocol.pro(b, args)
+                if self.after_protocol is not None:
+                    self.after_protocol()
             return None
         if 0x40 <= b <= 0x5F:
             self.screen.attribute(b)

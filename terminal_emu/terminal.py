@@ -34,6 +34,7 @@ class Minitel:
         self.protocol = Protocol(self.screen, self.model, link)
         self.protocol.set_connected(True)
         self._stream = Stream(self.screen, self.protocol)
+        self._stream.after_protocol = self._route
         self._echo = Stream(self.screen)
         self._scratch = Screen()
         self._keyboard = KeyboardState()
@@ -43,7 +44,6 @@ class Minitel:
 
     def feed(self, data: bytes) -> None:
         """Bytes from the server; any split, any content."""
-        self._route()
         self._stream.feed(data)
         self._out += self._stream.output
         self._stream.output.clear()
