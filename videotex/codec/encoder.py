@@ -1,0 +1,437 @@
+"""Frame -> bytes: the fewest bytes that draw a frame, or change one frame into another.
+
+Terminal-state contract (what every output of this module leaves behind):
+
+- the screen shows ``drawable(frame)`` (the frame itself whenever the wire can
+  draw it, see ``videotex.codec.wire``);
+- the cursor is visible (CON) exactly when ``frame.cursor`` is not ``None``,
+  and then rests at ``frame.cursor``;
+- character set, parallel attributes and the serial register are *not*
+  promised: every output starts with FF, RS or US, which reset them (G0, white
+  on black, steady, normal size, no pending serial attribute).
+
+``encode_update(old, new)`` assumes the terminal shows ``old`` as this encoder
+drew it (``encode_frame(old)`` or a chain of updates). The stateful
+``Encoder`` keeps what the terminal stores, for chains of updates.
+
+How bytes are kept low: only changed cells are written; rows are walked left to
+right and, before each write, the cheapest way there is chosen with exact
+costs among US, RS, CR, LF, VT, BS, HT and re-sending the unchanged cells in
+between; attributes are sent only when they change; runs use REP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from .charset import g1_byte, glyph_bytes
+from .codes import C0, SIZE_CODES, Size
+from .frame import COLS, ROWS, Frame
+from .wire import (
+    FF_WIRE,
+    WChar,
+    WDelim,
+    Wire,
+    Zone,
+    blank_wire,
+    canon,
+    plan,
+    resolve,
+    zones_before,
+)
+
+__all__ = ["Encoder", "drawable", "encode_frame", "encode_update"]
+
+ESC = 0x1B
+_GAP_MAX = 6  # longest run of unchanged cells worth re-sending instead of moving
+
+
+@dataclass(slots=True)
+class _State:
+    """What the encoder knows of the terminal while it writes."""
+
+    row: int = 1
+    col: int = 1
+    exact: bool = True  # False: only writing here or absolute addressing is safe
+    g1: bool = False
+    fg: int | None = 7  # None: unknown, must be sent before use
+    blink: bool | None = False
+    inverse: bool | None = False
+    size: Size | None = Size.NORMAL
+    separated: bool = False
+    reg_bg: int | None = 0
+    reg_ul: bool | None = False
+    reg_mask: bool | None = False
+    pending: bool = False  # a serial attribute may still be pending
+
+    def reset_attrs(self) -> None:
+        """RS, FF, US into row 0: every attribute back to default."""
+        self.fg, self.blink, self.inverse, self.size = 7, False, False, Size.NORMAL
+        self.reset_zone()
+
+    def reset_zone(self) -> None:
+        """US into rows 1-24: G0 and the serial register reset; parallel attributes kept.
+
+        §12 vector 9 (run on the 1B ROM) keeps the foreground across US although
+        §4 says US resets like RS; the encoder relies on neither for parallel
+        attributes it has not sent since the last FF or RS.
+        """
+        self.g1 = False
+        self.separated = False
+        self.reg_bg, self.reg_ul, self.reg_mask = 0, False, False
+        self.pending = False
+
+    def forget_parallel(self) -> None:
+        self.fg = self.blink = self.inverse = self.size = None
+
+
+class _Row:
+    """Planned wire of one row with its zones, for emitting delimiters."""
+
+    __slots__ = ("wire", "zones")
+
+    def __init__(self, wire: list[Wire]) -> None:
+        self.wire = wire
+        self.zones = zones_before(wire)
+
+
+def _attrs(st: _State, fg: int, blink: bool, inverse: bool, size: Size,
+           care_fg: bool = True) -> bytearray:
+    out = bytearray()
+    if st.size != size:
+        out += bytes([ESC, SIZE_CODES[size]])
+        st.size = size
+    if st.inverse != inverse:
+        out += bytes([ESC, 0x5D if inverse else 0x5C])
+        st.inverse = inverse
+    if care_fg and st.fg != fg:
+        out += bytes([ESC, 0x40 + fg])
+        st.fg = fg
+    if care_fg and st.blink != blink:
+        out += bytes([ESC, 0x48 if blink else 0x49])
+        st.blink = blink
+    return out
+
+
+def _to_g0(st: _State) -> bytes:
+    if st.g1:
+        st.g1 = False
+        st.separated = False
+        return bytes([C0.SI])
+    return b""
+
+
+def _serial(st: _State, zone: Zone, left: Zone) -> bytearray:
+    """Serial attributes so that the next space is a delimiter of ``zone``."""
+    out = bytearray()
+    if st.reg_bg != zone.bg or left.bg != zone.bg:
+        out += bytes([ESC, 0x50 + zone.bg])
+    if st.reg_ul != zone.underline or left.underline != zone.underline:
+        out += bytes([ESC, 0x5A if zone.underline else 0x59])
+    if st.reg_mask != zone.masked or left.masked != zone.masked:
+        out += bytes([ESC, 0x58 if zone.masked else 0x5F])
+    if not out:
+        out += bytes([ESC, 0x50 + zone.bg])
+    st.reg_bg, st.reg_ul, st.reg_mask = zone.bg, zone.underline, zone.masked
+    st.pending = False
+    return out
+
+
+def _emit(st: _State, w: Wire, left: Zone) -> tuple[bytearray, Wire]:
+    """Bytes that store ``w`` at the cursor, and what really gets stored."""
+    out = bytearray()
+    stored: Wire = w
+    if isinstance(w, WChar):
+        out += _to_g0(st)
+        plain_space = w.glyph == " " and not w.inverse
+        out += _attrs(st, w.fg, w.blink, w.inverse, w.size, care_fg=not plain_space)
+        if w.glyph == " " and st.pending:
+            # A pending serial attribute would turn this space into a delimiter:
+            # make it the delimiter of the zone already in effect (looks the same).
+            out += _serial(st, left, left)
+            stored = canon(WDelim(left.bg, left.underline, left.masked, w.fg, w.inverse))
+        out += glyph_bytes(w.glyph)
+        width = w.size.width
+    elif isinstance(w, WDelim):
+        out += _to_g0(st)
+        out += _attrs(st, w.fg, False, w.inverse, Size.NORMAL, care_fg=w.inverse)
+        out += _serial(st, Zone(w.bg, w.underline, w.masked), left)
+        out.append(0x20)
+        width = 1
+    else:
+        if not st.g1:
+            out.append(C0.SO)
+            st.g1, st.size, st.inverse = True, Size.NORMAL, False
+        if st.separated != w.separated and w.sextants:
+            out += bytes([ESC, 0x5A if w.separated else 0x59])
+            st.separated = w.separated
+            st.reg_ul, st.pending = None, True
+        out += _attrs(st, w.fg, w.blink, False, Size.NORMAL, care_fg=w.sextants != 0)
+        if st.reg_bg != w.bg:
+            out += bytes([ESC, 0x50 + w.bg])
+            st.reg_bg, st.pending = w.bg, True
+        out.append(g1_byte(w.sextants))
+        stored = canon(w._replace(separated=bool(st.separated)))
+        width = 1
+    _advance(st, width, w.size.height if isinstance(w, WChar) else 1)
+    return out, stored
+
+
+def _advance(st: _State, width: int, height: int) -> None:
+    """Move the tracked cursor after a write; past column 40 only a write or US is trusted."""
+    st.col += width
+    if st.col > COLS:
+        if st.row == 0:
+            st.col, st.exact = COLS, False
+        elif height == 2 or st.row == ROWS - 1:
+            st.exact = False
+        else:
+            st.row, st.col, st.exact = st.row + 1, 1, False
+
+
+def _moves(st: _State, row: int, col: int) -> list[tuple[bytes, _State]]:
+    """Ways to bring the cursor to (row, col): (bytes, resulting state)."""
+    opts: list[tuple[bytes, _State]] = []
+    if (st.row, st.col) == (row, col):
+        opts.append((b"", st))
+        if st.exact:
+            return opts
+    us = replace(st, row=row, col=col, exact=True)
+    if row == 0:
+        us.reset_attrs()
+    else:
+        us.reset_zone()
+    opts.append((bytes([C0.US, 0x40 + row, 0x40 + col]), us))
+    if row >= 1:
+        rs = replace(st, row=1, col=1, exact=True)
+        rs.reset_attrs()
+        if st.fg is None or st.size is None:
+            opts.append((bytes([C0.RS, C0.US, 0x40 + row, 0x40 + col]),
+                         replace(rs, row=row, col=col)))
+        rel = _relative(1, 1, row, col)
+        if rel is not None and len(rel) < 2:
+            opts.append((bytes([C0.RS]) + rel, replace(rs, row=row, col=col)))
+        if st.exact and st.row >= 1:
+            rel = _relative(st.row, st.col, row, col)
+            if rel is not None and len(rel) < 3:
+                opts.append((rel, replace(st, row=row, col=col)))
+    return opts
+
+
+def _relative(r0: int, c0: int, r1: int, c1: int) -> bytes | None:
+    """Cheapest C0 moves between two cells of rows 1-24 (None when over 3 bytes)."""
+    dr = r1 - r0
+    vert = bytes([C0.LF]) * dr if dr > 0 else bytes([C0.VT]) * -dr
+    if len(vert) > 2:
+        return None
+    horiz = bytes([C0.HT]) * (c1 - c0) if c1 >= c0 else bytes([C0.BS]) * (c0 - c1)
+    via_cr = bytes([C0.CR]) + bytes([C0.HT]) * (c1 - 1)
+    if len(via_cr) < len(horiz):
+        horiz = via_cr
+    moves = vert + horiz
+    return moves if len(moves) <= 3 else None
+
+
+def _ops(old: list[list[Wire]], new: list[list[Wire]]) -> list[tuple[int, int]]:
+    """Reference cells (row, col) of writes needed to turn ``old`` into ``new``."""
+    refs: set[tuple[int, int]] = set()
+    for r in range(ROWS):
+        o_row, n_row = old[r], new[r]
+        for i in range(COLS):
+            w = n_row[i]
+            if w == o_row[i]:
+                continue
+            if isinstance(w, WChar) and w.size is not Size.NORMAL:
+                dx, dy = w.part
+                refs.add((r + (w.size.height - 1 - dy), i + 1 - dx))
+            else:
+                refs.add((r, i + 1))
+    return sorted(refs)
+
+
+class Encoder:
+    """Stateful encoder: remembers what the terminal stores, for chains of updates."""
+
+    def __init__(self) -> None:
+        self._wire: list[list[Wire]] | None = None
+        self._cursor: tuple[int, int] | None = None
+        self._visible = False
+
+    @property
+    def shown(self) -> Frame:
+        """What the terminal shows now (after the last output)."""
+        if self._wire is None:
+            raise ValueError("nothing drawn yet: call frame() first")
+        return resolve(self._wire, self._cursor)
+
+    def frame(self, frame: Frame) -> bytes:
+        """Draw ``frame`` on a cleared screen: starts with FF."""
+        self._wire = blank_wire()
+        out = bytearray([C0.FF])
+        body, _ = self._draw(frame, _State(), start_known=True)
+        out += body
+        if frame.cursor is None:
+            out.insert(1, C0.COFF)
+        else:
+            out.append(C0.CON)
+        self._visible = frame.cursor is not None
+        return bytes(out)
+
+    def update(self, frame: Frame) -> bytes:
+        """Bytes that change the screen from the last output to ``frame``."""
+        if self._wire is None:
+            return self.frame(frame)
+        out = bytearray()
+        if self._visible and frame.cursor is None:
+            out.append(C0.COFF)
+        body, _ = self._draw(frame, _State(), start_known=False)
+        out += body
+        if frame.cursor is not None and not self._visible:
+            out.append(C0.CON)
+        self._visible = frame.cursor is not None
+        return bytes(out)
+
+    def _draw(self, frame: Frame, st: _State, start_known: bool) -> tuple[bytearray, _State]:
+        assert self._wire is not None
+        old = self._wire
+        new = plan(frame, old)
+        rows = [_Row(r) for r in new]
+        out = bytearray()
+        if not start_known:
+            st.exact = False
+            st.row, st.col = -1, -1
+            st.forget_parallel()
+        for r, c in _ops(old, new):
+            if self._done(new, r, c):
+                continue
+            out += self._step(st, rows, r, c)
+            out += self._rep(st, new, r, c)
+        if frame.cursor is not None:
+            r, c = frame.cursor
+            if (st.row, st.col) != (r, c) or not st.exact:
+                opts = _moves(st, r, c)
+                best = min((o for o in opts if o[1].exact), key=lambda o: len(o[0]))
+                out += best[0]
+                st = best[1]
+        self._cursor = frame.cursor
+        return out, st
+
+    def _step(self, st: _State, rows: list[_Row], r: int, c: int) -> bytearray:
+        """Move to (r, c) the cheapest way and write the planned cell there."""
+        row = rows[r]
+        w = row.wire[c - 1]
+        best: tuple[int, bytes, _State] | None = None
+        for move, mst in _moves(st, r, c):
+            trial = replace(mst)
+            data, _ = _emit(trial, w, row.zones[c - 1])
+            cost = len(move) + len(data)
+            if best is None or cost < best[0]:
+                best = (cost, move, mst)
+        # Re-send the unchanged cells between the cursor and (r, c).
+        if st.row == r and st.col < c <= st.col + _GAP_MAX and (st.exact or st.col >= 1):
+            trial = replace(st)
+            data = bytearray()
+            ok = True
+            for cc in range(st.col, c + 1):
+                ww = row.wire[cc - 1]
+                if (isinstance(ww, WChar) and ww.size is not Size.NORMAL) or trial.row != r:
+                    ok = False
+                    break
+                piece, _ = _emit(trial, ww, row.zones[cc - 1])
+                data += piece
+            if ok and best is not None and len(data) < best[0]:
+                for cc in range(st.col, c + 1):
+                    piece, stored = _emit(st, row.wire[cc - 1], row.zones[cc - 1])
+                    self._store(r, cc, stored)
+                return data
+        assert best is not None
+        _, move, mst = best
+        _copy_into(st, mst)
+        data = bytearray(move)
+        piece, stored = _emit(st, w, row.zones[c - 1])
+        data += piece
+        self._store(r, c, stored)
+        return data
+
+    def _done(self, new: list[list[Wire]], r: int, c: int) -> bool:
+        """True when every cell of the write at (r, c) already stores what ``new`` wants."""
+        assert self._wire is not None
+        w = new[r][c - 1]
+        if isinstance(w, WChar) and w.size is not Size.NORMAL:
+            h, wd = w.size.height, w.size.width
+            return all(
+                self._wire[r - (h - 1) + py][c - 1 + px] == new[r - (h - 1) + py][c - 1 + px]
+                for py in range(h) for px in range(wd)
+            )
+        return self._wire[r][c - 1] == w
+
+    def _rep(self, st: _State, new: list[list[Wire]], r: int, c: int) -> bytearray:
+        """After writing (r, c): REP over the following cells that want the same character."""
+        assert self._wire is not None
+        last = self._wire[r][c - 1]
+        if isinstance(last, WChar):
+            if last.size is not Size.NORMAL:
+                return bytearray()
+            unit = len(glyph_bytes(last.glyph))
+            same: Wire = last
+        elif isinstance(last, WDelim):
+            unit, same = 1, canon(WChar(" ", last.fg, False, last.inverse))
+        else:
+            unit, same = 1, last
+        if st.col != c + 1 or st.row != r or not st.exact:
+            return bytearray()
+        end = c
+        while end < COLS and new[r][end] == same:
+            end += 1
+        while end > c and self._wire[r][end - 1] == new[r][end - 1]:
+            end -= 1
+        n = end - c
+        if n * unit <= 2:
+            return bytearray()
+        out = bytearray()
+        left = n
+        while left > 0:
+            k = min(left, 63)
+            out += bytes([C0.REP, 0x40 + k])
+            left -= k
+        for cc in range(c + 1, end + 1):
+            self._wire[r][cc - 1] = same
+        _advance(st, n, 1)
+        return out
+
+    def _store(self, r: int, c: int, stored: Wire) -> None:
+        assert self._wire is not None
+        if isinstance(stored, WChar) and stored.size is not Size.NORMAL:
+            h, wd = stored.size.height, stored.size.width
+            for py in range(h):
+                for px in range(wd):
+                    self._wire[r - (h - 1) + py][c - 1 + px] = stored._replace(part=(px, py))
+        else:
+            self._wire[r][c - 1] = stored
+
+
+def _copy_into(dst: _State, src: _State) -> None:
+    for name in _State.__slots__:
+        setattr(dst, name, getattr(src, name))
+
+
+def encode_frame(frame: Frame) -> bytes:
+    """The bytes that draw ``frame`` on any screen: FF, the cells, cursor placement."""
+    return Encoder().frame(frame)
+
+
+def encode_update(old: Frame, new: Frame) -> bytes:
+    """The bytes that turn the screen from ``old`` (as drawn by this encoder) into ``new``."""
+    enc = Encoder()
+    enc.frame(old)
+    return enc.update(new)
+
+
+def drawable(frame: Frame) -> Frame:
+    """The screen ``encode_frame(frame)`` really draws (``frame`` itself when drawable)."""
+    enc = Encoder()
+    enc.frame(frame)
+    return enc.shown
+
+
+_ = FF_WIRE

@@ -1,0 +1,261 @@
+"""What the terminal stores per cell (the "wire" model), planning and resolving.
+
+A Minitel cell does not store what a person sees: an alphanumeric cell has no
+background, lining or masking of its own; those come from the nearest
+delimiter or mosaic to its left on the row (§2, §7). This module models what
+the terminal stores (``WChar``, ``WDelim``, ``WMosaic``), resolves a stored
+row into the cells a person sees (``resolve_row``), and plans which stored
+cells draw a wanted ``Frame`` (``plan``).
+
+Planning rules (deterministic; they define what the encoder draws for a
+frame the wire cannot draw exactly):
+
+- A zone change (background, lining, masking) can only happen at a blank cell
+  (a space that is not inverse nor lined, or an empty mosaic), which becomes a
+  delimiter, or at a mosaic (background only; lining ends there).
+- A space that needs another zone becomes its delimiter (shown unlined).
+- A character that needs another zone than the one in effect turns the blank
+  cell just before it into the delimiter of its zone when that blank looks the
+  same as the delimiter would (same background and masking). Otherwise the
+  character is drawn in the zone in effect: its ``bg``, ``underline`` and
+  ``masked`` are those of the zone, not the frame's.
+- A doubled character whose parts are not all present and consistent in the
+  frame, or that the terminal cannot draw there, is drawn normal size.
+- A blank cell keeps whatever the terminal already stores when that looks the
+  same and leaves the same zone behind (so an update does not rewrite it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from .codes import Size
+from .frame import BLANK_MOSAIC, BLANK_SPACE, COLS, ROWS, Cell, Frame, effective_size
+
+__all__ = [
+    "FF_WIRE",
+    "WChar",
+    "WDelim",
+    "WMosaic",
+    "Wire",
+    "Zone",
+    "canon",
+    "plan",
+    "resolve",
+    "resolve_row",
+    "zones_before",
+]
+
+
+class Zone(NamedTuple):
+    """Zone (serial) attributes in effect at a cell."""
+
+    bg: int = 0
+    underline: bool = False
+    masked: bool = False
+
+
+ZONE0 = Zone()
+
+
+class WChar(NamedTuple):
+    """A stored G0/G2 character (or plain space), or one part of a doubled one."""
+
+    glyph: str
+    fg: int = 7
+    blink: bool = False
+    inverse: bool = False
+    size: Size = Size.NORMAL
+    part: tuple[int, int] = (0, 0)
+
+
+class WDelim(NamedTuple):
+    """A space that applied serial attributes: it sets the zone for the cells to its right."""
+
+    bg: int
+    underline: bool
+    masked: bool
+    fg: int = 7
+    inverse: bool = False
+
+
+class WMosaic(NamedTuple):
+    """A stored G1 mosaic: its own background, which the following zone inherits."""
+
+    sextants: int
+    fg: int = 7
+    bg: int = 0
+    separated: bool = False
+    blink: bool = False
+
+
+Wire = WChar | WDelim | WMosaic
+
+SPACE = WChar(" ")
+EMPTY = WMosaic(0)
+
+
+def canon(w: Wire) -> Wire:
+    """Drop what cannot be seen: fg/blink of non-inverse spaces, attributes of empty mosaics."""
+    if isinstance(w, WChar):
+        if w.glyph == " " and not w.inverse and (w.fg != 7 or w.blink):
+            return w._replace(fg=7, blink=False)
+    elif isinstance(w, WDelim):
+        if not w.inverse and w.fg != 7:
+            return w._replace(fg=7)
+    elif w.sextants == 0 and (w.fg != 7 or w.separated or w.blink):
+        return WMosaic(0, bg=w.bg)
+    return w
+
+
+#: What the terminal stores right after FF (row 0 assumed blank).
+FF_WIRE: tuple[tuple[Wire, ...], ...] = ((SPACE,) * COLS,) + ((EMPTY,) * COLS,) * (ROWS - 1)
+
+
+def resolve_row(wires: Sequence[Wire]) -> list[Cell]:
+    """The cells a person sees for one stored row."""
+    z = ZONE0
+    out: list[Cell] = []
+    for w in wires:
+        if isinstance(w, WChar):
+            out.append(
+                Cell(char=w.glyph, fg=w.fg, bg=z.bg, blink=w.blink, inverse=w.inverse,
+                     underline=z.underline, masked=z.masked, size=w.size, part=w.part)
+            )
+        elif isinstance(w, WDelim):
+            z = Zone(w.bg, w.underline, w.masked)
+            out.append(Cell(fg=w.fg, bg=w.bg, inverse=w.inverse, masked=w.masked))
+        else:
+            out.append(
+                Cell(kind="mosaic", char=None, sextants=w.sextants, separated=w.separated,
+                     fg=w.fg, bg=w.bg, blink=w.blink, masked=z.masked)
+            )
+            z = Zone(w.bg, False, z.masked)
+    return out
+
+
+def zones_before(wires: Sequence[Wire]) -> list[Zone]:
+    """Zone in effect just left of each cell of a stored row."""
+    z = ZONE0
+    out: list[Zone] = []
+    for w in wires:
+        out.append(z)
+        if isinstance(w, WDelim):
+            z = Zone(w.bg, w.underline, w.masked)
+        elif isinstance(w, WMosaic):
+            z = Zone(w.bg, False, z.masked)
+    return out
+
+
+def resolve(wire: Sequence[Sequence[Wire]],
+            cursor: tuple[int, int] | None = None) -> Frame:
+    """The frame a person sees for a stored screen."""
+    f = Frame()
+    for r, row in enumerate(wire):
+        for c, cell in enumerate(resolve_row(row), start=1):
+            f.put(r, c, cell)
+    f.cursor = cursor
+    return f
+
+
+def _is_blank(t: Cell) -> bool:
+    if t.kind == "mosaic":
+        return t.sextants == 0
+    return t.char == " " and not t.inverse and not t.underline and t.size is Size.NORMAL
+
+
+def _group_ok(rows: list[list[Cell]], r: int, c: int, t: Cell) -> bool:
+    """True when the doubled character that (r, c) belongs to is complete and drawable."""
+    size = t.size
+    dx, dy = t.part
+    w, h = size.width, size.height
+    if dx >= w or dy >= h:
+        return False
+    ref_r, ref_c = r + (h - 1 - dy), c - dx
+    if not (ref_r - (h - 1) >= 0 and ref_r < ROWS and ref_c >= 1 and ref_c + w - 1 <= COLS):
+        return False
+    if effective_size(size, ref_r, ref_c) is not size:
+        return False
+    for py in range(h):
+        for px in range(w):
+            o = rows[ref_r - (h - 1) + py][ref_c - 1 + px]
+            if (o.kind != "char" or o.char != t.char or o.size is not size or o.fg != t.fg
+                    or o.blink != t.blink or o.inverse != t.inverse or o.part != (px, py)):
+                return False
+    return True
+
+
+def _plan_row(rows: list[list[Cell]], r: int, old: Sequence[Wire]) -> list[Wire]:
+    targets = rows[r]
+    out: list[Wire] = []
+    z = ZONE0
+
+    def convert_prev(need: Zone) -> bool:
+        i = len(out) - 1
+        if i < 0:
+            return False
+        p = targets[i]
+        if _is_blank(p) and p.bg == need.bg and p.masked == need.masked:
+            out[i] = WDelim(need.bg, need.underline, need.masked)
+            return True
+        return False
+
+    for i, t in enumerate(targets):
+        w: Wire
+        if _is_blank(t):
+            bg, mask = t.bg, t.masked
+            after = Zone(bg, False, mask)
+            if z == after:
+                cand: Wire = SPACE
+            elif out and isinstance(out[-1], WMosaic) and z.masked == mask:
+                cand = WMosaic(0, bg=bg)
+            else:
+                cand = WDelim(bg, False, mask)
+            o = old[i]
+            w = o if o != cand and _equivalent(o, z, after) else cand
+            z = after
+        elif t.kind == "mosaic":
+            if z.masked != t.masked and convert_prev(Zone(targets[i - 1].bg, False, t.masked)):
+                z = Zone(targets[i - 1].bg, False, t.masked)
+            w = WMosaic(t.sextants, t.fg, t.bg, t.separated, t.blink)
+            z = Zone(t.bg, False, z.masked)
+        else:
+            need = Zone(t.bg, t.underline, t.masked)
+            size, part = t.size, t.part
+            if size is not Size.NORMAL and not _group_ok(rows, r, i + 1, t):
+                size, part = Size.NORMAL, (0, 0)
+            if z != need and t.char == " " and size is Size.NORMAL:
+                # The space becomes the delimiter of its zone; a delimiter is never
+                # lined, so a lined space that starts a lined zone loses its line.
+                w = WDelim(need.bg, need.underline, need.masked, t.fg, t.inverse)
+                z = need
+            else:
+                if z != need and convert_prev(need):
+                    z = need
+                w = WChar(t.char or " ", t.fg, t.blink, t.inverse, size, part)
+        out.append(canon(w))
+    return out
+
+
+def _equivalent(o: Wire, z: Zone, after: Zone) -> bool:
+    """Does stored ``o`` (zone ``z`` on its left) look blank on ``after.bg`` and leave ``after``?"""
+    if isinstance(o, WChar):
+        return (o.glyph == " " and not o.inverse and o.size is Size.NORMAL and z == after)
+    if isinstance(o, WMosaic):
+        return o.sextants == 0 and Zone(o.bg, False, z.masked) == after
+    return not o.inverse and Zone(o.bg, o.underline, o.masked) == after and not o.underline
+
+
+def plan(target: Frame, old: Sequence[Sequence[Wire]]) -> list[list[Wire]]:
+    """The stored screen that draws ``target`` (as near as the wire allows), given ``old``."""
+    rows = [list(r) for r in target.cells]
+    return [_plan_row(rows, r, old[r]) for r in range(ROWS)]
+
+
+def blank_wire() -> list[list[Wire]]:
+    """A mutable copy of ``FF_WIRE``."""
+    return [list(r) for r in FF_WIRE]
+
+
+assert resolve_row([EMPTY])[0] == BLANK_MOSAIC and resolve_row([SPACE])[0] == BLANK_SPACE
