@@ -53,13 +53,13 @@ def disassemble(data: bytes) -> list[str]:
         flush()
         a1, a2 = arg(i + 1), arg(i + 2)
         if b == 0x1F and a1 is not None and a2 is not None:
-            if a1 >= 0x40:
+            if 0x40 <= a1 <= 0x58 and 0x41 <= a2 <= 0x68:
                 out.append(f"US r{a1 - 0x40} c{a2 - 0x40}")
             else:
                 out.append(f"US {a1:02X} {a2:02X}")
             i += 3
         elif b == 0x12 and a1 is not None:
-            out.append(f"REP {a1 - 0x40}")
+            out.append(f"REP {a1 - 0x40}" if a1 >= 0x40 else f"REP ?{a1:02X}")
             i += 2
         elif b in (0x19, 0x16) and a1 is not None:
             if a1 in (0x41, 0x42, 0x43, 0x48, 0x4B) and a2 is not None:

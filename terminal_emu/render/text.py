@@ -2,8 +2,8 @@
 
 Mosaics are Unicode sextants (U+1FB00-U+1FB3B, with space, ▌, ▐, █ for the patterns that
 block lacks); G0 specials use their nearest Unicode (``charsets.TEXT_G0``); ``/`` and ``\\``
-are kept; a doubled character appears in every cell it covers; hidden masked cells are
-spaces; a downloaded (DRCS) character is approximated by the sextant closest to its bitmap.
+are kept; a doubled character appears in every cell it covers; hidden masked cells and
+cells drawn in their own background colour (invisible on screen) are spaces; a downloaded (DRCS) character is approximated by the sextant closest to its bitmap.
 """
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ def render_text(screen: Screen) -> str:
     lines = []
     for line in screen.cells:
         chars = [
-            " " if res.masked and hide else cell_text(res.cell, screen.drcs)
+            " " if (res.masked and hide) or res.cell.fg == res.bg
+            else cell_text(res.cell, screen.drcs)
             for res in resolve_row(line)
         ]
         lines.append("".join(chars))
