@@ -47,8 +47,6 @@ class StoreEnv:
 
 
 _ENVS: dict[str, StoreEnv] = {}
-#: Environments inherited through fork: the child must neither use nor close them.
-_INHERITED: list[StoreEnv] = []
 _DB_NAMES = (b"results", b"names", b"batches", b"schedule")
 
 
@@ -69,8 +67,12 @@ def open_env(store_dir: str | os.PathLike[str], write: bool = False) -> StoreEnv
     cached = _ENVS.get(path)
     if cached is not None:
         if cached.pid != pid:
-            _INHERITED.append(cached)
+            # Inherited through fork: never used here. py-lmdb refuses a second
+            # open of the same files in a process, so release the inherited
+            # handle first; LMDB's close only clears reader slots owned by
+            # this pid and the parent's fcntl locks are not inherited.
             del _ENVS[path]
+            cached.env.close()
         elif cached.writable or not write:
             return cached
         else:
