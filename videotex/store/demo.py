@@ -94,6 +94,7 @@ SCHOOL_NAMES = (
 _BAC_SERIES = (("S", 0.53 * 0.51), ("ES", 0.53 * 0.32), ("L", 0.53 * 0.17), ("STG", 0.26 * 0.45),
                ("STI", 0.26 * 0.25), ("STL", 0.26 * 0.07), ("SMS", 0.26 * 0.12),
                ("Hôtellerie", 0.26 * 0.04), ("TMD", 0.26 * 0.02), ("STAE", 0.26 * 0.05))
+_BAC_TOTAL = sum(w for _, w in _BAC_SERIES)
 _SPECIALITES = {
     "bac-pro": ("Commerce", "Comptabilité", "Secrétariat", "Électrotechnique", "Maintenance des "
                 "équipements industriels", "Restauration", "Vente", "Métiers de la mode"),
@@ -164,7 +165,7 @@ def generate_batch(exam: str, academie: str, rows: int, session: int, seed: int)
         naissance = choice(years[0] if r < 0.75 else years[1] if r < 0.9 else
                            years[2] if r < 0.97 else years[3])
         if exam == "bac":
-            r = rnd()
+            r = rnd() * _BAC_TOTAL
             serie = next((s for s, w in _BAC_SERIES if (r := r - w) < 0), "S")
         else:
             serie = choice(series)  # type: ignore[arg-type]
