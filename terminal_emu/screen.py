@@ -8,6 +8,8 @@ any event argument; out-of-range arguments are clamped or ignored.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from .cells import BLANK, PENDING_BG, PENDING_LINING, PENDING_MASK, SPACE, Cell, Pen
 from .charsets import ERROR_BLOCK, G2_GLYPHS, LOW_BAR, combine_accent, g1_sextants
 from .drcs import DrcsStore
@@ -16,6 +18,9 @@ __all__ = ["COLS", "ROWS", "Screen"]
 
 ROWS = 25
 COLS = 40
+
+#: Cells are immutable values, so equal cells can be shared: this interns the common ones.
+_cell = lru_cache(maxsize=8192)(Cell)
 
 _SIZES = {(1, 1): "normal", (1, 2): "tall", (2, 1): "wide", (2, 2): "double"}
 _SIZE_CODES = {0x4C: "normal", 0x4D: "tall", 0x4E: "wide", 0x4F: "double"}
@@ -92,7 +97,7 @@ class Screen:
             for dy in range(height):
                 line = self.cells[row - height + 1 + dy]
                 for dx in range(width):
-                    line[col - 1 + dx] = Cell(
+                    line[col - 1 + dx] = _cell(
                         kind=proto.kind, char=proto.char, sextants=proto.sextants,
                         separated=proto.separated, fg=proto.fg, bg=proto.bg,
                         blink=proto.blink, inverse=proto.inverse, size=size_name,
@@ -136,7 +141,7 @@ class Screen:
     def _draw_char(self, char: str, drcs: int = 0) -> None:
         pen = self.pen
         self._put(
-            Cell(char=char, fg=pen.fg, blink=pen.blink and char != " ",
+            _cell(char=char, fg=pen.fg, blink=pen.blink and char != " ",
                  inverse=pen.inverse, drcs=drcs),
             char_size=True,
         )
@@ -145,7 +150,7 @@ class Screen:
         pen = self.pen
         pen.pending = 0
         self._put(
-            Cell(char=" ", fg=pen.fg, bg=pen.bg, inverse=pen.inverse, delimiter=True,
+            _cell(char=" ", fg=pen.fg, bg=pen.bg, inverse=pen.inverse, delimiter=True,
                  underline=pen.lining, masked=pen.masking),
             char_size=True,
         )
@@ -155,7 +160,7 @@ class Screen:
         pen.pending &= ~PENDING_BG
         sextants = 0 if code == 0x20 else g1_sextants(code)
         self._put(
-            Cell(kind="mosaic", char=None, sextants=sextants, separated=pen.separated,
+            _cell(kind="mosaic", char=None, sextants=sextants, separated=pen.separated,
                  fg=pen.fg, bg=pen.bg, blink=pen.blink, masked=pen.masking),
             char_size=False,
         )
