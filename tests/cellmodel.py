@@ -1,77 +1,49 @@
-"""The one implementation of the cell-model normalisation (docs/cell-model.md).
+"""Test helpers for the cell model: normalise, compare, readable diffs.
 
-``normalise(cell_dict)`` gives the "looks the same" form of a cell;
-``compare(expected, actual)`` lists the mismatching cells of two screens
-(``Frame``, snapshot dict or list of rows of cell dicts) as readable lines;
-``assert_same_screen`` fails with that diff.
+The normalisation itself is ``videotex.codec.cellmodel`` (one implementation,
+also used by ``videotex page optimize``); this module adds what tests need to
+compare a ``Frame`` with an emulator snapshot.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["assert_same_screen", "cells_of", "compare", "normalise", "normalise_screen"]
+from videotex.codec.cellmodel import (
+    assert_same_screen,
+    cells_of,
+    compare,
+    normalise,
+    normalise_screen,
+)
+
+__all__ = [
+    "STATUS_CELLS",
+    "assert_same_screen",
+    "assert_shows",
+    "cells_of",
+    "compare",
+    "normalise",
+    "normalise_screen",
+]
+
+#: Row 0 cells the terminal itself writes (§2: I, R, F/C/f indicators at columns 37-39).
+STATUS_CELLS = ((0, 37), (0, 38), (0, 39))
 
 
-def normalise(cell: Mapping[str, Any]) -> dict[str, Any]:
-    """The normalised form of one cell-model JSON object."""
-    c = dict(cell)
-    c["part"] = list(c.get("part", [0, 0]))
-    if c["kind"] == "mosaic":
-        c["char"] = None
-        if c["sextants"] == 0:
-            c.update(fg=7, blink=False, separated=False)
-            c.update(kind="char", char=" ", inverse=False, underline=False)
-        elif c["sextants"] == 63 and not c["separated"]:
-            c.update(kind="char", char=" ", inverse=True, sextants=0, underline=False)
-    if c["kind"] == "char":
-        c["sextants"] = 0
-        c["separated"] = False
-        if c["char"] == " " and not c["inverse"]:
-            c.update(fg=7, blink=False)
-    return c
+def assert_shows(expected: Any, snapshot: dict[str, Any], context: str = "",
+                 cursor: tuple[int, int] | None | bool = False) -> None:
+    """Assert the emulator ``snapshot`` shows ``expected`` (a Frame or cells).
 
-
-def cells_of(screen: Any) -> list[list[Mapping[str, Any]]]:
-    """Rows of cell dicts from a Frame, a snapshot dict or rows of dicts."""
-    if hasattr(screen, "to_cell_dicts"):
-        return list(screen.to_cell_dicts())
-    if isinstance(screen, Mapping):
-        return list(screen["cells"])
-    return list(screen)
-
-
-def normalise_screen(screen: Any) -> list[list[dict[str, Any]]]:
-    """Every cell of a screen, normalised."""
-    return [[normalise(c) for c in row] for row in cells_of(screen)]
-
-
-def _short(c: Mapping[str, Any]) -> str:
-    what = repr(c["char"]) if c["kind"] == "char" else f"mosaic{c['sextants']:02d}"
-    flags = [k for k in ("blink", "inverse", "underline", "masked", "separated") if c.get(k)]
-    size = "" if c["size"] == "normal" else f" {c['size']}{c['part']}"
-    return f"{what} {c['fg']}/{c['bg']}{size} {' '.join(flags)}".rstrip()
-
-
-def compare(expected: Any, actual: Any, limit: int = 20) -> list[str]:
-    """Readable lines, one per mismatching cell (at most ``limit``, then a count)."""
-    exp, act = normalise_screen(expected), normalise_screen(actual)
-    lines: list[str] = []
-    total = 0
-    for r, (er, ar) in enumerate(zip(exp, act, strict=True)):
-        for c, (e, a) in enumerate(zip(er, ar, strict=True), start=1):
-            if e != a:
-                total += 1
-                if len(lines) < limit:
-                    lines.append(f"r{r}c{c}: expected {_short(e)} | got {_short(a)}")
-    if total > limit:
-        lines.append(f"... {total - limit} more mismatching cells")
-    return lines
-
-
-def assert_same_screen(expected: Any, actual: Any, context: str = "") -> None:
-    """Fail with a readable cell diff when the two screens do not look the same."""
-    diff = compare(expected, actual)
-    if diff:
-        raise AssertionError((context + "\n" if context else "") + "\n".join(diff))
+    The terminal-owned status cells of row 0 are taken from the snapshot. With
+    ``cursor`` given (a position or None), the cursor must match too.
+    """
+    exp = [list(r) for r in cells_of(expected)]
+    act = cells_of(snapshot)
+    for r, c in STATUS_CELLS:
+        exp[r][c - 1] = act[r][c - 1]
+    assert_same_screen(exp, act, context)
+    if cursor is not False:
+        cur = snapshot["cursor"]
+        got = (cur["row"], cur["col"]) if cur["visible"] else None
+        assert got == cursor, f"{context}\ncursor: expected {cursor}, got {got}"

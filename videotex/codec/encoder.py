@@ -70,12 +70,19 @@ class _State:
         self.reset_zone()
 
     def reset_zone(self) -> None:
-        """US into rows 1-24: G0 and the serial register reset; parallel attributes kept.
+        """US into rows 1-24: G0 and the serial register reset.
 
-        §12 vector 9 (run on the 1B ROM) keeps the foreground across US although
-        §4 says US resets like RS; the encoder relies on neither for parallel
-        attributes it has not sent since the last FF or RS.
+        §4 says US resets attributes like RS, but §12 vector 9 (run on the 1B
+        ROM) keeps the foreground across US, and real pages rely on US ending
+        double size. So after US the foreground is kept, and size, inverse and
+        blink are known only when they were already default (else re-sent).
         """
+        if self.size is not Size.NORMAL:
+            self.size = None
+        if self.inverse is not False:
+            self.inverse = None
+        if self.blink is not False:
+            self.blink = None
         self.g1 = False
         self.separated = False
         self.reg_bg, self.reg_ul, self.reg_mask = 0, False, False
@@ -180,6 +187,7 @@ def _emit(st: _State, w: Wire, left: Zone) -> tuple[bytearray, Wire]:
 def _advance(st: _State, width: int, height: int) -> None:
     """Move the tracked cursor after a write; past column 40 only a write or US is trusted."""
     st.col += width
+    st.exact = True
     if st.col > COLS:
         if st.row == 0:
             st.col, st.exact = COLS, False

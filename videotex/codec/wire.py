@@ -15,8 +15,8 @@ frame the wire cannot draw exactly):
   delimiter, or at a mosaic (background only; lining ends there).
 - A space that needs another zone becomes its delimiter (shown unlined).
 - A character that needs another zone than the one in effect turns the blank
-  cell just before it into the delimiter of its zone when that blank looks the
-  same as the delimiter would (same background and masking). Otherwise the
+  (or inverse) space just before it into the delimiter of its zone when that
+  space looks the same as the delimiter would (same background and masking). Otherwise the
   character is drawn in the zone in effect: its ``bg``, ``underline`` and
   ``masked`` are those of the zone, not the frame's.
 - A doubled character whose parts are not all present and consistent in the
@@ -199,6 +199,10 @@ def _plan_row(rows: list[list[Cell]], r: int, old: Sequence[Wire]) -> list[Wire]
         if _is_blank(p) and p.bg == need.bg and p.masked == need.masked:
             out[i] = WDelim(need.bg, need.underline, need.masked)
             return True
+        if (p.kind == "char" and p.char == " " and p.inverse and not p.underline
+                and p.size is Size.NORMAL and p.bg == need.bg and p.masked == need.masked):
+            out[i] = canon(WDelim(need.bg, need.underline, need.masked, p.fg, True))
+            return True
         return False
 
     for i, t in enumerate(targets):
@@ -225,14 +229,14 @@ def _plan_row(rows: list[list[Cell]], r: int, old: Sequence[Wire]) -> list[Wire]
             size, part = t.size, t.part
             if size is not Size.NORMAL and not _group_ok(rows, r, i + 1, t):
                 size, part = Size.NORMAL, (0, 0)
+            if z != need and convert_prev(need):
+                z = need
             if z != need and t.char == " " and size is Size.NORMAL:
                 # The space becomes the delimiter of its zone; a delimiter is never
                 # lined, so a lined space that starts a lined zone loses its line.
                 w = WDelim(need.bg, need.underline, need.masked, t.fg, t.inverse)
                 z = need
             else:
-                if z != need and convert_prev(need):
-                    z = need
                 w = WChar(t.char or " ", t.fg, t.blink, t.inverse, size, part)
         out.append(canon(w))
     return out
