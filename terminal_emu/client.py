@@ -16,6 +16,7 @@ Transports by URL: ``telnet://HOST:PORT``, ``raw://HOST:PORT`` (bare videotex).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from typing import IO, Any
 from urllib.parse import urlsplit
@@ -73,10 +74,8 @@ class _TcpTransport(_Transport):
 
     async def close(self) -> None:
         self._writer.close()
-        try:
+        with contextlib.suppress(ConnectionError, OSError):
             await self._writer.wait_closed()
-        except (ConnectionError, OSError):
-            pass
 
 
 def _host_port(url: str, default_port: int) -> tuple[str, int]:

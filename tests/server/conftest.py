@@ -1,0 +1,83 @@
+"""Fixtures for the service tests: a real results store in a temp folder, known candidates.
+
+Bac Lille is published; bac Paris is sealed and staged but only comes out at 12:00 UTC
+(the fake clock says 08:00); brevet Lille has no schedule and nothing staged.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from pages import ResultsService, ServiceConfig
+from videotex.store import ResultsStore, ingest, publish_batch, set_schedule
+from videotex.store.exams import ACADEMY_CODES, EXAM_CODES
+from videotex.store.sealed import generate_key, seal_bytes
+from videotex.teletel import FakeClock
+
+NOW = datetime(2005, 7, 8, 8, 0, tzinfo=UTC)
+LILLE = ACADEMY_CODES["lille"] + EXAM_CODES["bac"]
+PARIS = ACADEMY_CODES["paris"] + EXAM_CODES["bac"]
+PARIS_HOUR = datetime(2005, 7, 8, 12, 0, tzinfo=UTC)
+
+HEADER = "numero,nom,prenom,naissance,serie,resultat,mention,publication,etablissement,jury\n"
+LILLE_ROWS = [
+    (f"{LILLE}0000001", "DUPONT", "Élodie", "1987-07-03", "S", "admis", "TB", "oui",
+     "Lycée Faidherbe", "J12"),
+    (f"{LILLE}0000002", "Dupont", "Jean-François", "1987-01-15", "ES", "admis", "", "oui",
+     "Lycée Pasteur", "J12"),
+    (f"{LILLE}0000003", "DUPONT", "Marie", "1986-12-01", "L", "ajourné", "", "oui",
+     "Lycée Pasteur", "J13"),
+    (f"{LILLE}0000004", "MARTIN", "Zoé", "1987-05-05", "S", "admis", "AB", "non",
+     "Lycée Baggio", "J14"),
+    (f"{LILLE}0000005", "LEFÈVRE", "François", "1987-02-02", "STG", "second groupe", "", "oui",
+     "Lycée Baggio", "J14"),
+]
+PARIS_ROWS = [
+    (f"{PARIS}0000001", "DURAND", "Paul", "1987-03-03", "S", "admis", "B", "oui",
+     "Lycée Henri-IV", "J01"),
+]
+
+
+def _csv(rows: list[tuple[str, ...]]) -> bytes:
+    return (HEADER + "".join(",".join(r) + "\n" for r in rows)).encode()
+
+
+def build_store(root: Path) -> Path:
+    store = root / "store"
+    for academie, rows, hour, publish in (
+        ("lille", LILLE_ROWS, datetime(2005, 7, 8, 7, 0, tzinfo=UTC), True),
+        ("paris", PARIS_ROWS, PARIS_HOUR, False),
+    ):
+        key = generate_key()
+        sealed = root / f"bac-{academie}.sealed"
+        sealed.write_bytes(seal_bytes(_csv(rows), key, exam="bac", academie=academie,
+                                      session=2005, rows=len(rows)))
+        ingest(sealed, store)
+        set_schedule(store, "bac", academie, hour)
+        if publish:
+            publish_batch(store, "bac", academie, key, now=NOW)
+    return store
+
+
+@pytest.fixture(scope="session")
+def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_store(tmp_path_factory.mktemp("results"))
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(NOW)
+
+
+@pytest.fixture
+def service(store_dir: Path) -> ResultsService:
+    return ResultsService(ResultsStore(store_dir), ServiceConfig())
+
+
+ELODIE = (LILLE_ROWS[0][0], "03071987")
+MARIE_AJOURNEE = (LILLE_ROWS[2][0], "01121986")
+PAUL_PARIS = (PARIS_ROWS[0][0], "03031987")
+BIRTH_OF = {r[0]: date.fromisoformat(r[3]) for r in LILLE_ROWS + PARIS_ROWS}

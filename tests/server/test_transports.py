@@ -1,0 +1,171 @@
+"""End to end over real sockets: telnetlib3 and raw TCP listeners on loopback, the
+emulator as the client. Every test waits for what the screen shows, never sleeps."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+
+from terminal_emu import Key
+from terminal_emu.client import MinitelClient
+from videotex.server.connection import Connection, Pacer
+from videotex.server.raw import start_raw
+from videotex.server.switchboard import Switchboard
+from videotex.server.telnet import start_telnet
+from videotex.teletel import SystemClock
+
+from .conftest import ELODIE, PAUL_PARIS
+
+
+@dataclass
+class Servers:
+    board: Switchboard
+    telnet: str
+    raw: str
+
+
+@pytest.fixture
+async def servers(service) -> AsyncIterator[Servers]:
+    board = Switchboard(service, SystemClock())
+    tel = await start_telnet(board.handle, "127.0.0.1", 0)
+    raw = await start_raw(board.handle, "127.0.0.1", 0)
+    tport = tel.sockets[0].getsockname()[1]
+    rport = raw.sockets[0].getsockname()[1]
+    yield Servers(board, f"telnet://127.0.0.1:{tport}", f"raw://127.0.0.1:{rport}")
+    tel.close()
+    raw.close()
+    await board.shutdown(grace=2)
+    await tel.wait_closed()
+    await raw.wait_closed()
+
+
+async def consult(url: str, numero: str, birth: str) -> MinitelClient:
+    t = await MinitelClient.connect(url)
+    await t.wait_for_text("RESULTATS DES EXAMENS")
+    await t.wait_for(lambda c: c.minitel.cursor == (10, 15), what="cursor in number field")
+    await t.type(numero)
+    await t.press(Key.SUITE)
+    await t.type(birth)
+    await t.wait_for(lambda c: birth in c.text, what="birth date echoed")
+    await t.press(Key.ENVOI)
+    return t
+
+
+@pytest.mark.parametrize("kind", ["telnet", "raw"])
+async def test_consultation_end_to_end(servers: Servers, kind: str) -> None:
+    t = await consult(getattr(servers, kind), *ELODIE)
+    await t.wait_for_text("Mention Très bien")
+    assert t.shows("ADMIS")
+    assert "Lycée Faidherbe" in t.text
+    await t.press(Key.CONNEXION_FIN)
+    await t.wait_for_text("AU REVOIR")
+    await t.wait_closed()
+    assert t.closed
+
+
+async def test_not_yet_published_over_telnet(servers: Servers) -> None:
+    t = await consult(servers.telnet, *PAUL_PARIS)
+    await t.wait_for_text("PAS ENCORE PUBLIE")
+    assert "14h00" in t.text
+    await t.close()
+
+
+async def test_telnet_negotiates_binary_echo_and_character_mode(servers: Servers) -> None:
+    host, port = servers.telnet.removeprefix("telnet://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    data = b""
+    while b"\x1b\x39\x7b" not in data:  # up to the ENQROM that starts the session output
+        chunk = await asyncio.wait_for(reader.read(4096), 5)
+        assert chunk, "server closed early"
+        data += chunk
+    # IAC WILL ECHO, IAC WILL SGA, IAC WILL BINARY, IAC DO BINARY
+    for cmd in (b"\xff\xfb\x01", b"\xff\xfb\x03", b"\xff\xfb\x00", b"\xff\xfd\x00"):
+        assert cmd in data
+    writer.close()
+    await writer.wait_closed()
+
+
+async def test_telnet_commands_inside_typing_are_not_videotex(servers: Servers) -> None:
+    t = await MinitelClient.connect(servers.telnet)
+    await t.wait_for_text("RESULTATS DES EXAMENS")
+    # digits with telnet NOP and an escaped IAC pair sent as raw transport bytes
+    t._transport._writer.write(b"1\xff\xf12\xff\xf13")  # type: ignore[attr-defined]
+    await t.wait_for(lambda c: "123......." in c.text, what="digits echoed")
+    await t.close()
+
+
+async def test_random_bytes_from_one_caller_do_not_disturb_others(servers: Servers) -> None:
+    rng = random.Random(3)
+    noisy = await MinitelClient.connect(servers.raw)
+    await noisy.wait_for_text("RESULTATS")
+    for _ in range(50):
+        await noisy.send(bytes(rng.randrange(256) for _ in range(rng.randrange(1, 64))))
+    honest = await consult(servers.telnet, *ELODIE)
+    await honest.wait_for_text("Mention Très bien")
+    await honest.close()
+    await noisy.close()
+
+
+async def test_caller_hanging_up_mid_page_ends_the_call(servers: Servers) -> None:
+    t = await MinitelClient.connect(servers.telnet)
+    await t.wait_for_text("RESULTATS")
+    assert len(servers.board.calls) == 1
+    (call,) = servers.board.calls
+    await t.close()
+    assert call.task is not None
+    await asyncio.wait_for(call.task, 5)
+    assert not servers.board.calls
+
+
+async def test_shutdown_sends_goodbye_to_connected_callers(service) -> None:
+    board = Switchboard(service, SystemClock())
+    tel = await start_telnet(board.handle, "127.0.0.1", 0)
+    port = tel.sockets[0].getsockname()[1]
+    callers = [await MinitelClient.connect(f"telnet://127.0.0.1:{port}") for _ in range(3)]
+    for c in callers:
+        await c.wait_for_text("RESULTATS")
+    tel.close()
+    await board.shutdown("shutdown", grace=5)
+    for c in callers:
+        await c.wait_for_text("AU REVOIR")
+        assert "redémarre" in c.text
+        await c.wait_closed()
+    await tel.wait_closed()
+
+
+class _Recorder(Connection):
+    channel = "test"
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+
+    async def read(self) -> bytes:
+        return b""
+
+    def write(self, data: bytes) -> None:
+        self.chunks.append(data)
+
+    async def drain(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+async def test_pacer_spreads_output_at_line_speed(monkeypatch: pytest.MonkeyPatch) -> None:
+    slept: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    monkeypatch.setattr("videotex.server.connection.asyncio.sleep", fake_sleep)
+    conn = _Recorder()
+    pacer = Pacer(1200)
+    await pacer.send(conn, bytes(600))
+    assert b"".join(conn.chunks) == bytes(600)
+    assert max(len(c) for c in conn.chunks) == 6  # 50 ms slices at 120 chars/s
+    assert sum(slept) == pytest.approx(600 / 120)

@@ -1,0 +1,143 @@
+"""``videotex serve`` configuration: a TOML file, then command-line flags on top.
+
+Example (every key optional)::
+
+    [service]
+    access_code = "3615 EXAMENS"
+    session = 2005
+    price_per_minute = 0.34
+    status_interval = 10
+
+    [store]
+    path = "var/store"
+
+    [[listen]]
+    kind = "telnet"          # telnet | raw
+    address = "127.0.0.1:3615"
+    baud = 1200              # optional output pacing: 1200, 4800 or 9600
+    backlog = 4096
+
+    [log]
+    format = "json"          # json | text
+    level = "info"
+
+A mistake fails at startup with a message naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from pages import ServiceConfig
+
+__all__ = ["ConfigError", "ListenerConfig", "ServerConfig", "load_config", "parse_address"]
+
+KINDS = ("telnet", "raw")
+BAUDS = (1200, 4800, 9600)
+
+
+class ConfigError(ValueError):
+    """A configuration mistake; the message names where it is."""
+
+
+@dataclass(frozen=True)
+class ListenerConfig:
+    kind: str
+    host: str
+    port: int
+    baud: int | None = None
+    backlog: int = 4096
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        pace = f" at {self.baud} baud" if self.baud else ""
+        return f"{self.kind}://{host}:{self.port}{pace}"
+
+
+@dataclass
+class ServerConfig:
+    store: Path = Path("var/store")
+    service: ServiceConfig = field(default_factory=ServiceConfig)
+    listeners: list[ListenerConfig] = field(default_factory=list)
+    log_format: str = "json"
+    log_level: str = "info"
+
+
+def parse_address(text: str, where: str) -> tuple[str, int]:
+    """``HOST:PORT`` or ``[v6]:PORT`` → (host, port)."""
+    host, sep, port_text = text.rpartition(":")
+    if not sep or not host:
+        raise ConfigError(f"{where}: {text!r} is not HOST:PORT")
+    host = host.strip("[]")
+    try:
+        port = int(port_text)
+    except ValueError:
+        raise ConfigError(f"{where}: port {port_text!r} is not a number") from None
+    if not (0 <= port <= 65535):
+        raise ConfigError(f"{where}: port {port} outside 0–65535")
+    return host, port
+
+
+def listener(kind: str, address: str, where: str, baud: int | None = None,
+             backlog: int = 4096) -> ListenerConfig:
+    if kind not in KINDS:
+        raise ConfigError(f"{where}: kind {kind!r} is not one of {', '.join(KINDS)}")
+    if baud is not None and baud not in BAUDS:
+        raise ConfigError(f"{where}: baud {baud} is not one of {', '.join(map(str, BAUDS))}")
+    if not isinstance(backlog, int) or backlog < 1:
+        raise ConfigError(f"{where}: backlog must be a positive integer, not {backlog!r}")
+    host, port = parse_address(address, where)
+    return ListenerConfig(kind, host, port, baud, backlog)
+
+
+def _service(table: dict[str, Any], where: str) -> ServiceConfig:
+    known = {f.name: f for f in fields(ServiceConfig)}
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in known:
+            raise ConfigError(f"{where}: unknown key [service] {key}; known: {', '.join(known)}")
+        default = getattr(ServiceConfig(), key)
+        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if type(value) is not type(default):
+            raise ConfigError(
+                f"{where}: [service] {key} must be {type(default).__name__}, not {value!r}"
+            )
+        values[key] = value
+    return ServiceConfig(**values)
+
+
+def load_config(path: str | Path | None) -> ServerConfig:
+    config = ServerConfig()
+    if path is None:
+        return config
+    where = str(path)
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError(f"{where}: no such configuration file") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{where}: not valid TOML: {e}") from None
+    for key in data:
+        if key not in ("service", "store", "listen", "log"):
+            raise ConfigError(f"{where}: unknown section [{key}]")
+    config.service = _service(data.get("service", {}), where)
+    store = data.get("store", {})
+    if "path" in store:
+        config.store = Path(store["path"])
+    for i, item in enumerate(data.get("listen", [])):
+        at = f"{where}: [[listen]] #{i + 1}"
+        if "kind" not in item or "address" not in item:
+            raise ConfigError(f"{at}: needs kind and address")
+        config.listeners.append(listener(item["kind"], item["address"], at,
+                                         item.get("baud"), item.get("backlog", 4096)))
+    log = data.get("log", {})
+    config.log_format = log.get("format", config.log_format)
+    if config.log_format not in ("json", "text"):
+        raise ConfigError(f"{where}: [log] format must be json or text")
+    config.log_level = log.get("level", config.log_level)
+    return config

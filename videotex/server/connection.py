@@ -1,0 +1,93 @@
+"""The byte pipe every transport adapts to, and output pacing.
+
+Transport quirks (telnet IAC, SSH channels, serial framing, WebSocket frames) stay in
+the adapters; :func:`~videotex.server.interact.interact` only sees :class:`Connection`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from abc import ABC, abstractmethod
+
+__all__ = ["Connection", "Pacer", "StreamConnection"]
+
+
+class Connection(ABC):
+    """A caller's line: read bytes, write bytes, hang up."""
+
+    #: Transport name for logs, metrics and billing ("telnet", "raw", "ssh", ...).
+    channel: str = "?"
+    #: Caller identity as the transport knows it (address:port, modem line, user).
+    peer: str = ""
+
+    @abstractmethod
+    async def read(self) -> bytes:
+        """Next bytes from the caller; ``b""`` when the line is gone."""
+
+    @abstractmethod
+    def write(self, data: bytes) -> None:
+        """Queue bytes for the caller."""
+
+    @abstractmethod
+    async def drain(self) -> None:
+        """Wait until queued bytes are handed to the line."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Hang up."""
+
+
+class StreamConnection(Connection):
+    """An asyncio stream pair (raw TCP)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                 channel: str) -> None:
+        self._reader = reader
+        self._writer = writer
+        self.channel = channel
+        peer = writer.get_extra_info("peername")
+        self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer or "")
+
+    async def read(self) -> bytes:
+        try:
+            return await self._reader.read(4096)
+        except (ConnectionError, OSError):
+            return b""
+
+    def write(self, data: bytes) -> None:
+        if not self._writer.is_closing():
+            self._writer.write(data)
+
+    async def drain(self) -> None:
+        # a caller who is gone is reported by the next read, as a hang-up
+        with contextlib.suppress(ConnectionError, OSError):
+            await self._writer.drain()
+
+    def close(self) -> None:
+        self._writer.close()
+
+
+class Pacer:
+    """Hands bytes to a connection no faster than a real line of ``baud`` bits/s.
+
+    A videotex character is 10 bits on the line (start, 7 data, parity, stop), so
+    1200 baud is 120 characters per second. Output goes in slices of about 50 ms.
+    """
+
+    def __init__(self, baud: int) -> None:
+        if baud <= 0:
+            raise ValueError(f"pacing speed must be positive, not {baud} baud")
+        self.baud = baud
+        self.cps = baud / 10
+        self._slice = max(1, int(self.cps / 20))
+
+    def seconds(self, nbytes: int) -> float:
+        return nbytes / self.cps
+
+    async def send(self, conn: Connection, data: bytes) -> None:
+        for i in range(0, len(data), self._slice):
+            chunk = data[i : i + self._slice]
+            conn.write(chunk)
+            await conn.drain()
+            await asyncio.sleep(len(chunk) / self.cps)

@@ -1,0 +1,122 @@
+"""Live calls: each connection becomes a session; hooks see calls open and close.
+
+The switchboard is what every listener hands a new connection to. It builds the session
+(service, clock, caller identity), runs :func:`interact`, and tells its hooks when a call
+opens and when it closes, whatever the cause (billing plugs in here). On shutdown every
+connected caller gets the goodbye page before the line is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from videotex.teletel import Clock, Session, SessionConfig
+
+from .connection import Connection, Pacer
+from .interact import interact, send_pending
+
+__all__ = ["Call", "CallHooks", "Switchboard"]
+
+log = logging.getLogger("videotex.calls")
+
+
+@dataclass(eq=False)
+class Call:
+    """One connected caller."""
+
+    id: str
+    conn: Connection
+    session: Session
+    pacer: Pacer | None
+    task: asyncio.Task[Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class CallHooks(Protocol):
+    def call_opened(self, call: Call) -> None: ...
+    def call_closed(self, call: Call, reason: str) -> None: ...
+
+
+class Switchboard:
+    """Connects callers to the service and keeps track of who is on the line."""
+
+    def __init__(
+        self,
+        service: Any,
+        clock: Clock,
+        *,
+        hooks: list[CallHooks] | None = None,
+        session_config: SessionConfig | None = None,
+        session_factory: Callable[..., Session] = Session,
+    ) -> None:
+        self.service = service
+        self.clock = clock
+        self.hooks = hooks or []
+        self.session_config = session_config or SessionConfig()
+        self._session_factory = session_factory
+        self.calls: set[Call] = set()
+        self.closing = False
+        self.total_calls = 0
+
+    async def handle(self, conn: Connection, *, pacer: Pacer | None = None,
+                     config: SessionConfig | None = None) -> None:
+        """Serve one connection until it ends (the transports' entry point)."""
+        if self.closing:
+            conn.close()
+            return
+        call_id = secrets.token_hex(8)
+        session = self._session_factory(
+            self.service, self.clock, caller=conn.peer, channel=conn.channel,
+            config=config or self.session_config,
+        )
+        call = Call(call_id, conn, session, pacer, asyncio.current_task())
+        self.calls.add(call)
+        self.total_calls += 1
+        log.info("call opened", extra={"call": call_id, "channel": conn.channel,
+                                       "peer": conn.peer})
+        for hook in self.hooks:
+            hook.call_opened(call)
+        reason = "error"
+        try:
+            await interact(conn, session, pacer)
+            reason = session.close_reason or "hangup"
+        except asyncio.CancelledError:
+            reason = session.close_reason or "cancelled"
+            raise
+        except Exception:
+            log.exception("call failed", extra={"call": call_id})
+            raise
+        finally:
+            self.calls.discard(call)
+            for hook in self.hooks:
+                hook.call_closed(call, reason)
+            log.info("call closed", extra={"call": call_id, "reason": reason,
+                                           "seconds": round(session.ctx.connected_seconds(), 3)})
+            conn.close()
+
+    async def shutdown(self, reason: str = "shutdown", grace: float = 5.0) -> None:
+        """Say goodbye to every caller, then drop the lines (at most ``grace`` seconds)."""
+        self.closing = True
+        calls = list(self.calls)
+
+        async def goodbye(call: Call) -> None:
+            call.session.hangup(reason)
+            try:
+                await send_pending(call.conn, call.session, None)
+            finally:
+                call.conn.close()
+
+        if calls:
+            done = await asyncio.wait(
+                [asyncio.ensure_future(goodbye(c)) for c in calls], timeout=grace
+            )
+            for task in done[1]:
+                task.cancel()
+        tasks = [c.task for c in calls if c.task is not None and not c.task.done()]
+        if tasks:
+            await asyncio.wait(tasks, timeout=grace)

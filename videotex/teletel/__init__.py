@@ -1,0 +1,47 @@
+"""A small Teletel page framework and the sans-IO session engine.
+
+- ``page``    pages, input fields, and what a page answers to a key (``Action``)
+- ``session`` the per-caller state machine: bytes and time in, bytes out
+- ``clock``   the injected clock (monotonic for durations, UTC wall time for display)
+
+Nothing here imports asyncio, sockets or serial: transports drive a :class:`Session`
+through :func:`videotex.server.interact.interact`.
+"""
+
+from __future__ import annotations
+
+from .clock import Clock, FakeClock, SystemClock
+from .page import (
+    DIGITS,
+    LETTERS,
+    Action,
+    Beep,
+    Context,
+    Field,
+    Goto,
+    Hangup,
+    Page,
+    Redraw,
+    Stay,
+)
+from .session import Session, SessionConfig, TerminalLink
+
+__all__ = [
+    "DIGITS",
+    "LETTERS",
+    "Action",
+    "Beep",
+    "Clock",
+    "Context",
+    "FakeClock",
+    "Field",
+    "Goto",
+    "Hangup",
+    "Page",
+    "Redraw",
+    "Session",
+    "SessionConfig",
+    "Stay",
+    "SystemClock",
+    "TerminalLink",
+]

@@ -1,0 +1,256 @@
+"""The per-caller session: a sans-IO state machine.
+
+Bytes from the caller go in with :meth:`Session.receive_data`; time passes with
+:meth:`Session.tick`; bytes for the caller come out of :meth:`Session.data_to_send`.
+The session never reads a clock on its own initiative other than the injected one, never
+sleeps and never does I/O.
+
+Invariants:
+
+- ``self._shown`` is exactly the frame the terminal shows once everything returned by
+  ``data_to_send`` has been written; every screen change is sent as
+  ``encode_update(shown, wanted)`` (the frame diff), except Répétition and the first page,
+  which are drawn whole.
+- Once :attr:`closed` is set, no more input is processed and ``data_to_send`` only
+  drains what was queued (the goodbye page).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from videotex.codec import (
+    CharEvent,
+    Frame,
+    FunctionKey,
+    FunctionKeyEvent,
+    KeyboardDecoder,
+    ProtocolReplyEvent,
+    encode_frame,
+    encode_update,
+)
+
+from .clock import Clock
+from .page import Action, Beep, Context, Goto, Hangup, Page, Redraw, Stay
+
+__all__ = ["Service", "Session", "SessionConfig", "TerminalLink"]
+
+_BEL = b"\x07"
+#: §9 ENQROM: ask the terminal for its identification (maker, model, version).
+_ENQROM = b"\x1b\x39\x7b"
+
+
+class TerminalLink(enum.Enum):
+    """How the Minitel reaches us, which decides the echo command (§9 local echo)."""
+
+    #: Through a modem or a network bridge: the Minitel is in the connected state and its
+    #: screen ← keyboard link is the local echo.
+    CONNECTED = "connected"
+    #: On the DIN socket, local state: echo is the keyboard → modem loop-back.
+    LOCAL = "local"
+
+    @property
+    def echo_off(self) -> bytes:
+        if self is TerminalLink.CONNECTED:
+            return b"\x1b\x3b\x60\x58\x51"  # PRO3 route off: screen <- keyboard
+        return b"\x1b\x3b\x60\x5a\x51"  # PRO3 route off: modem <- keyboard
+
+
+class Service(Protocol):
+    """What a Teletel service gives the session engine."""
+
+    def home(self, ctx: Context) -> Page: ...
+    def summary(self, ctx: Context) -> Page: ...
+    def help_page(self, page: Page, ctx: Context) -> Page: ...
+    def goodbye(self, ctx: Context, reason: str) -> Page: ...
+    def status_line(self, ctx: Context) -> str: ...
+    def status_interval(self, ctx: Context) -> float: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SessionConfig:
+    link: TerminalLink = TerminalLink.CONNECTED
+    #: Ask the terminal to identify itself at connection (harmless for non-Minitels).
+    identify: bool = True
+    #: Largest input kept from one read; the rest is dropped (oversized input).
+    max_input: int = 4096
+
+
+class Session:
+    """One caller, from connection to goodbye."""
+
+    def __init__(
+        self,
+        service: Service,
+        clock: Clock,
+        *,
+        caller: str = "",
+        channel: str = "",
+        config: SessionConfig | None = None,
+        facts: dict[str, Any] | None = None,
+    ) -> None:
+        self.config = config or SessionConfig()
+        self.service = service
+        self.clock = clock
+        self.ctx = Context(
+            service=service,
+            clock=clock,
+            caller=caller,
+            channel=channel,
+            connected_at=clock.monotonic(),
+            facts=facts if facts is not None else {},
+        )
+        self._decoder = KeyboardDecoder()
+        self._out = bytearray()
+        self._shown: Frame | None = None
+        self._next_status = 0.0
+        self.page: Page = service.home(self.ctx)
+        self.closed = False
+        self.close_reason = ""
+        self.dropped_input = 0
+
+    # -- driving ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Draw the first page (call once, when the caller is connected)."""
+        self._out += self.config.link.echo_off
+        if self.config.identify:
+            self._out += _ENQROM
+        self.page.on_enter(self.ctx)
+        self._show(full=True)
+
+    def receive_data(self, data: bytes) -> None:
+        """Bytes typed by the caller (any split). ``b""`` means the caller hung up."""
+        if self.closed:
+            return
+        if not data:
+            self._close("hangup")
+            return
+        if len(data) > self.config.max_input:
+            self.dropped_input += len(data) - self.config.max_input
+            data = data[: self.config.max_input]
+        for event in self._decoder.feed(data):
+            self._handle(event)
+            if self.closed:
+                return
+
+    @property
+    def input_pending(self) -> bool:
+        """An incomplete key sequence waits for more input (or :meth:`flush_input`)."""
+        return bool(self._decoder.pending)
+
+    def flush_input(self) -> None:
+        """Settle an ambiguous pending sequence (called by the driver's idle timer)."""
+        for event in self._decoder.flush():
+            self._handle(event)
+
+    def tick(self) -> None:
+        """Time passed: refresh the status row when it is due."""
+        if self.closed:
+            return
+        if self.clock.monotonic() >= self._next_status:
+            self._show()
+
+    def next_deadline(self) -> float | None:
+        """Monotonic time at which :meth:`tick` has something to do."""
+        return None if self.closed else self._next_status
+
+    def data_to_send(self) -> bytes:
+        out = bytes(self._out)
+        self._out.clear()
+        return out
+
+    def hangup(self, reason: str) -> None:
+        """End the call from our side (server shutdown, idle timeout): say goodbye."""
+        if self.closed:
+            return
+        self._apply(Hangup(reason, self.service.goodbye(self.ctx, reason)))
+
+    # -- events -----------------------------------------------------------------------
+
+    def _handle(self, event: object) -> None:
+        if isinstance(event, CharEvent):
+            self._apply(self._char(event.text))
+        elif isinstance(event, FunctionKeyEvent):
+            self._apply(self._function_key(event.key))
+        elif isinstance(event, ProtocolReplyEvent):
+            self.ctx.facts.setdefault("replies", []).append(event)
+        # cursor keys and anything else: ignored by a form-based service
+
+    def _char(self, text: str) -> Action:
+        ok = False
+        for ch in text:
+            ok = self.page.type_char(ch) or ok
+        return Stay() if ok else Beep()
+
+    def _function_key(self, key: FunctionKey) -> Action:
+        page = self.page
+        action = page.on_key(key, self.ctx)
+        if action is not None:
+            return action
+        if key is FunctionKey.CORRECTION:
+            return Stay() if page.erase_char() else Beep()
+        if key is FunctionKey.ANNULATION:
+            page.clear_field()
+            return Stay()
+        if key is FunctionKey.SUITE:
+            return Stay() if page.move_focus(+1) else Beep()
+        if key is FunctionKey.RETOUR:
+            return Stay() if page.move_focus(-1) else Beep()
+        if key is FunctionKey.REPETITION:
+            return Redraw()
+        if key is FunctionKey.GUIDE:
+            return Goto(self.service.help_page(page, self.ctx))
+        if key is FunctionKey.SOMMAIRE:
+            return Goto(self.service.summary(self.ctx))
+        if key is FunctionKey.CONNEXION_FIN:
+            return Hangup("caller", self.service.goodbye(self.ctx, "caller"))
+        return Beep()  # Envoi on a page that does not take it
+
+    def _apply(self, action: Action) -> None:
+        if isinstance(action, Beep):
+            self._out += _BEL
+        elif isinstance(action, Stay):
+            self._show()
+        elif isinstance(action, Redraw):
+            self._show(full=True)
+        elif isinstance(action, Goto):
+            self.page = action.page
+            self.page.on_enter(self.ctx)
+            self._show()
+        elif isinstance(action, Hangup):
+            if action.page is not None:
+                self.page = action.page
+                self._show()
+            self._close(action.reason)
+
+    def _close(self, reason: str) -> None:
+        self.closed = True
+        self.close_reason = reason
+
+    # -- screen -----------------------------------------------------------------------
+
+    def compose(self) -> Frame:
+        """The frame the caller should see now."""
+        frame = Frame()
+        self.page.draw(frame, self.ctx)
+        self.page.draw_fields(frame)
+        status = self.service.status_line(self.ctx)
+        frame.text(0, 1, status[:36])
+        return frame
+
+    def _show(self, *, full: bool = False) -> None:
+        wanted = self.compose()
+        if full or self._shown is None:
+            self._out += encode_frame(wanted)
+        else:
+            self._out += encode_update(self._shown, wanted)
+        self._shown = wanted
+        self._next_status = self.clock.monotonic() + self.service.status_interval(self.ctx)
+
+    @property
+    def shown(self) -> Frame | None:
+        """What the terminal shows once the queued bytes are written."""
+        return self._shown
