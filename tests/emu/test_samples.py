@@ -70,3 +70,17 @@ def test_golden_text(name: str) -> None:
     if os.environ.get("TERMINAL_EMU_REGEN"):
         golden.write_text(m.render_text() + "\n", encoding="utf-8")
     assert m.render_text() + "\n" == golden.read_text(encoding="utf-8")
+
+
+def test_no_page_writes_invisible_text() -> None:
+    """Evidence for the US attribute reset: no real page draws text in its background."""
+    invisible = {}
+    for page in PAGES:
+        m = Minitel()
+        m.feed(page.read_bytes())
+        cells = m.snapshot()["cells"][1:]
+        n = sum(1 for line in cells for c in line if c["kind"] == "char"
+                and c["char"] != " " and c["fg"] == c["bg"] and not c["inverse"])
+        if n:
+            invisible[page.name] = n
+    assert invisible == {}

@@ -141,3 +141,29 @@ def test_drcs_small_definition() -> None:
     assert m.snapshot()["cells"][1][0]["char"] == chr(0xE021)
     m.feed(bytes.fromhex("1B 28 40 21"))
     assert m.snapshot()["cells"][1][1]["char"] == "!"
+
+
+def test_g1_0x40_to_0x5e_drawn_like_0x60_to_0x7e() -> None:
+    m = fed("0C 0E 41 61 5E 7E")
+    cells = m.snapshot()["cells"][1]
+    assert cells[0]["sextants"] == cells[1]["sextants"] == 0x21
+    assert cells[2]["sextants"] == cells[3]["sextants"]
+
+
+def test_insert_mode_and_row_insert_delete() -> None:
+    m = fed("0C 41 42 43 1E 1B 5B 34 68 58 1B 5B 34 6C 59")
+    assert row(m, 1).startswith("XYBC")  # X inserted, then Y overwrites A
+    m = fed("0C 41 0D 0A 42 1E 1B 5B 4C")
+    assert row(m, 1).strip() == "" and row(m, 2).startswith("A") and row(m, 3).startswith("B")
+    m.feed(bytes.fromhex("1B 5B 32 4D"))
+    assert row(m, 1).startswith("B")
+
+
+def test_csi_insert_characters() -> None:
+    m = fed("0C 41 42 43 1E 1B 5B 32 40")
+    assert row(m, 1).startswith("  ABC")
+
+
+def test_invalid_alternate_us_is_consumed() -> None:
+    m = fed("0C 41 1F 32 35 42")  # row 25 does not exist
+    assert row(m, 1).startswith("AB") and m.errors == 1

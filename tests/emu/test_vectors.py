@@ -135,9 +135,18 @@ def test_table_is_complete() -> None:
     assert [v[0] for v in VECTORS] == list(range(1, 53))
 
 
+#: Vector 9 contradicts §4 ("US also resets the attributes") and §7 ("reset by RS, FF and
+#: US"). The emulator follows the prose: on the 61 sample pages, keeping the foreground
+#: across US hides 755 characters in their own background colour, a full reset hides none
+#: (see test_samples.test_no_page_writes_invisible_text).
+_V9_CONFLICT = pytest.mark.xfail(
+    strict=True, reason="§12 vector 9 conflicts with §4/§7 and the sample pages; see report")
+_PARAMS = [pytest.param(*v, id=f"v{v[0]}", marks=[_V9_CONFLICT] if v[0] == 9 else [])
+           for v in VECTORS]
+
+
 @pytest.mark.parametrize("mode", ["whole", "bytewise", "trailing"])
-@pytest.mark.parametrize(("num", "data", "expected", "cursor", "reply"), VECTORS,
-                         ids=[f"v{v[0]}" for v in VECTORS])
+@pytest.mark.parametrize(("num", "data", "expected", "cursor", "reply"), _PARAMS)
 def test_vector(mode: str, num: int, data: str, expected: dict[tuple[int, int], dict[str, Any]],
                 cursor: tuple[int, int], reply: str) -> None:
     m = Minitel()
@@ -154,6 +163,12 @@ def test_v47_minitel2_enqrom() -> None:
     m = Minitel(model="2")
     m.feed(bytes.fromhex("0C 1B 39 7B"))
     assert m.take_output() == bytes.fromhex("01 42 76 39 04")
+
+
+def test_v9_as_implemented_us_resets_the_foreground() -> None:
+    m = Minitel()
+    m.feed(bytes.fromhex("0C 1B 41 1F 45 45 41 1E 42"))
+    check(m, {(5, 5): ch("A", fg=7), (1, 1): ch("B", fg=7)}, (1, 2), "")
 
 
 def test_v49_reset_turns_cursor_off() -> None:
