@@ -1,0 +1,147 @@
+"""Benchmark of the results store: prints figures, asserts nothing.
+
+    .venv/bin/python bench/bench_store.py [--count 2250000] [--seed 2005] [--lookups 200000]
+
+Steps, in a temporary directory under /tmp (removed at the end):
+demo-data generation, ingest, publish of every batch (decrypt, validate,
+load), one académie's bac batch from key to visible (Versailles, the
+largest), lookups by number (random existing numbers, right birth date) and
+by name in one process, store size on disk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import random
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from videotex.store import ResultsStore, ingest, publish_all, publish_batch
+from videotex.store.demo import write_demo_data
+from videotex.store.lmdbstore import close_env, open_env
+from videotex.store.records import US
+from videotex.store.sealed import read_key
+
+UTC = datetime.UTC
+
+
+def _du(path: Path) -> int:
+    return sum(p.stat().st_blocks * 512 for p in path.rglob("*") if p.is_file())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=2_250_000)
+    parser.add_argument("--seed", type=int, default=2005)
+    parser.add_argument("--lookups", type=int, default=200_000)
+    args = parser.parse_args()
+    base = Path(tempfile.mkdtemp(prefix="bench-store-", dir="/tmp"))
+    try:
+        run(base, args.count, args.seed, args.lookups)
+    finally:
+        shutil.rmtree(base)
+
+
+def run(base: Path, count: int, seed: int, lookups: int) -> None:
+    demo, store_dir, single = base / "demo", base / "store", base / "single"
+    t = time.perf_counter()
+    total = write_demo_data(demo, count, seed)
+    print(f"demo-data: {total:,} results in 210 sealed files: {time.perf_counter() - t:.1f} s "
+          f"({_du(demo) / 2**20:.0f} MiB sealed)")
+
+    t = time.perf_counter()
+    for path in sorted(demo.glob("*.sealed")):
+        ingest(path, store_dir)
+    print(f"ingest (framing check, atomic copy): {time.perf_counter() - t:.1f} s")
+
+    t = time.perf_counter()
+    statuses = publish_all(store_dir, demo / "keys")
+    elapsed = time.perf_counter() - t
+    rows = sum(s.rows or 0 for s in statuses)
+    print(f"publish all: {rows:,} results, {len(statuses)} batches (decrypt, validate, load): "
+          f"{elapsed:.1f} s ({rows / elapsed:,.0f} results/s)")
+
+    # One académie's bac batch, from the key to a visible result.
+    ingest(demo / "bac-versailles.sealed", single)
+    store = ResultsStore(store_dir)
+    probe = _sample_numbers(store_dir, b"261", 1)[0]
+    t = time.perf_counter()
+    key = read_key(demo / "keys" / "bac-versailles.key")
+    status = publish_batch(single, "bac", "versailles", key)
+    visible = ResultsStore(single).lookup_number(*probe)
+    elapsed = time.perf_counter() - t
+    print(f"bac versailles, key to visible (fresh store): {status.rows:,} results, "
+          f"{elapsed:.2f} s, found={visible is not None}")
+    t = time.perf_counter()
+    status = publish_batch(store_dir, "bac", "versailles", key)
+    visible = store.lookup_number(*probe)
+    elapsed = time.perf_counter() - t
+    print(f"bac versailles, key to visible (re-publish into the full store): "
+          f"{elapsed:.2f} s, found={visible is not None}")
+    close_env(single)
+
+    sample = _sample_numbers(store_dir, b"", lookups)
+    lookup = store.lookup_number
+    t = time.perf_counter()
+    found = sum(1 for numero, birth in sample if lookup(numero, birth) is not None)
+    elapsed = time.perf_counter() - t
+    print(f"lookups by number: {len(sample):,} in {elapsed:.2f} s = "
+          f"{len(sample) / elapsed:,.0f}/s (found {found:,})")
+
+    names = _sample_names(store_dir, 20_000)
+    t = time.perf_counter()
+    hits = sum(len(store.lookup_name(nom, exam, academie, prenom))
+               for nom, prenom, exam, academie in names)
+    elapsed = time.perf_counter() - t
+    print(f"lookups by name + first name: {len(names):,} in {elapsed:.2f} s = "
+          f"{len(names) / elapsed:,.0f}/s ({hits / len(names):.1f} results each)")
+    t = time.perf_counter()
+    hits = sum(len(store.lookup_name(nom, exam, academie, limit=50))
+               for nom, _prenom, exam, academie in names[:2000])
+    elapsed = time.perf_counter() - t
+    print(f"lookups by name only (up to 50 homonyms): 2,000 in {elapsed:.2f} s = "
+          f"{2000 / elapsed:,.0f}/s ({hits / 2000:.1f} results each)")
+
+    print(f"store on disk: LMDB {store.disk_size() / 2**20:.0f} MiB "
+          f"(results.lmdb total {_du(store_dir / 'results.lmdb') / 2**20:.0f} MiB), "
+          f"staged {_du(store_dir / 'staged') / 2**20:.0f} MiB")
+    store.close()
+
+
+def _sample_numbers(store_dir: Path, prefix: bytes, n: int) -> list[tuple[str, datetime.date]]:
+    s = open_env(store_dir)
+    out = []
+    with s.env.begin(db=s.results) as txn:
+        cursor = txn.cursor()
+        cursor.set_range(prefix)
+        for key, value in cursor:
+            if not key.startswith(prefix):
+                break
+            out.append((key.decode(), datetime.date.fromisoformat(value[:10].decode())))
+    rng = random.Random(1)
+    return [rng.choice(out) for _ in range(n)]
+
+
+def _sample_names(store_dir: Path, n: int) -> list[tuple[str, str, str, str]]:
+    from videotex.store.exams import _PREFIXES
+
+    s = open_env(store_dir)
+    keys = []
+    with s.env.begin(db=s.names) as txn:
+        for i, key in enumerate(txn.cursor().iternext(values=False)):
+            if i % 7 == 0:
+                keys.append(key.decode())
+    rng = random.Random(2)
+    out = []
+    for key in rng.sample(keys, min(n, len(keys))):
+        nom, prenom, _numero = key[3:].split(US)
+        exam, academie = _PREFIXES[key[:3]]
+        out.append((nom, prenom, exam, academie))
+    return out
+
+
+if __name__ == "__main__":
+    main()
