@@ -59,7 +59,7 @@ class ResultPage(_Back):
         rows = (
             ("Nom", r.nom),
             ("Prénom", r.prenom),
-            ("Examen", svc.exam_name(r.exam)),
+            ("Examen", svc.exam_short(r.exam)),
             ("Série", r.serie),
             ("Académie", svc.academie_name(r.academie)),
         )

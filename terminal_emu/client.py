@@ -10,13 +10,16 @@ Every byte from the server goes through an independent :class:`Minitel`; what th
 Minitel sends back (keys, protocol replies) goes to the server. Waiting is always for a
 condition on the screen (with a timeout), never a fixed sleep.
 
-Transports by URL: ``telnet://HOST:PORT``, ``raw://HOST:PORT`` (bare videotex).
+Transports by URL (see :data:`SCHEMES`): ``telnet://HOST:PORT``, ``raw://HOST:PORT``
+(bare videotex), ``ssh://USER@HOST:PORT``, ``ws://HOST:PORT/PATH``,
+``serial:///dev/PORT?baud=1200``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 from collections.abc import Callable
 from typing import IO, Any
 from urllib.parse import urlsplit
@@ -25,15 +28,17 @@ from .keyboard import Key
 from .telnet import TelnetCodec
 from .terminal import Minitel
 
-__all__ = ["ConnectError", "MinitelClient", "open_transport"]
+__all__ = ["SCHEMES", "ConnectError", "MinitelClient", "Transport", "open_transport"]
 
 
 class ConnectError(OSError):
     """The URL is wrong or the server cannot be reached."""
 
 
-class _Transport:
-    """Bytes to and from the server, transport framing removed."""
+class Transport:
+    """Bytes to and from the server, transport framing removed.
+
+    ``read`` returns ``b""`` once the server has hung up; ``write`` never blocks."""
 
     async def read(self) -> bytes:
         raise NotImplementedError
@@ -45,7 +50,7 @@ class _Transport:
         raise NotImplementedError
 
 
-class _TcpTransport(_Transport):
+class _TcpTransport(Transport):
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
                  telnet: bool) -> None:
         self._reader = reader
@@ -89,23 +94,43 @@ def _host_port(url: str, default_port: int) -> tuple[str, int]:
     return parts.hostname, port
 
 
-async def open_transport(url: str, timeout: float = 10.0) -> _Transport:
+async def _open_tcp(url: str, timeout: float) -> Transport:
     scheme = urlsplit(url).scheme
-    if scheme in ("telnet", "raw"):
-        host, port = _host_port(url, 23 if scheme == "telnet" else 3616)
-        try:
-            reader, writer = await asyncio.wait_for(
-                asyncio.open_connection(host, port), timeout)
-        except (OSError, TimeoutError) as e:
-            raise ConnectError(f"{url}: cannot connect: {e}") from None
-        return _TcpTransport(reader, writer, telnet=scheme == "telnet")
-    raise ConnectError(f"{url}: unknown scheme {scheme!r} (use telnet:// or raw://)")
+    host, port = _host_port(url, 23 if scheme == "telnet" else 3616)
+    try:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+    except (OSError, TimeoutError) as e:
+        raise ConnectError(f"{url}: cannot connect: {e}") from None
+    return _TcpTransport(reader, writer, telnet=scheme == "telnet")
+
+
+#: URL scheme -> "module:function" opening a transport, ``async (url, timeout)``.
+#: Each transport lives in its own module so that adding one touches nothing else.
+SCHEMES: dict[str, str] = {
+    "telnet": "terminal_emu.client:_open_tcp",
+    "raw": "terminal_emu.client:_open_tcp",
+    "ssh": "terminal_emu.transport_ssh:open_ssh",
+    "ws": "terminal_emu.transport_ws:open_ws",
+    "serial": "terminal_emu.transport_serial:open_serial",
+}
+
+
+async def open_transport(url: str, timeout: float = 10.0) -> Transport:
+    scheme = urlsplit(url).scheme
+    target = SCHEMES.get(scheme)
+    if target is None:
+        raise ConnectError(f"{url}: unknown scheme {scheme!r} "
+                           f"(use one of {', '.join(s + '://' for s in SCHEMES)})")
+    module_name, _, func = target.partition(":")
+    opener = getattr(importlib.import_module(module_name), func)
+    transport: Transport = await opener(url, timeout)
+    return transport
 
 
 class MinitelClient:
     """A Minitel connected to a server."""
 
-    def __init__(self, transport: _Transport, minitel: Minitel) -> None:
+    def __init__(self, transport: Transport, minitel: Minitel) -> None:
         self.minitel = minitel
         self._transport = transport
         self._changed = asyncio.Condition()

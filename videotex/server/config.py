@@ -12,10 +12,11 @@ Example (every key optional)::
     path = "var/store"
 
     [[listen]]
-    kind = "telnet"          # telnet | raw
-    address = "127.0.0.1:3615"
+    kind = "telnet"          # telnet | raw | ssh | sftp | ws | serial
+    address = "127.0.0.1:3615"   # HOST:PORT, or a device path for serial
     baud = 1200              # optional output pacing: 1200, 4800 or 9600
     backlog = 4096
+    # any other key is an option of that listener (e.g. serial: mode, init)
 
     [log]
     format = "json"          # json | text
@@ -35,7 +36,10 @@ from pages import ServiceConfig
 
 __all__ = ["ConfigError", "ListenerConfig", "ServerConfig", "load_config", "parse_address"]
 
-KINDS = ("telnet", "raw")
+#: Listener kinds; ``videotex.server.listeners`` maps each to its starter.
+KINDS = ("telnet", "raw", "ssh", "sftp", "ws", "serial")
+#: Kinds whose address is a device, not HOST:PORT.
+DEVICE_KINDS = ("serial",)
 BAUDS = (1200, 4800, 9600)
 
 
@@ -46,14 +50,20 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class ListenerConfig:
     kind: str
+    #: HOST (or device path for serial lines).
     host: str
+    #: TCP port; 0 for serial lines.
     port: int
     baud: int | None = None
     backlog: int = 4096
+    #: Transport-specific options (serial mode/init, ssh host key, sftp accounts, ...).
+    options: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     def __str__(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
         pace = f" at {self.baud} baud" if self.baud else ""
+        if self.kind in DEVICE_KINDS:
+            return f"{self.kind}://{self.host}{pace}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{self.kind}://{host}:{self.port}{pace}"
 
 
@@ -82,15 +92,19 @@ def parse_address(text: str, where: str) -> tuple[str, int]:
 
 
 def listener(kind: str, address: str, where: str, baud: int | None = None,
-             backlog: int = 4096) -> ListenerConfig:
+             backlog: int = 4096, options: dict[str, Any] | None = None) -> ListenerConfig:
     if kind not in KINDS:
         raise ConfigError(f"{where}: kind {kind!r} is not one of {', '.join(KINDS)}")
     if baud is not None and baud not in BAUDS:
         raise ConfigError(f"{where}: baud {baud} is not one of {', '.join(map(str, BAUDS))}")
     if not isinstance(backlog, int) or backlog < 1:
         raise ConfigError(f"{where}: backlog must be a positive integer, not {backlog!r}")
+    if kind in DEVICE_KINDS:
+        if not address:
+            raise ConfigError(f"{where}: a {kind} listener needs a device path")
+        return ListenerConfig(kind, address, 0, baud, backlog, dict(options or {}))
     host, port = parse_address(address, where)
-    return ListenerConfig(kind, host, port, baud, backlog)
+    return ListenerConfig(kind, host, port, baud, backlog, dict(options or {}))
 
 
 def _service(table: dict[str, Any], where: str) -> ServiceConfig:
@@ -133,8 +147,10 @@ def load_config(path: str | Path | None) -> ServerConfig:
         at = f"{where}: [[listen]] #{i + 1}"
         if "kind" not in item or "address" not in item:
             raise ConfigError(f"{at}: needs kind and address")
+        options = {k: v for k, v in item.items()
+                   if k not in ("kind", "address", "baud", "backlog")}
         config.listeners.append(listener(item["kind"], item["address"], at,
-                                         item.get("baud"), item.get("backlog", 4096)))
+                                         item.get("baud"), item.get("backlog", 4096), options))
     log = data.get("log", {})
     config.log_format = log.get("format", config.log_format)
     if config.log_format not in ("json", "text"):

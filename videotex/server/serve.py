@@ -21,14 +21,12 @@ from pages import ResultsService
 from videotex.store import ResultsStore
 from videotex.teletel import SystemClock
 
-from .config import ConfigError, ListenerConfig, ServerConfig, listener, load_config
-from .connection import Connection, Pacer
+from .config import ConfigError, ServerConfig, listener, load_config
+from .listeners import Listener, start_listener
 from .logs import setup_logging
-from .raw import start_raw
 from .switchboard import Switchboard
-from .telnet import start_telnet
 
-__all__ = ["register", "run_server", "start_listener"]
+__all__ = ["parse_serial_spec", "register", "run_server"]
 
 log = logging.getLogger("videotex.serve")
 
@@ -44,6 +42,15 @@ def register(sub: Any) -> None:
                    help="telnet listener (repeatable)")
     p.add_argument("--raw", metavar="HOST:PORT", action="append", default=[],
                    help="raw TCP listener, bare videotex (repeatable)")
+    p.add_argument("--ssh", metavar="HOST:PORT", action="append", default=[],
+                   help="public SSH access to the service (repeatable)")
+    p.add_argument("--sftp", metavar="HOST:PORT", action="append", default=[],
+                   help="SFTP drop box for result providers (accounts in the config)")
+    p.add_argument("--ws", metavar="HOST:PORT", action="append", default=[],
+                   help="WebSocket endpoint /ws and the browser Minitel at /")
+    p.add_argument("--serial", metavar="DEVICE[,mode=modem|direct][,baud=1200][,init=AT...]",
+                   action="append", default=[],
+                   help="a Minitel on a modem or a serial line (repeatable)")
     p.add_argument("--baud", type=int, choices=(1200, 4800, 9600),
                    help="pace output of the command-line listeners like a real line")
     p.add_argument("--demo", action="store_true",
@@ -58,9 +65,13 @@ def main(args: argparse.Namespace) -> int:
         config = load_config(args.config)
         if args.store:
             config.store = Path(args.store)
-        for kind in ("telnet", "raw"):
+        for kind in ("telnet", "raw", "ssh", "sftp", "ws"):
             for address in getattr(args, kind):
                 config.listeners.append(listener(kind, address, f"--{kind}", args.baud))
+        for spec in args.serial:
+            device, options = parse_serial_spec(spec)
+            config.listeners.append(listener("serial", device, f"--serial {spec}",
+                                             options.pop("baud", None), options=options))
         if args.log:
             config.log_format = args.log
         if args.demo and not config.listeners:
@@ -88,30 +99,39 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-async def start_listener(cfg: ListenerConfig, board: Switchboard) -> asyncio.Server:
-    pacer = Pacer(cfg.baud) if cfg.baud else None
-
-    async def handler(conn: Connection) -> None:
-        await board.handle(conn, pacer=pacer)
-
-    if cfg.kind == "telnet":
-        return await start_telnet(handler, cfg.host, cfg.port, backlog=cfg.backlog)
-    return await start_raw(handler, cfg.host, cfg.port, backlog=cfg.backlog)
+def parse_serial_spec(spec: str) -> tuple[str, dict[str, Any]]:
+    """``/dev/ttyS0,mode=direct,baud=1200,init=ATZ`` → device and options."""
+    device, *parts = spec.split(",")
+    options: dict[str, Any] = {}
+    for part in parts:
+        key, sep, value = part.partition("=")
+        if not sep:
+            raise ConfigError(f"--serial {spec}: {part!r} is not key=value")
+        if key == "baud":
+            try:
+                options["baud"] = int(value)
+            except ValueError:
+                raise ConfigError(f"--serial {spec}: baud {value!r} is not a number") from None
+        elif key in ("mode", "init"):
+            options[key] = value
+        else:
+            raise ConfigError(f"--serial {spec}: unknown option {key!r} (mode, baud, init)")
+    if options.get("mode", "modem") not in ("modem", "direct"):
+        raise ConfigError(f"--serial {spec}: mode must be modem or direct")
+    return device, options
 
 
 async def run_server(config: ServerConfig, *, ready: asyncio.Event | None = None) -> None:
     store = ResultsStore(config.store)
     service = ResultsService(store, config.service)
     board = Switchboard(service, SystemClock())
-    servers = []
+    servers: list[Listener] = []
     for cfg in config.listeners:
         server = await start_listener(cfg, board)
         servers.append(server)
-        for sock in server.sockets:
-            host, port = sock.getsockname()[:2]
-            shown = f"[{host}]" if ":" in host else host
-            print(f"listening {cfg.kind}://{shown}:{port}", flush=True)
-            log.info("listening", extra={"kind": cfg.kind, "host": host, "port": port})
+        for url in server.addresses():
+            print(f"listening {url}", flush=True)
+            log.info("listening", extra={"url": url})
     telnets = [c for c in config.listeners if c.kind == "telnet"]
     if telnets:
         c = telnets[0]
