@@ -32,7 +32,7 @@ STATUS_CELLS = ((0, 37), (0, 38), (0, 39))
 
 
 def assert_shows(expected: Any, snapshot: dict[str, Any], context: str = "",
-                 cursor: tuple[int, int] | None | bool = False) -> None:
+                 cursor: tuple[int, int] | bool | None = False) -> None:
     """Assert the emulator ``snapshot`` shows ``expected`` (a Frame or cells).
 
     The terminal-owned status cells of row 0 are taken from the snapshot. With

@@ -18,8 +18,15 @@ class Connection(ABC):
 
     #: Transport name for logs, metrics and billing ("telnet", "raw", "ssh", ...).
     channel: str = "?"
-    #: Caller identity as the transport knows it (address:port, modem line, user).
+    #: Where the caller is, as the transport knows it (address:port, modem line, user).
     peer: str = ""
+
+    @property
+    def identity(self) -> str:
+        """Who pays, for per-caller limits and offers: the address without the port by
+        default; transports that know better (caller ID on a modem line) override it."""
+        host, sep, port = self.peer.rpartition(":")
+        return host.strip("[]") if sep and port.isdigit() else self.peer
 
     @abstractmethod
     async def read(self) -> bytes:
