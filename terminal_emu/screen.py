@@ -29,7 +29,9 @@ _SIZE_CODES = {0x4C: "normal", 0x4D: "tall", 0x4E: "wide", 0x4F: "double"}
 class Screen:
     """Page memory, cursor and pen of a 40-column Vidéotex Minitel (§2)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, us_keeps_colour: bool = False) -> None:
+        #: vector 9 of §12: US keeps the foreground colour (off: §4/§7 full reset)
+        self.us_keeps_colour = us_keeps_colour
         self.cells: list[list[Cell]] = [[SPACE] * COLS] + [[BLANK] * COLS for _ in range(24)]
         self.row = 1
         self.col = 1
@@ -324,7 +326,10 @@ class Screen:
         # §4 and §7 say US resets the attributes; vector 9 of §12 says the foreground
         # survives. The 61 sample pages settle it: with a full reset none shows text in its
         # own background colour, keeping the foreground hides 755 characters on 8 pages.
+        fg = self.pen.fg
         self._reset_pen()
+        if self.us_keeps_colour and row != 0:
+            self.pen.fg = fg
 
     def cursor_report(self) -> bytes:
         """The ``ESC 61`` answer: ``US row+0x40 col+0x40``."""

@@ -24,19 +24,24 @@ __all__ = ["Minitel"]
 class Minitel:
     """A Minitel 1B (or 2) terminal emulator. See the package docstring for the API."""
 
-    def __init__(self, model: str = "1B", *, link: str = "modem") -> None:
+    def __init__(self, model: str = "1B", *, link: str = "modem",
+                 us_keeps_colour: bool = False) -> None:
+        """``link`` is the side the server talks to ("modem" or "socket": PRO2 PROG is
+        only honoured from the socket). ``us_keeps_colour`` follows vector 9 of §12 (US
+        keeps the foreground) instead of §4/§7 (US resets every attribute), see screen.py.
+        """
         if model not in MODELS:
             raise ValueError(f"unknown Minitel model {model!r}: expected one of {sorted(MODELS)}")
         if link not in ("modem", "socket"):
             raise ValueError(f"unknown link {link!r}: expected 'modem' or 'socket'")
         self.model = MODELS[model]
-        self.screen = Screen()
+        self.screen = Screen(us_keeps_colour=us_keeps_colour)
         self.protocol = Protocol(self.screen, self.model, link)
         self.protocol.set_connected(True)
         self._stream = Stream(self.screen, self.protocol)
         self._stream.after_protocol = self._route
         self._echo = Stream(self.screen)
-        self._scratch = Screen()
+        self._scratch = Screen(us_keeps_colour=us_keeps_colour)
         self._keyboard = KeyboardState()
         self._out = bytearray()
 

@@ -171,6 +171,14 @@ def test_v9_as_implemented_us_resets_the_foreground() -> None:
     check(m, {(5, 5): ch("A", fg=7), (1, 1): ch("B", fg=7)}, (1, 2), "")
 
 
+def test_v9_with_us_keeps_colour_option() -> None:
+    m = Minitel(us_keeps_colour=True)
+    m.feed(bytes.fromhex("0C 1B 41 1F 45 45 41 1E 42"))
+    check(m, {(5, 5): ch("A", fg=1), (1, 1): ch("B", fg=7)}, (1, 2), "")
+    m.feed(bytes.fromhex("1B 41 1F 40 41 41"))  # entering row 00 still resets everything
+    assert m.snapshot()["cells"][0][0]["fg"] == 7
+
+
 def test_v49_reset_turns_cursor_off() -> None:
     m = Minitel()
     m.feed(bytes.fromhex("0C 11 1B 39 7F"))
