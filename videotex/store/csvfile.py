@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import csv
 import datetime
-import io
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from .errors import ValidationError
 from .exams import (
@@ -29,7 +27,6 @@ from .exams import (
     parse_serie,
     vocab_key,
 )
-from .records import encode_record, name_key
 
 __all__ = ["COLUMNS", "OPTIONAL_COLUMNS", "ParsedBatch", "parse_results"]
 
@@ -90,12 +87,25 @@ def parse_results(data: bytes | str, file: str, exam: str, academie: str, sessio
             raise ValidationError(file, line, "(encoding)", f"not UTF-8: {exc.reason}") from None
     else:
         text = data
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    header = _split(file, 1, lines[0]) if lines else None
+    index = _header(file, header)
+    return _Validator(file, exam, academie, session, index, today).run(lines)
+
+
+def _split(file: str, line: int, text: str) -> list[str]:
+    """One CSV record. Fields never hold line breaks (control characters are
+    refused), so a record is one line; only lines with quotes need :mod:`csv`."""
+    if text.endswith("\r"):
+        text = text[:-1]
+    if '"' not in text:
+        return text.split(",")
     try:
-        index = _header(file, next(reader, None))
-        return _Validator(file, exam, academie, session, index, today).run(reader)
+        return next(csv.reader([text], strict=True))
     except csv.Error as exc:
-        raise ValidationError(file, reader.line_num, "(csv)", str(exc)) from None
+        raise ValidationError(file, line, "(csv)", str(exc)) from None
 
 
 class _Validator:
@@ -114,13 +124,13 @@ class _Validator:
         today = today or datetime.date.today()
         self.oldest = datetime.date(session - 80, 1, 1)
         self.youngest = min(datetime.date(session - 10, 12, 31), today)
-        self.dates: dict[str, bool] = {}
+        self.dates: set[str] = set()
         self.norms: dict[str, str] = {}
 
     def fail(self, line: int, field: str, reason: str) -> ValidationError:
         return ValidationError(self.file, line, field, reason)
 
-    def run(self, reader: Any) -> ParsedBatch:
+    def run(self, lines: list[str]) -> ParsedBatch:
         ix = self.index
         i_num, i_nom, i_pre, i_nai = ix["numero"], ix["nom"], ix["prenom"], ix["naissance"]
         i_ser, i_res, i_men, i_pub = ix["serie"], ix["resultat"], ix["mention"], ix["publication"]
@@ -130,12 +140,17 @@ class _Validator:
         seen: dict[str, int] = {}
         records: list[tuple[bytes, bytes]] = []
         names: list[tuple[bytes, bytes]] = []
+        # Caches: vocabularies, dates, names and schools repeat a lot in a batch.
         outcome_cache: dict[str, Outcome] = {}
-        mention_cache: dict[tuple[str, Outcome], Mention | None] = {}
+        mention_cache: dict[tuple[str, Outcome], str] = {}
         serie_cache: dict[str, str] = {}
+        texts: dict[tuple[str, str], str] = {}
+        dates = self.dates
         norms = self.norms
-        for row in reader:
-            line = reader.line_num
+        session = str(self.session)
+        file = self.file
+        for line, text in enumerate(lines[1:], start=2):
+            row = _split(file, line, text) if '"' in text or "\r" in text else text.split(",")
             if len(row) != ncols:
                 if not any(cell.strip() for cell in row):
                     continue  # blank line
@@ -153,10 +168,12 @@ class _Validator:
             if first is not None:
                 raise self.fail(line, "numero", f"{numero} already appears on line {first}")
             seen[numero] = line
-            nom = self.text(line, "nom", row[i_nom], required=True)
-            prenom = self.text(line, "prenom", row[i_pre], required=True)
+            raw = row[i_nom]
+            nom = texts.get(("nom", raw)) or self.text(texts, line, "nom", raw, True)
+            raw = row[i_pre]
+            prenom = texts.get(("prenom", raw)) or self.text(texts, line, "prenom", raw, True)
             naissance = row[i_nai].strip()
-            if not self.dates.get(naissance):
+            if naissance not in dates:
                 self.check_date(line, naissance)
             raw = row[i_ser]
             serie = serie_cache.get(raw)
@@ -168,38 +185,48 @@ class _Validator:
             raw = row[i_res]
             outcome = outcome_cache.get(raw)
             if outcome is None:
-                outcome = self.outcome(line, raw)
-                outcome_cache[raw] = outcome
+                outcome = outcome_cache[raw] = self.outcome(line, raw)
             raw = row[i_men]
-            try:
-                mention = mention_cache[raw, outcome]
-            except KeyError:
-                mention = mention_cache[raw, outcome] = self.mention(line, raw, outcome)
+            mention = mention_cache.get((raw, outcome))
+            if mention is None:
+                found = self.mention(line, raw, outcome)
+                mention = mention_cache[raw, outcome] = found.value if found else ""
             consent = _CONSENT.get(row[i_pub].strip().lower())
             if consent is None:
                 raise self.fail(line, "publication", f"{row[i_pub]!r} is not oui or non")
-            etab = "" if i_eta is None else self.text(line, "etablissement", row[i_eta])
-            jury = "" if i_jur is None else self.text(line, "jury", row[i_jur])
-            records.append((numero.encode(), encode_record(
-                naissance, self.session, nom, prenom, serie, outcome, mention, etab, jury,
-                consent)))
+            etab = jury = ""
+            if i_eta is not None:
+                raw = row[i_eta]
+                etab = texts.get(("etablissement", raw)) or self.text(
+                    texts, line, "etablissement", raw)
+            if i_jur is not None:
+                raw = row[i_jur]
+                jury = texts.get(("jury", raw)) or self.text(texts, line, "jury", raw)
+            # The record layout of records.encode_record, inlined for speed.
+            records.append((numero.encode(), (
+                f"{naissance}{session}\x1f{nom}\x1f{prenom}\x1f{serie}\x1f{outcome.value}"
+                f"\x1f{mention}\x1f{etab}\x1f{jury}\x1f{'1' if consent else '0'}").encode()))
             if consent:
                 nn = norms.get(nom) or norms.setdefault(nom, normalise_name(nom))
                 pn = norms.get(prenom) or norms.setdefault(prenom, normalise_name(prenom))
-                names.append((name_key(prefix, nn, pn, numero), b""))
+                names.append((f"{prefix}{nn}\x1f{pn}\x1f{numero}".encode(), b""))
         records.sort()
         names.sort()
         return ParsedBatch(self.exam, self.academie, self.session, records, names)
 
-    def text(self, line: int, field: str, value: str, required: bool = False) -> str:
-        value = " ".join(value.split())
+    def text(self, cache: dict[tuple[str, str], str], line: int, field: str, raw: str,
+             required: bool = False) -> str:
+        value = " ".join(raw.split())
         if required and not value:
             raise self.fail(line, field, "is empty")
         if len(value) > _MAX_TEXT:
             raise self.fail(line, field, f"is longer than {_MAX_TEXT} characters")
+        if value:  # empty optional values are not cached: "" is falsy in the fast path
+            cache[field, raw] = value
         return value
 
     def check_date(self, line: int, value: str) -> None:
+        """Check a birth date; remember it as valid."""
         try:
             date = datetime.date.fromisoformat(value)
         except ValueError:
@@ -210,7 +237,7 @@ class _Validator:
             raise self.fail(line, "naissance", f"{value} is not plausible for session "
                             f"{self.session} (born {self.oldest} to {self.youngest}, age 10–80, "
                             "not in the future)")
-        self.dates[value] = True
+        self.dates.add(value)
 
     def serie_reason(self, raw: str) -> str:
         if self.exam == "bac":

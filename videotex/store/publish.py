@@ -175,6 +175,16 @@ def _records_iter(items: list[tuple[bytes, bytes]]) -> Iterable[tuple[bytes, byt
     return items
 
 
+def _load(cursor: Any, items: Iterable[tuple[bytes, bytes]],
+          sorted_items: list[tuple[bytes, bytes]]) -> None:
+    """Insert sorted items; append (no search, full pages) when they all sort
+    after the database's last key, as when batches are loaded in number order."""
+    if not sorted_items:
+        return
+    append = not cursor.last() or cursor.key() < sorted_items[0][0]
+    cursor.putmulti(items, dupdata=False, append=append)
+
+
 def _delete_prefix(cursor: object, prefix: bytes) -> int:
     deleted = 0
     if cursor.set_range(prefix):  # type: ignore[attr-defined]
@@ -197,8 +207,8 @@ def commit_batch(store_dir: str | os.PathLike[str], prepared: PreparedBatch,
         _check_hour(txn.get(bid, db=s.schedule), exam, academie, now, force)
         _delete_prefix(txn.cursor(db=s.results), prefix)
         _delete_prefix(txn.cursor(db=s.names), prefix)
-        txn.cursor(db=s.results).putmulti(_records_iter(parsed.records), dupdata=False)
-        txn.cursor(db=s.names).putmulti(parsed.names, dupdata=False)
+        _load(txn.cursor(db=s.results), _records_iter(parsed.records), parsed.records)
+        _load(txn.cursor(db=s.names), parsed.names, parsed.names)
         meta = {
             "rows": parsed.rows, "names": len(parsed.names), "session": parsed.session,
             "published_at": now.astimezone(UTC).isoformat(), "sha256": prepared.sha256,
@@ -250,18 +260,19 @@ def _bar(progress: bool, total: int, desc: str, unit: str) -> Any:
     return _NoBar()
 
 
-def _prepare_job(job: tuple[str, str, str, bytes]) -> PreparedBatch:
-    store_dir, exam, academie, key = job
-    return prepare_batch(store_dir, exam, academie, key)
+def _publish_job(job: tuple[str, str, str, bytes, datetime.datetime, bool]) -> BatchStatus:
+    store_dir, exam, academie, key, now, force = job
+    return commit_batch(store_dir, prepare_batch(store_dir, exam, academie, key), now, force)
 
 
 def publish_all(store_dir: str | os.PathLike[str], keys_dir: str | os.PathLike[str],
                 now: datetime.datetime | None = None, force: bool = False,
                 progress: bool = False, workers: int | None = None) -> list[BatchStatus]:
     """Publish every staged batch whose key is ``keys_dir/<exam>-<academie>.key``
-    (demo convenience). Each batch is its own atomic transaction; decryption
-    and validation run in worker processes while this one writes. Stops at
-    the first error; batches published before it stay published."""
+    (demo convenience). Each batch is its own atomic transaction. Worker
+    processes decrypt, validate and commit (LMDB serialises their write
+    transactions), in candidate-number order so loads mostly append. Stops
+    at the first error; batches published before it stay published."""
     from concurrent.futures import ProcessPoolExecutor
 
     from .sealed import read_key
@@ -272,23 +283,24 @@ def publish_all(store_dir: str | os.PathLike[str], keys_dir: str | os.PathLike[s
         key_path = Path(keys_dir) / f"{exam}-{academie}.key"
         if not key_path.exists():
             raise StagingError(f"no key {key_path} for staged batch {exam} {academie}")
-        jobs.append((str(store_dir), exam, academie, read_key(key_path)))
+        jobs.append((str(store_dir), exam, academie, read_key(key_path), now, force))
+    jobs.sort(key=lambda job: batch_prefix(job[1], job[2]))
     s = open_env(store_dir)
     with s.env.begin(db=s.schedule) as txn:
-        for _, exam, academie, _ in jobs:
+        for _, exam, academie, _, _, _ in jobs:
             _check_hour(txn.get(batch_id(exam, academie)), exam, academie, now, force)
     statuses = []
     bar = _bar(progress, len(jobs), "publishing", "batch")
     workers = workers or os.cpu_count() or 1
     try:
-        if workers <= 1:
+        if workers <= 1 or len(jobs) <= 1:
             for job in jobs:
-                statuses.append(commit_batch(store_dir, _prepare_job(job), now, force))
+                statuses.append(_publish_job(job))
                 bar.update(1)
         else:
             with ProcessPoolExecutor(workers) as pool:
-                for prepared in pool.map(_prepare_job, jobs):
-                    statuses.append(commit_batch(store_dir, prepared, now, force))
+                for status in pool.map(_publish_job, jobs):
+                    statuses.append(status)
                     bar.update(1)
     finally:
         bar.close()
