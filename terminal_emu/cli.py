@@ -17,6 +17,7 @@ __all__ = ["build_parser", "main"]
 #: Modules contributing subcommands, in help order.
 COMMAND_MODULES = (
     "terminal_emu.cli_render",  # render
+    "terminal_emu.cli_connect",  # connect
 )
 
 

@@ -175,17 +175,18 @@ class MinitelClient:
 
     async def type(self, text: str) -> None:
         self.minitel.type(text)
-        self._flush_keys()
+        self.flush_keys()
 
     async def press(self, key: Key) -> None:
         self.minitel.press(key)
-        self._flush_keys()
+        self.flush_keys()
 
     async def send(self, data: bytes) -> None:
         """Raw bytes as if from the Minitel's keyboard or socket (tests, fuzz)."""
         self._transport.write(data)
 
-    def _flush_keys(self) -> None:
+    def flush_keys(self) -> None:
+        """Send what the keyboard produced (after direct use of ``self.minitel``)."""
         data = self.minitel.take_output()
         if data:
             self._transport.write(data)

@@ -29,7 +29,7 @@ _SIZE_CODES = {0x4C: "normal", 0x4D: "tall", 0x4E: "wide", 0x4F: "double"}
 class Screen:
     """Page memory, cursor and pen of a 40-column Vidéotex Minitel (§2)."""
 
-    def __init__(self, *, us_keeps_colour: bool = False) -> None:
+    def __init__(self, *, us_keeps_colour: bool = True) -> None:
         #: vector 9 of §12: US keeps the foreground colour (off: §4/§7 full reset)
         self.us_keeps_colour = us_keeps_colour
         self.cells: list[list[Cell]] = [[SPACE] * COLS] + [[BLANK] * COLS for _ in range(24)]
@@ -323,9 +323,11 @@ class Screen:
         elif row != 0:
             self._saved = None
         self.row, self.col = row, col
-        # §4 and §7 say US resets the attributes; vector 9 of §12 says the foreground
-        # survives. The 61 sample pages settle it: with a full reset none shows text in its
-        # own background colour, keeping the foreground hides 755 characters on 8 pages.
+        # §4 and §7 say US resets the attributes; vector 9 of §12, run on the real 1B
+        # firmware, says the foreground survives. The firmware is the reference's ground
+        # truth for the 1B, so that is the default. Some sample pages (8 of 61) assume the
+        # full reset and draw text in its own background colour on a 1B; the option
+        # us_keeps_colour=False renders them as their authors saw them.
         fg = self.pen.fg
         self._reset_pen()
         if self.us_keeps_colour and row != 0:

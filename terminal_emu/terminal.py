@@ -25,10 +25,12 @@ class Minitel:
     """A Minitel 1B (or 2) terminal emulator. See the package docstring for the API."""
 
     def __init__(self, model: str = "1B", *, link: str = "modem",
-                 us_keeps_colour: bool = False) -> None:
+                 us_keeps_colour: bool = True) -> None:
         """``link`` is the side the server talks to ("modem" or "socket": PRO2 PROG is
-        only honoured from the socket). ``us_keeps_colour`` follows vector 9 of §12 (US
-        keeps the foreground) instead of §4/§7 (US resets every attribute), see screen.py.
+        only honoured from the socket). ``us_keeps_colour`` (default) follows vector 9 of
+        §12, executed on the real 1B firmware: US keeps the foreground colour. False gives
+        the STUM prose of §4/§7 (US resets every attribute), which pages authored for
+        such terminals assume; see screen.py.
         """
         if model not in MODELS:
             raise ValueError(f"unknown Minitel model {model!r}: expected one of {sorted(MODELS)}")

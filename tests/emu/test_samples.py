@@ -72,11 +72,27 @@ def test_golden_text(name: str) -> None:
     assert m.render_text() + "\n" == golden.read_text(encoding="utf-8")
 
 
-def test_no_page_writes_invisible_text() -> None:
-    """Evidence for the US attribute reset: no real page draws text in its background."""
+def _invisible(page: Path, us_keeps_colour: bool) -> int:
+    m = Minitel(us_keeps_colour=us_keeps_colour)
+    m.feed(page.read_bytes())
+    cells = m.snapshot()["cells"][1:]
+    return sum(1 for line in cells for c in line if c["kind"] == "char"
+               and c["char"] != " " and c["fg"] == c["bg"] and not c["inverse"])
+
+
+def test_pages_assuming_us_reset() -> None:
+    """8 sample pages rely on US resetting the colour (the STUM prose); on the 1B firmware
+    (vector 9, the default) their text is drawn in its own background. With the prose
+    option no page draws invisible text."""
+    on_firmware = {p.name: n for p in PAGES if (n := _invisible(p, True))}
+    assert len(on_firmware) == 8
+    assert "pynitel-E.ANNU.11.vtx" in on_firmware
+
+
+def test_no_page_writes_invisible_text_with_stum_prose_option() -> None:
     invisible = {}
     for page in PAGES:
-        m = Minitel()
+        m = Minitel(us_keeps_colour=False)
         m.feed(page.read_bytes())
         cells = m.snapshot()["cells"][1:]
         n = sum(1 for line in cells for c in line if c["kind"] == "char"

@@ -136,13 +136,10 @@ def test_table_is_complete() -> None:
 
 
 #: Vector 9 contradicts §4 ("US also resets the attributes") and §7 ("reset by RS, FF and
-#: US"). The emulator follows the prose: on the 61 sample pages, keeping the foreground
-#: across US hides 755 characters in their own background colour, a full reset hides none
-#: (see test_samples.test_no_page_writes_invisible_text).
-_V9_CONFLICT = pytest.mark.xfail(
-    strict=True, reason="§12 vector 9 conflicts with §4/§7 and the sample pages; see report")
-_PARAMS = [pytest.param(*v, id=f"v{v[0]}", marks=[_V9_CONFLICT] if v[0] == 9 else [])
-           for v in VECTORS]
+#: US"). The vector was executed on the real 1B firmware (the reference's ground truth for
+#: the 1B): the emulator follows it by default, the prose is an option (see below and
+#: test_samples.test_pages_assuming_us_reset).
+_PARAMS = [pytest.param(*v, id=f"v{v[0]}") for v in VECTORS]
 
 
 @pytest.mark.parametrize("mode", ["whole", "bytewise", "trailing"])
@@ -165,14 +162,14 @@ def test_v47_minitel2_enqrom() -> None:
     assert m.take_output() == bytes.fromhex("01 42 76 39 04")
 
 
-def test_v9_as_implemented_us_resets_the_foreground() -> None:
-    m = Minitel()
+def test_v9_stum_prose_option_us_resets_the_foreground() -> None:
+    m = Minitel(us_keeps_colour=False)
     m.feed(bytes.fromhex("0C 1B 41 1F 45 45 41 1E 42"))
     check(m, {(5, 5): ch("A", fg=7), (1, 1): ch("B", fg=7)}, (1, 2), "")
 
 
-def test_v9_with_us_keeps_colour_option() -> None:
-    m = Minitel(us_keeps_colour=True)
+def test_v9_default_us_keeps_colour() -> None:
+    m = Minitel()
     m.feed(bytes.fromhex("0C 1B 41 1F 45 45 41 1E 42"))
     check(m, {(5, 5): ch("A", fg=1), (1, 1): ch("B", fg=7)}, (1, 2), "")
     m.feed(bytes.fromhex("1B 41 1F 40 41 41"))  # entering row 00 still resets everything
