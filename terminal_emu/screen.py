@@ -325,7 +325,7 @@ class Screen:
         self.row, self.col = row, col
         # §4 and §7 say US resets the attributes; vector 9 of §12, run on the real 1B
         # firmware, says the foreground survives. The firmware is the reference's ground
-        # truth for the 1B, so that is the default. Some sample pages (8 of 61) assume the
+        # truth for the 1B, so that is the default. Some sample pages (10 of 61) assume the
         # full reset and draw text in its own background colour on a 1B; the option
         # us_keeps_colour=False renders them as their authors saw them.
         fg = self.pen.fg

@@ -81,11 +81,11 @@ def _invisible(page: Path, us_keeps_colour: bool) -> int:
 
 
 def test_pages_assuming_us_reset() -> None:
-    """8 sample pages rely on US resetting the colour (the STUM prose); on the 1B firmware
+    """10 sample pages rely on US resetting the colour (the STUM prose); on the 1B firmware
     (vector 9, the default) their text is drawn in its own background. With the prose
     option no page draws invisible text."""
     on_firmware = {p.name: n for p in PAGES if (n := _invisible(p, True))}
-    assert len(on_firmware) == 8
+    assert len(on_firmware) == 10
     assert "pynitel-E.ANNU.11.vtx" in on_firmware
 
 
