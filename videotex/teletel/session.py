@@ -110,6 +110,9 @@ class Session:
         self.closed = False
         self.close_reason = ""
         self.dropped_input = 0
+        self._batching = False
+        self._pending_show = False
+        self._pending_full = False
 
     # -- driving ----------------------------------------------------------------------
 
@@ -131,10 +134,7 @@ class Session:
         if len(data) > self.config.max_input:
             self.dropped_input += len(data) - self.config.max_input
             data = data[: self.config.max_input]
-        for event in self._decoder.feed(data):
-            self._handle(event)
-            if self.closed:
-                return
+        self._batch(self._decoder.feed(data))
 
     @property
     def input_pending(self) -> bool:
@@ -143,8 +143,25 @@ class Session:
 
     def flush_input(self) -> None:
         """Settle an ambiguous pending sequence (called by the driver's idle timer)."""
-        for event in self._decoder.flush():
-            self._handle(event)
+        self._batch(self._decoder.flush())
+
+    def _batch(self, events: list[Any]) -> None:
+        """Apply the events of one read, then send one screen update for all of them.
+
+        A burst of keys (a modem bridge, a pasted number, a scripted caller) costs one
+        frame diff, not one per key; a caller typing at 75 baud sees each key anyway."""
+        self._pending_show = False
+        self._pending_full = False
+        self._batching = True
+        try:
+            for event in events:
+                self._handle(event)
+                if self.closed:
+                    break
+        finally:
+            self._batching = False
+        if self._pending_show and not self.closed:
+            self._show(full=self._pending_full)
 
     def tick(self) -> None:
         """Time passed: refresh the status row when it is due."""
@@ -227,6 +244,9 @@ class Session:
             self._close(action.reason)
 
     def _close(self, reason: str) -> None:
+        if self._batching and self._pending_show:
+            self._batching = False
+            self._show(full=self._pending_full)
         self.closed = True
         self.close_reason = reason
 
@@ -242,6 +262,10 @@ class Session:
         return frame
 
     def _show(self, *, full: bool = False) -> None:
+        if self._batching:
+            self._pending_show = True
+            self._pending_full = self._pending_full or full
+            return
         wanted = self.compose()
         if full or self._shown is None:
             self._out += encode_frame(wanted)
