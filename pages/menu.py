@@ -90,6 +90,7 @@ class _Choice(Page):
 
 class SummaryMenu(_Choice):
     name = "summary"
+    first_row = 6
     help = (
         "Pour chaque examen : publié, ou l'heure",
         "de la prochaine publication.",
@@ -107,7 +108,7 @@ class SummaryMenu(_Choice):
 
     def draw(self, frame: Frame, ctx: Context) -> None:
         band(frame, "SOMMAIRE", "Examens et publications")
-        frame.text(4, 2, "Recherche par nom, examen :", fg=Color.CYAN)
+        frame.text(5, 2, "Publications, et recherche par nom :", fg=Color.CYAN)
         self.draw_list(frame, ctx)
         keys(frame, 24, ("Accueil", "RETOUR"), ("Fin", "CNX/FIN"))
 
@@ -115,7 +116,7 @@ class SummaryMenu(_Choice):
         svc = ctx.service
         frame.text(row, 2, f"{number}", fg=Color.YELLOW)
         frame.text(row, 5, svc.exam_short(item)[:16], fg=Color.WHITE)
-        frame.text(row, 22, svc.exam_status_text(item, ctx.clock.wall())[:18], fg=Color.GREEN)
+        frame.text(row, 23, svc.exam_status_text(item, ctx.clock.wall())[:18], fg=Color.GREEN)
 
     def choose(self, item: Any, ctx: Context) -> Action:
         return Goto(AcademieList(item, back=self))

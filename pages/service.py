@@ -164,7 +164,7 @@ class ResultsService:
             return "publié"
         pending = [s.scheduled_at for s in rows if not s.published and s.scheduled_at]
         if published:
-            return f"{published} acad. publiées"
+            return f"{published}/{len(rows)} acad. publiées"
         if pending:
             first = min(pending)
             if first.astimezone().date() == now.astimezone().date():

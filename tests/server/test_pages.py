@@ -156,7 +156,7 @@ def test_sommaire_from_home_lists_exams_and_status(caller: Caller) -> None:
     text = caller.text
     assert "SOMMAIRE" in text
     assert "Brevet" in text and "BTS" in text
-    assert "acad. publi" in text  # bac: Lille published, Paris later
+    assert "1/2 acad. publi" in text  # bac: Lille published, Paris later
 
 
 def test_sommaire_elsewhere_returns_home(caller: Caller) -> None:

@@ -1,0 +1,54 @@
+"""Render the README screenshots with the emulator: ``.venv/bin/python docs/make_screenshots.py``.
+
+Each screenshot is what the independent emulator (``terminal_emu``) shows after the
+server's real bytes for that page, with the test store's known candidates and a fixed
+clock, so the pictures are reproducible.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pages import ResultsService  # noqa: E402
+from terminal_emu import Key  # noqa: E402
+from tests.server.conftest import ELODIE, NOW, PAUL_PARIS, build_store  # noqa: E402
+from tests.server.harness import Caller  # noqa: E402
+from videotex.store import ResultsStore  # noqa: E402
+from videotex.teletel import FakeClock  # noqa: E402
+
+OUT = ROOT / "docs" / "img"
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        service = ResultsService(ResultsStore(build_store(Path(tmp))))
+        clock = FakeClock(NOW)
+
+        c = Caller(service, clock)
+        c.type(ELODIE[0][:6])
+        c.minitel.render_png(OUT / "home.png")
+        c.type(ELODIE[0][6:])
+        c.press(Key.SUITE)
+        c.type(ELODIE[1])
+        c.press(Key.ENVOI)
+        c.minitel.render_png(OUT / "result.png")
+
+        c = Caller(service, clock)
+        c.search(*PAUL_PARIS)
+        c.minitel.render_png(OUT / "not-published.png")
+
+        c = Caller(service, clock)
+        c.press(Key.SOMMAIRE)
+        c.minitel.render_png(OUT / "summary.png")
+    for name in ("home", "result", "not-published", "summary"):
+        print(OUT / f"{name}.png")
+
+
+if __name__ == "__main__":
+    main()
