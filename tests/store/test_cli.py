@@ -166,3 +166,44 @@ def test_demo_data_and_publish_all(tmp_path: Path, capsys: pytest.CaptureFixture
     total = capsys.readouterr().out.splitlines()[-1]
     assert total.startswith("total: ") and "published results" in total
     close_env(store)
+
+
+def test_publish_wait_publishes_at_the_hour(sealed_batch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    key, sealed, store = sealed_batch
+    assert run("ingest", sealed, "--store", store) == 0
+    # An hour already past: --wait prepares, then publishes at once.
+    assert run("schedule", "--store", store, "--exam", "bac", "--academie", "versailles",
+               "--at", "2005-07-07T10:00+02:00") == 0
+    assert run("publish", "--store", store, "--exam", "bac", "--academie", "versailles",
+               "--key", key, "--wait") == 0
+    out = capsys.readouterr()
+    assert "publishing at 2005-07-07T10:00:00+02:00" in out.err
+    assert "published bac versailles: 3 results" in out.out
+
+
+def test_real_entry_point(sealed_batch) -> None:
+    """``python -m videotex.cli``: JSON on stdout, status 0 even when nothing is found."""
+    import subprocess
+    import sys
+
+    key, sealed, store = sealed_batch
+    root = Path(__file__).resolve().parents[2]
+
+    def cli(*argv: str | Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "videotex.cli", *map(str, argv)],
+                              capture_output=True, text=True, cwd=root, check=False)
+
+    assert cli("ingest", sealed, "--store", store).returncode == 0
+    assert cli("publish", "--store", store, "--exam", "bac", "--academie", "versailles",
+               "--key", key).returncode == 0
+    found = cli("lookup", "--store", store, "--number", "2610000002", "--birth", "1987-03-04")
+    assert found.returncode == 0
+    assert json.loads(found.stdout)[0]["resultat_label"] == "AJOURNÉ"
+    none = cli("lookup", "--store", store, "--number", "2610000009", "--birth", "1987-03-04")
+    assert (none.returncode, json.loads(none.stdout)) == (0, [])
+    bad = cli("lookup", "--store", store, "--number", "2610000002", "--birth", "demain")
+    assert bad.returncode == 2 and "not a date" in bad.stderr
+    early = cli("publish", "--store", store, "--exam", "bac", "--academie", "paris",
+                "--key", key)
+    assert early.returncode == 1 and "Traceback" not in early.stderr
