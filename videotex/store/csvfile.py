@@ -65,7 +65,7 @@ def _header(file: str, header: list[str] | None) -> dict[str, int]:
     index: dict[str, int] = {}
     for i, name in enumerate(names):
         if name not in COLUMNS and name not in OPTIONAL_COLUMNS:
-            raise ValidationError(file, 1, name, "unknown column; expected "
+            raise ValidationError(file, 1, name or f"(column {i + 1})", "unknown column; expected "
                                   f"{', '.join(COLUMNS + OPTIONAL_COLUMNS)}")
         if name in index:
             raise ValidationError(file, 1, name, "column appears twice")
