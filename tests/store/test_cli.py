@@ -103,6 +103,14 @@ def test_full_cycle(sealed_batch, capsys: pytest.CaptureFixture[str]) -> None:
     listed = json.loads(capsys.readouterr().out)
     assert (listed["exam"], listed["published"]) == ("bac", True)
     assert run("ingest", sealed, "--store", store) == 0  # same file again: nothing to do
+    capsys.readouterr()
+    assert run("seal", sealed.with_name("results.csv"), "--key", key, "--exam", "bac",
+               "--academie", "versailles", "--session", "2005", "-o", sealed) == 0
+    assert run("ingest", sealed, "--store", store) == 1  # published: needs --replace
+    assert "already published" in capsys.readouterr().err
+    assert run("ingest", sealed, "--store", store, "--replace") == 0
+    assert run("store-info", "--store", store) == 0
+    assert "correction staged" in capsys.readouterr().out
 
 
 def test_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

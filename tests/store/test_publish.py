@@ -206,3 +206,25 @@ def test_store_moved_is_not_shared(tmp_path: Path, store_dir: Path) -> None:
     copy = ResultsStore(tmp_path / "copy")
     assert copy.count_rows("bac", "versailles") == 6
     copy.close()
+
+
+def test_publish_all_stops_at_a_bad_batch(tmp_path: Path, store_dir: Path) -> None:
+    from videotex.store import publish_all
+    from videotex.store.sealed import write_key
+
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    stage(tmp_path, [row("bac", "paris", 1)], academie="paris", name="p.sealed")
+    stage(tmp_path, [row("bac", "versailles", 1)], academie="versailles", name="v.sealed")
+    write_key(keys / "bac-paris.key", KEY)
+    with pytest.raises(StagingError, match=r"no key .*bac-versailles\.key"):
+        publish_all(store_dir, keys, NOW, workers=1)
+    assert ResultsStore(store_dir).statuses(NOW) == []  # checked before anything
+    write_key(keys / "bac-versailles.key", OTHER_KEY)
+    seen = []
+    with pytest.raises(WrongKeyError):
+        publish_all(store_dir, keys, NOW, workers=2, on_batch=seen.append)
+    # paris (number prefix 191) comes before versailles (261) and stays published
+    assert [(s.academie, s.rows) for s in seen] == [("paris", 1)]
+    store = ResultsStore(store_dir)
+    assert store.count_rows("bac", "paris") == 1 and store.count_rows("bac", "versailles") == 0

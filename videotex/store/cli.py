@@ -30,7 +30,9 @@ from .publish import (
     prepare_batch,
     publish_all,
     publish_batch,
+    published_sha256,
     set_schedule,
+    sha256_file,
     staged_batches,
 )
 from .records import result_to_json
@@ -197,8 +199,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
     if args.all:
         if args.keys is None:
             raise UsageError("--all needs --keys KEYDIR")
-        for status in publish_all(args.store, args.keys, force=args.force, progress=progress):
-            print(_published(status))
+        publish_all(args.store, args.keys, force=args.force, progress=progress,
+                    on_batch=lambda status: print(_published(status), flush=True))
         return 0
     if not (args.exam and args.academie and args.key):
         raise UsageError("give --exam, --academie and --key (or --all --keys KEYDIR)")
@@ -295,6 +297,8 @@ def cmd_store_info(args: argparse.Namespace) -> int:
         st = published.get((exam, academie))
         if st is None or not st.published:
             print(f"{exam:10} {academie:17} staged")
+        elif published_sha256(args.store, exam, academie) != sha256_file(path):
+            print(f"{exam:10} {academie:17} correction staged (not yet published)")
     total = 0
     for (exam, academie), st in published.items():
         if st.published:

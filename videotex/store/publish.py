@@ -20,7 +20,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,9 @@ __all__ = [
     "prepare_batch",
     "publish_all",
     "publish_batch",
+    "published_sha256",
     "set_schedule",
+    "sha256_file",
     "staged_batches",
     "staged_path",
 ]
@@ -73,6 +75,16 @@ def _published_meta(store_dir: str | os.PathLike[str], exam: str, academie: str)
     with s.env.begin(db=s.batches) as txn:
         raw = txn.get(batch_id(exam, academie))
     return json.loads(raw) if raw else None
+
+
+def published_sha256(store_dir: str | os.PathLike[str], exam: str, academie: str) -> str | None:
+    """SHA-256 of the sealed file a published batch came from (None if unpublished)."""
+    meta = _published_meta(store_dir, exam, academie)
+    return None if meta is None else str(meta["sha256"])
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def ingest(sealed_path: str | os.PathLike[str], store_dir: str | os.PathLike[str],
@@ -267,12 +279,14 @@ def _publish_job(job: tuple[str, str, str, bytes, datetime.datetime, bool]) -> B
 
 def publish_all(store_dir: str | os.PathLike[str], keys_dir: str | os.PathLike[str],
                 now: datetime.datetime | None = None, force: bool = False,
-                progress: bool = False, workers: int | None = None) -> list[BatchStatus]:
+                progress: bool = False, workers: int | None = None,
+                on_batch: Callable[[BatchStatus], None] | None = None) -> list[BatchStatus]:
     """Publish every staged batch whose key is ``keys_dir/<exam>-<academie>.key``
     (demo convenience). Each batch is its own atomic transaction. Worker
     processes decrypt, validate and commit (LMDB serialises their write
-    transactions), in candidate-number order so loads mostly append. Stops
-    at the first error; batches published before it stay published."""
+    transactions), in candidate-number order so loads mostly append. On the
+    first error, batches not yet started are cancelled and the error raised;
+    batches already published (``on_batch`` saw them) stay published."""
     from concurrent.futures import ProcessPoolExecutor
 
     from .sealed import read_key
@@ -297,11 +311,21 @@ def publish_all(store_dir: str | os.PathLike[str], keys_dir: str | os.PathLike[s
             for job in jobs:
                 statuses.append(_publish_job(job))
                 bar.update(1)
+                if on_batch:
+                    on_batch(statuses[-1])
         else:
             with ProcessPoolExecutor(workers) as pool:
-                for status in pool.map(_publish_job, jobs):
-                    statuses.append(status)
-                    bar.update(1)
+                futures = [pool.submit(_publish_job, job) for job in jobs]
+                try:
+                    for future in futures:
+                        statuses.append(future.result())
+                        bar.update(1)
+                        if on_batch:
+                            on_batch(statuses[-1])
+                except BaseException:
+                    for future in futures:
+                        future.cancel()
+                    raise
     finally:
         bar.close()
     return statuses
