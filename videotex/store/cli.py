@@ -182,10 +182,24 @@ def cmd_seal(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    for path in args.files:
-        header = ingest(path, args.store, replace=args.replace)
-        print(f"staged {path}: {header.exam} {header.academie} session {header.session}, "
-              f"{header.rows} results (sealed)")
+    bar: Any = None
+    if sys.stderr.isatty() and len(args.files) > 1:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(args.files), unit="file", desc="ingest", leave=False)
+    try:
+        for path in args.files:
+            header = ingest(path, args.store, replace=args.replace)
+            line = (f"staged {path}: {header.exam} {header.academie} session {header.session}, "
+                    f"{header.rows} results (sealed)")
+            if bar is not None:
+                bar.write(line, file=sys.stdout)
+                bar.update(1)
+            else:
+                print(line)
+    finally:
+        if bar is not None:
+            bar.close()
     return 0
 
 
