@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -21,7 +22,7 @@ from pages import ResultsService
 from videotex.store import ResultsStore
 from videotex.teletel import SystemClock
 
-from .config import ConfigError, ServerConfig, listener, load_config
+from .config import ConfigError, ServerConfig, listener, load_config, parse_address
 from .listeners import Listener, start_listener
 from .logs import setup_logging
 from .switchboard import Switchboard
@@ -57,7 +58,21 @@ def register(sub: Any) -> None:
                    help="build a small demo store if none exists; default listeners "
                    "telnet 127.0.0.1:3615 and raw 127.0.0.1:3616")
     p.add_argument("--log", choices=("json", "text"), help="log format (default json)")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="worker processes sharing each port (SO_REUSEPORT); default 1")
+    p.add_argument("--metrics", metavar="HOST:PORT",
+                   help="serve Prometheus metrics of every process at /metrics")
+    p.add_argument("--metrics-dir", metavar="DIR", default="var/metrics",
+                   help="where processes write their metrics (default var/metrics)")
     p.set_defaults(handler=main)
+
+    st = sub.add_parser("status", help="plain-text status of a running server",
+                        description="Sessions, connects, lookups, errors and billing "
+                        "totals of a running server, read from its metrics directory.")
+    st.add_argument("--metrics-dir", metavar="DIR", default="var/metrics")
+    st.add_argument("--interval", type=float, default=1.0,
+                    help="seconds between the two readings used for rates")
+    st.set_defaults(handler=status_main)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -83,6 +98,10 @@ def main(args: argparse.Namespace) -> int:
         print(f"videotex serve: {e}", file=sys.stderr)
         return 2
     setup_logging(config.log_format, config.log_level)
+    metrics_addr = parse_address(args.metrics, "--metrics") if args.metrics else None
+    from .metrics import prepare
+
+    prepare(Path(args.metrics_dir), clean=True)
     if args.demo:
         from .demo import ensure_demo_store
 
@@ -94,8 +113,46 @@ def main(args: argparse.Namespace) -> int:
         print(f"videotex serve: no results store in {config.store} "
               "(create one with videotex ingest/publish, or use --demo)", file=sys.stderr)
         return 1
+    if args.workers != 1 or metrics_addr is not None:
+        from .workers import Supervisor
+
+        return Supervisor(config, args.workers, metrics_dir=Path(args.metrics_dir),
+                          metrics_addr=metrics_addr).run()
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_server(config))
+    return 0
+
+
+def status_main(args: argparse.Namespace) -> int:
+    import time
+
+    from .metrics import read_status
+
+    directory = Path(args.metrics_dir)
+    if not directory.is_dir():
+        print(f"videotex status: no metrics directory {directory} (is a server running "
+              "with this --metrics-dir?)", file=sys.stderr)
+        return 1
+    first = read_status(directory)
+    time.sleep(max(0.0, args.interval))
+    now = read_status(directory)
+
+    def total(prefix: str, values: dict[str, float]) -> float:
+        return sum(v for k, v in values.items() if k.startswith(prefix))
+
+    print("sessions by transport:")
+    for key, value in sorted(now.items()):
+        if key.startswith("videotex_sessions{"):
+            print(f"  {key[len('videotex_sessions{transport='):-1]:<8} {int(value)}")
+    print(f"sessions in all:   {int(total('videotex_sessions', now))}")
+    connects = total("videotex_connects_total", now)
+    rate = (connects - total("videotex_connects_total", first)) / max(args.interval, 1e-9)
+    print(f"connects:          {int(connects)}  ({rate:.1f}/s)")
+    print(f"lookups found:     {int(total('videotex_lookups_total{outcome=found', now))}")
+    print(f"lookups not found: {int(total('videotex_lookups_total{outcome=not_found', now))}")
+    print(f"errors:            {int(total('videotex_errors_total', now))}")
+    print(f"billed minutes:    {total('videotex_billed_seconds_total', now) / 60:.1f}")
+    print(f"billed amount:     {total('videotex_billed_eur_total', now):.2f} EUR")
     return 0
 
 
@@ -121,19 +178,26 @@ def parse_serial_spec(spec: str) -> tuple[str, dict[str, Any]]:
     return device, options
 
 
-async def run_server(config: ServerConfig, *, ready: asyncio.Event | None = None) -> None:
+async def run_server(config: ServerConfig, *, ready: asyncio.Event | None = None,
+                     announce: bool = True, on_ready: Any = None) -> None:
+    from .metrics import MetricsHooks
+
     store = ResultsStore(config.store)
     service = ResultsService(store, config.service)
-    board = Switchboard(service, SystemClock())
+    hooks: list[Any] = []
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        hooks.append(MetricsHooks())
+    board = Switchboard(service, SystemClock(), hooks=hooks)
     servers: list[Listener] = []
     for cfg in config.listeners:
         server = await start_listener(cfg, board)
         servers.append(server)
         for url in server.addresses():
-            print(f"listening {url}", flush=True)
+            if announce:
+                print(f"listening {url}", flush=True)
             log.info("listening", extra={"url": url})
     telnets = [c for c in config.listeners if c.kind == "telnet"]
-    if telnets:
+    if telnets and announce:
         c = telnets[0]
         print(f"Connect with: terminal-emu connect telnet://{c.host}:{c.port}"
               f"   (or: telnet {c.host} {c.port})", flush=True)
@@ -143,6 +207,8 @@ async def run_server(config: ServerConfig, *, ready: asyncio.Event | None = None
         loop.add_signal_handler(sig, stop.set)
     if ready is not None:
         ready.set()
+    if on_ready is not None:
+        on_ready()
     await stop.wait()
     log.info("shutting down", extra={"calls": len(board.calls)})
     for server in servers:

@@ -1,0 +1,99 @@
+"""Operator metrics (prometheus-client, multi-process mode) and the plain-text status.
+
+Every process of a server (the supervisor and its workers, or the single process)
+writes its samples into one directory (``PROMETHEUS_MULTIPROC_DIR``, set by
+:func:`prepare` before prometheus_client is imported); the supervisor serves them all
+at ``/metrics`` and ``videotex status`` reads them from the directory.
+
+Metrics: sessions by transport (live), connects by transport, lookups by kind and
+outcome, errors by kind, billed seconds and amount.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+__all__ = ["MetricsHooks", "prepare", "read_status", "serve_metrics"]
+
+_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def prepare(directory: Path, *, clean: bool) -> None:
+    """Point prometheus_client at ``directory`` (call before it is imported)."""
+    if clean and directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    os.environ[_ENV] = str(directory)
+
+
+class MetricsHooks:
+    """Counts calls as the switchboard opens and closes them."""
+
+    def __init__(self) -> None:
+        from prometheus_client import Counter, Gauge
+
+        self.sessions = Gauge("videotex_sessions", "Connected callers", ["transport"],
+                              multiprocess_mode="livesum")
+        self.connects = Counter("videotex_connects", "Calls accepted", ["transport"])
+        self.lookups = Counter("videotex_lookups", "Result lookups", ["outcome"])
+        self.errors = Counter("videotex_errors", "Errors", ["kind"])
+        self.billed_seconds = Counter("videotex_billed_seconds", "Connected time billed")
+        self.billed_eur = Counter("videotex_billed_eur", "Amount billed, incl. tax")
+
+    def call_opened(self, call: Any) -> None:
+        channel = call.conn.channel
+        self.connects.labels(channel).inc()
+        self.sessions.labels(channel).inc()
+
+    def call_closed(self, call: Any, reason: str) -> None:
+        self.sessions.labels(call.conn.channel).dec()
+        facts = call.session.ctx.facts
+        lookups = int(facts.get("lookups", 0))
+        if lookups:
+            outcome = "found" if facts.get("result_found") else "not_found"
+            self.lookups.labels(outcome).inc(lookups)
+        if reason == "error":
+            self.errors.labels("session").inc()
+        meter = getattr(call.session.ctx, "meter", None)
+        self.billed_seconds.inc(max(0.0, call.session.ctx.connected_seconds()))
+        if meter is not None and getattr(meter, "final_amount", None) is not None:
+            self.billed_eur.inc(float(meter.final_amount))
+
+
+def _registry() -> Any:
+    from prometheus_client import CollectorRegistry, multiprocess
+
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return registry
+
+
+def serve_metrics(host: str, port: int) -> Any:
+    """Serve ``/metrics`` for every process of the server (a daemon thread)."""
+    from prometheus_client import start_http_server
+
+    server, _thread = start_http_server(port, addr=host, registry=_registry())
+    return server
+
+
+def mark_dead(pid: int) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(pid)
+
+
+def read_status(directory: Path) -> dict[str, float]:
+    """Current values from a metrics directory, flattened ``name{labels}`` → value."""
+    prepare(directory, clean=False)
+    out: dict[str, float] = {}
+    for family in _registry().collect():
+        for sample in family.samples:
+            if sample.name.endswith("_created"):
+                continue
+            labels = ",".join(f"{k}={v}" for k, v in sorted(sample.labels.items()))
+            key = f"{sample.name}{{{labels}}}" if labels else sample.name
+            out[key] = out.get(key, 0.0) + sample.value
+    return out
