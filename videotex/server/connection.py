@@ -52,11 +52,19 @@ class StreamConnection(Connection):
                  channel: str) -> None:
         self._reader = reader
         self._writer = writer
+        self._unread = b""
         self.channel = channel
         peer = writer.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer or "")
 
+    def unread(self, data: bytes) -> None:
+        """Bytes that arrived with a PROXY header: the caller's first input."""
+        self._unread = data
+
     async def read(self) -> bytes:
+        if self._unread:
+            data, self._unread = self._unread, b""
+            return data
         try:
             return await self._reader.read(4096)
         except (ConnectionError, OSError):

@@ -65,7 +65,8 @@ async def _start_telnet(cfg: ListenerConfig, board: Switchboard) -> Listener:
         await board.handle(conn, pacer=pacer)
 
     server = await start_telnet(handler, cfg.host, cfg.port, backlog=cfg.backlog,
-                                reuse_port=bool(cfg.options.get("reuse_port")))
+                                reuse_port=bool(cfg.options.get("reuse_port")),
+                                proxy=bool(cfg.options.get("proxy_protocol")))
     return ServerListener("telnet", server)
 
 
@@ -76,7 +77,8 @@ async def _start_raw(cfg: ListenerConfig, board: Switchboard) -> Listener:
         await board.handle(conn, pacer=pacer)
 
     server = await start_raw(handler, cfg.host, cfg.port, backlog=cfg.backlog,
-                             reuse_port=bool(cfg.options.get("reuse_port")))
+                             reuse_port=bool(cfg.options.get("reuse_port")),
+                             proxy=bool(cfg.options.get("proxy_protocol")))
     return ServerListener("raw", server)
 
 

@@ -6,12 +6,32 @@ For modem bridges and dongles that put a Minitel's serial bytes straight on a so
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 from collections.abc import Awaitable, Callable
 
+from . import proxyproto
 from .connection import Connection, StreamConnection
 
-__all__ = ["start_raw"]
+__all__ = ["read_proxy_header", "start_raw"]
+
+log = logging.getLogger("videotex.raw")
+
+
+async def read_proxy_header(
+    reader: asyncio.StreamReader,
+) -> tuple[proxyproto.ProxyHeader, bytes]:
+    """Read a PROXY header off a stream; return it and the bytes read past it."""
+    buf = b""
+    while True:
+        chunk = await reader.read(proxyproto.MAX_V2)
+        if not chunk:
+            raise ConnectionError("closed before the PROXY header")
+        buf += chunk
+        parsed = proxyproto.parse(buf)
+        if parsed is not None:
+            header, used = parsed
+            return header, buf[used:]
 
 
 async def start_raw(
@@ -22,9 +42,28 @@ async def start_raw(
     backlog: int = 4096,
     reuse_port: bool = False,
     sock: socket.socket | None = None,
+    proxy: bool = False,
+    proxy_timeout: float = 10.0,
 ) -> asyncio.Server:
+    """Listen for bare videotex callers. With ``proxy=True`` each connection must start
+    with a PROXY protocol header (v1 or v2), whose source becomes the caller's address."""
+
     async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await handler(StreamConnection(reader, writer, "raw"))
+        conn = StreamConnection(reader, writer, "raw")
+        if proxy:
+            try:
+                async with asyncio.timeout(proxy_timeout):
+                    header, rest = await read_proxy_header(reader)
+            except (TimeoutError, proxyproto.ProxyProtocolError, ConnectionError) as e:
+                log.warning("dropped: %s", e or "no PROXY header in time",
+                            extra={"listener": "raw", "peer": conn.peer})
+                writer.close()
+                return
+            if header.proxied:
+                conn.peer = header.peer
+            if rest:
+                conn.unread(rest)
+        await handler(conn)
 
     if sock is not None:
         return await asyncio.start_server(accept, sock=sock, backlog=backlog)

@@ -52,6 +52,9 @@ def register(sub: Any) -> None:
     p.add_argument("--serial", metavar="DEVICE[,mode=modem|direct][,baud=1200][,init=AT...]",
                    action="append", default=[],
                    help="a Minitel on a modem or a serial line (repeatable)")
+    p.add_argument("--proxy-protocol", action="store_true",
+                   help="the --telnet/--raw listeners sit behind HAProxy: each connection "
+                   "starts with a PROXY v1/v2 header giving the caller's real address")
     p.add_argument("--baud", type=int, choices=(1200, 4800, 9600),
                    help="pace output of the command-line listeners like a real line")
     p.add_argument("--demo", action="store_true",
@@ -82,7 +85,10 @@ def main(args: argparse.Namespace) -> int:
             config.store = Path(args.store)
         for kind in ("telnet", "raw", "ssh", "sftp", "ws"):
             for address in getattr(args, kind):
-                config.listeners.append(listener(kind, address, f"--{kind}", args.baud))
+                options = {"proxy_protocol": True} if (
+                    args.proxy_protocol and kind in ("telnet", "raw")) else {}
+                config.listeners.append(listener(kind, address, f"--{kind}", args.baud,
+                                                 options=options))
         for spec in args.serial:
             device, options = parse_serial_spec(spec)
             config.listeners.append(listener("serial", device, f"--serial {spec}",

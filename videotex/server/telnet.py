@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -22,7 +23,10 @@ from typing import Any
 from telnetlib3.server_base import BaseServer
 from telnetlib3.telopt import BINARY, DO, ECHO, SGA, WILL
 
+from . import proxyproto
 from .connection import Connection
+
+log = logging.getLogger("videotex.telnet")
 
 __all__ = ["TelnetConnection", "start_telnet"]
 
@@ -30,11 +34,13 @@ __all__ = ["TelnetConnection", "start_telnet"]
 class TelnetConnection(Connection):
     channel = "telnet"
 
-    def __init__(self, reader: Any, writer: Any) -> None:
+    def __init__(self, reader: Any, writer: Any, peer: str | None = None) -> None:
         self._reader = reader
         self._writer = writer
-        peer = writer.get_extra_info("peername")
-        self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer or "")
+        if peer is None:
+            addr = writer.get_extra_info("peername")
+            peer = f"{addr[0]}:{addr[1]}" if isinstance(addr, tuple) else str(addr or "")
+        self.peer = peer
 
     async def read(self) -> bytes:
         try:
@@ -57,7 +63,44 @@ class TelnetConnection(Connection):
 
 
 class MinitelTelnetProtocol(BaseServer):
-    """telnetlib3 server protocol with the Minitel's minimal negotiation."""
+    """telnetlib3 server protocol with the Minitel's minimal negotiation.
+
+    With ``proxy=True`` the connection must start with a PROXY protocol header (v1 or v2,
+    from HAProxy): it is taken off the stream before any telnet parsing, and the caller's
+    real address becomes the connection's peer.
+    """
+
+    def __init__(self, handler: Callable[[Connection], Awaitable[None]], *,
+                 proxy: bool = False, **kw: Any) -> None:
+        super().__init__(shell=self._shell, **kw)
+        self._handler = handler
+        self._proxy_buf: bytearray | None = bytearray() if proxy else None
+        self.peer: str | None = None
+
+    async def _shell(self, reader: Any, writer: Any) -> None:
+        await self._handler(TelnetConnection(reader, writer, self.peer))
+
+    def data_received(self, data: bytes) -> None:
+        if self._proxy_buf is None:
+            super().data_received(data)
+            return
+        self._proxy_buf += data
+        try:
+            parsed = proxyproto.parse(bytes(self._proxy_buf))
+        except proxyproto.ProxyProtocolError as e:
+            log.warning("dropped: %s", e, extra={"listener": "telnet"})
+            if self._transport is not None:
+                self._transport.close()
+            return
+        if parsed is None:
+            return
+        header, used = parsed
+        if header.proxied:
+            self.peer = header.peer
+        rest = bytes(self._proxy_buf[used:])
+        self._proxy_buf = None
+        if rest:
+            super().data_received(rest)
 
     def begin_negotiation(self) -> None:
         super().begin_negotiation()
@@ -80,15 +123,14 @@ async def start_telnet(
     reuse_port: bool = False,
     connect_maxwait: float = 1.0,
     sock: socket.socket | None = None,
+    proxy: bool = False,
 ) -> asyncio.Server:
     """Listen for telnet callers; each becomes ``handler(TelnetConnection)``."""
 
-    async def shell(reader: Any, writer: Any) -> None:
-        await handler(TelnetConnection(reader, writer))
-
     def factory() -> asyncio.Protocol:
         return MinitelTelnetProtocol(
-            shell=shell, encoding=False, force_binary=True, connect_maxwait=connect_maxwait
+            handler, proxy=proxy, encoding=False, force_binary=True,
+            connect_maxwait=connect_maxwait,
         )
 
     loop = asyncio.get_running_loop()
