@@ -49,6 +49,11 @@ class Transport:
     async def close(self) -> None:
         raise NotImplementedError
 
+    @property
+    def local_address(self) -> str:
+        """Our end of the line ("ip:port" for TCP), as the server would see it."""
+        return ""
+
 
 class _TcpTransport(Transport):
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
@@ -76,6 +81,15 @@ class _TcpTransport(Transport):
         if self._writer.is_closing():
             return
         self._writer.write(TelnetCodec.encode(data) if self._telnet else data)
+
+    def write_transport(self, data: bytes) -> None:
+        """Bytes straight onto the socket, telnet framing included (tests)."""
+        self._writer.write(data)
+
+    @property
+    def local_address(self) -> str:
+        host, port = self._writer.get_extra_info("sockname")[:2]
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
     async def close(self) -> None:
         self._writer.close()
@@ -226,6 +240,14 @@ class MinitelClient:
 
     def snapshot(self) -> dict[str, object]:
         return self.minitel.snapshot()
+
+    @property
+    def local_address(self) -> str:
+        return self._transport.local_address
+
+    @property
+    def transport(self) -> Transport:
+        return self._transport
 
     def render_png(self, path_or_file: str | IO[bytes], **kw: Any) -> None:
         self.minitel.render_png(path_or_file, **kw)

@@ -102,8 +102,7 @@ async def test_callers_are_spread_and_seen_with_their_real_address(cluster) -> N
         c = await _connect(front)
         await c.wait_for_text("RESULTATS", timeout=10)
         clients.append(c)
-    local = {"127.0.0.1:%d" % c._transport._writer.get_extra_info("sockname")[1]  # type: ignore[attr-defined]
-             for c in clients}
+    local = {c.local_address for c in clients}
     seen: dict[str, set[str]] = {}
     for log in logs:
         peers = set()

@@ -93,7 +93,7 @@ async def test_telnet_commands_inside_typing_are_not_videotex(servers: Servers) 
     t = await MinitelClient.connect(servers.telnet)
     await t.wait_for_text("RESULTATS DES EXAMENS")
     # digits with telnet NOP and an escaped IAC pair sent as raw transport bytes
-    t._transport._writer.write(b"1\xff\xf12\xff\xf13")  # type: ignore[attr-defined]
+    t.transport.write_transport(b"1\xff\xf12\xff\xf13")  # type: ignore[attr-defined]
     await t.wait_for(lambda c: "123......." in c.text, what="digits echoed")
     await t.close()
 
