@@ -5,12 +5,14 @@ Terminal-state contract (what every output of this module leaves behind):
 - the screen shows ``drawable(frame)`` (the frame itself whenever the wire can
   draw it, see ``videotex.codec.wire``);
 - the cursor is visible (CON) exactly when ``frame.cursor`` is not ``None``,
-  and then rests at ``frame.cursor``;
+  and then rests at ``frame.cursor``; an update re-places a visible cursor
+  even when nothing changed, since local echo may have moved it;
 - character set, parallel attributes and the serial register are *not*
   promised: every output starts with FF, RS or US, which reset them (G0, white
   on black, steady, normal size, no pending serial attribute).
 
-``encode_update(old, new)`` assumes the terminal shows ``old`` as this encoder
+``encode_update(old, new)`` (never longer than ``encode_frame(new)``, which it
+falls back to when that is shorter) assumes the terminal shows ``old`` as this encoder
 drew it (``encode_frame(old)`` or a chain of updates). The stateful
 ``Encoder`` keeps what the terminal stores, for chains of updates.
 
@@ -273,8 +275,15 @@ class Encoder:
         return resolve(self._wire, self._cursor)
 
     def frame(self, frame: Frame) -> bytes:
-        """Draw ``frame`` on a cleared screen: starts with FF."""
+        """Draw ``frame`` on a cleared screen: starts with FF.
+
+        FF does not clear row 0: a fresh encoder assumes it blank; after an
+        earlier output, row 0 is redrawn from what the terminal holds there.
+        """
+        row0 = list(self._wire[0]) if self._wire is not None else None
         self._wire = blank_wire()
+        if row0 is not None:
+            self._wire[0] = row0
         out = bytearray([C0.FF])
         body, _ = self._draw(frame, _State(), start_known=True)
         out += body
@@ -289,6 +298,10 @@ class Encoder:
         """Bytes that change the screen from the last output to ``frame``."""
         if self._wire is None:
             return self.frame(frame)
+        saved = ([list(r) for r in self._wire], self._cursor, self._visible)
+        redraw = self.frame(frame)
+        redrawn = ([list(r) for r in self._wire], self._cursor, self._visible)
+        self._wire, self._cursor, self._visible = saved
         out = bytearray()
         if self._visible and frame.cursor is None:
             out.append(C0.COFF)
@@ -297,6 +310,10 @@ class Encoder:
         if frame.cursor is not None and not self._visible:
             out.append(C0.CON)
         self._visible = frame.cursor is not None
+        if len(redraw) < len(out):
+            # Clearing and redrawing is cheaper than changing (e.g. to an emptier page).
+            self._wire, self._cursor, self._visible = redrawn
+            return redraw
         return bytes(out)
 
     def _draw(self, frame: Frame, st: _State, start_known: bool) -> tuple[bytearray, _State]:

@@ -10,8 +10,9 @@ Invariants kept by the drawing methods:
 - every cell holds a glyph of the repertoire (text goes through the charset
   fallback) or a mosaic;
 - doubled characters follow the terminal: the reference point is the
-  bottom-left cell; double height and double size are ignored on rows 0-1
-  (drawn normal size); a double-width character at column 40 is drawn normal
+  bottom-left cell; row 0 is always normal size; on row 1 double height is
+  ignored (double size is drawn double width, as terminal_emu does; §4 only
+  says "ignored"); a double-width character at column 40 is drawn normal
   width (double size becomes double height there);
 - writing over part of a doubled character turns its other parts into spaces
   of the same background, so a frame never holds half a character;
@@ -127,7 +128,9 @@ def _check_pos(row: int, col: int) -> None:
 def effective_size(size: Size, row: int, col: int) -> Size:
     """The size the terminal really draws for ``size`` at (row, col) (§4 edge rules)."""
     size = Size(size)
-    if row <= 1:
+    if row == 0:
+        return Size.NORMAL  # the service row never doubles
+    if row == 1:
         size = Size.WIDE if size is Size.DOUBLE else size
         size = Size.NORMAL if size is Size.TALL else size
     if col == COLS:
