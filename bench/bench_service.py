@@ -92,12 +92,12 @@ def start_server(store: Path) -> tuple[subprocess.Popen[str], int, int]:
 
 
 async def sessions_figures(store: Path, n: int, rate: float) -> dict[str, float]:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     proc, tport, rport = start_server(store)
     try:
         # learn the home page's tail with one caller
-        reader, writer, codec = await _open(rport, False)
+        reader, writer, _codec = await _open(rport, False)
         got = bytearray()
         async with asyncio.timeout(30):
             while b"CNX/FIN" not in got or not got.endswith(b"\x11"):
@@ -119,7 +119,7 @@ async def sessions_figures(store: Path, n: int, rate: float) -> dict[str, float]
         lat: list[float] = []
 
         async def key(i: int) -> None:
-            r, w, c = conns[i]
+            r, w, _c = conns[i]
             await asyncio.sleep(i / rate)
             t = time.monotonic()
             w.write(b"5")

@@ -215,7 +215,7 @@ async def one_caller(i: int, url: str, cand: Candidate, start_at: float, tails: 
 
 
 def _raise_nofile() -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
@@ -236,7 +236,7 @@ def worker(payload: dict[str, Any]) -> dict[str, Any]:
                 validate=args.validate_every > 0 and (payload["first"] + i) % args.validate_every == 0))
             for i, (c, off) in enumerate(zip(cands, offsets, strict=True))
         ]
-        done, pending = await asyncio.wait(tasks, timeout=args.deadline)
+        _done, pending = await asyncio.wait(tasks, timeout=args.deadline)
         for t in pending:
             t.cancel()
             stats.error("deadline")
