@@ -60,6 +60,7 @@ def test_update_chain(chain: list[Frame]) -> None:
 @settings(max_examples=60, deadline=None)
 @given(exact_frames(), exact_frames())
 def test_update_of_unchanged_frame_is_short(a: Frame, b: Frame) -> None:
-    # nothing changed: nothing to send but re-placing a visible cursor (US r c)
-    assert len(encode_update(a, a)) == (0 if a.cursor is None else 3)
+    # nothing changed: nothing to send but re-placing a visible cursor (US r c, or RS)
+    same = encode_update(a, a)
+    assert same == b"" if a.cursor is None else 1 <= len(same) <= 3
     assert len(encode_update(a, b)) <= len(encode_frame(b))
