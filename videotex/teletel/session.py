@@ -7,9 +7,9 @@ sleeps and never does I/O.
 
 Invariants:
 
-- ``self._shown`` is exactly the frame the terminal shows once everything returned by
+- ``self._encoder`` knows exactly what the terminal shows once everything returned by
   ``data_to_send`` has been written; every screen change is sent as
-  ``encode_update(shown, wanted)`` (the frame diff), except Répétition and the first page,
+  ``encoder.update(wanted)`` (the frame diff), except Répétition and the first page,
   which are drawn whole.
 - Once :attr:`closed` is set, no more input is processed and ``data_to_send`` only
   drains what was queued (the goodbye page).
@@ -23,13 +23,12 @@ from typing import Any, Protocol
 
 from videotex.codec import (
     CharEvent,
+    Encoder,
     Frame,
     FunctionKey,
     FunctionKeyEvent,
     KeyboardDecoder,
     ProtocolReplyEvent,
-    encode_frame,
-    encode_update,
 )
 
 from .clock import Clock
@@ -104,7 +103,8 @@ class Session:
         )
         self._decoder = KeyboardDecoder()
         self._out = bytearray()
-        self._shown: Frame | None = None
+        self._encoder = Encoder()
+        self._drawn = False
         self._next_status = 0.0
         self.page: Page = service.home(self.ctx)
         self.closed = False
@@ -267,14 +267,14 @@ class Session:
             self._pending_full = self._pending_full or full
             return
         wanted = self.compose()
-        if full or self._shown is None:
-            self._out += encode_frame(wanted)
+        if full or not self._drawn:
+            self._out += self._encoder.frame(wanted)
+            self._drawn = True
         else:
-            self._out += encode_update(self._shown, wanted)
-        self._shown = wanted
+            self._out += self._encoder.update(wanted)
         self._next_status = self.clock.monotonic() + self.service.status_interval(self.ctx)
 
     @property
     def shown(self) -> Frame | None:
         """What the terminal shows once the queued bytes are written."""
-        return self._shown
+        return self._encoder.shown if self._drawn else None
