@@ -55,7 +55,7 @@ class ResultPage(_Back):
     def draw(self, frame: Frame, ctx: Context) -> None:
         r = self.result
         svc = ctx.service
-        band(frame, "RÉSULTAT", f"{svc.exam_name(r.exam)} {r.session}")
+        band(frame, f"RÉSULTAT {r.session}")
         rows = (
             ("Nom", r.nom),
             ("Prénom", r.prenom),
@@ -71,15 +71,12 @@ class ResultPage(_Back):
         big(frame, 12, outcome.label_fr, fg=colour)
         if self.full and r.mention is not None:
             frame.text(14, 2, f"Mention {r.mention.label}", fg=Color.WHITE, size=Size.TALL)
-        if r.etablissement:
-            frame.text(16, 2, "Établissement :", fg=Color.CYAN)
-            frame.text(17, 2, r.etablissement[:38])
-        if r.jury:
-            frame.text(18, 2, f"Jury : {r.jury}"[:38], fg=Color.CYAN)
+        where = ", ".join(x for x in (r.etablissement, f"jury {r.jury}" if r.jury else "") if x)
+        if where:
+            frame.text(17, 2, where[:38], fg=Color.CYAN)
         if not self.full:
             frame.text(20, 2, "Mention : avec votre numéro seulement", fg=Color.MAGENTA)
-        keys(frame, 23, ("Autre recherche", "RETOUR"))
-        keys(frame, 24, ("Accueil", "SOMMAIRE"), ("Fin", "CNX/FIN"))
+        keys(frame, 24, ("Autre recherche", "RETOUR"), ("Accueil", "SOMMAIRE"))
 
 
 class NotPublishedPage(_Back):

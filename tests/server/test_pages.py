@@ -51,7 +51,7 @@ def test_search_by_number_shows_full_result_with_mention(caller: Caller) -> None
     assert "Lille" in text
     assert caller.shows("ADMIS")
     assert "Mention Très bien" in text
-    assert "Lycée Faidherbe" in text
+    assert "Lycée Faidherbe, jury J12" in text
     assert caller.session.ctx.facts["result_found"] is True
 
 
