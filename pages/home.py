@@ -82,4 +82,5 @@ class HomePage(Page):
             self.focus = 1
             self.message = "Date invalide : JJMMAAAA, ex. 03071987"
             return Stay()
-        return Goto(ctx.service.search_number(ctx, numero, birth, back=self))
+        action: Action = ctx.service.search_number(ctx, numero, birth, back=self)
+        return action

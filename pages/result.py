@@ -21,7 +21,7 @@ from videotex.teletel import Action, Context, Goto, Page
 
 from .layout import band, big, format_when, keys
 
-__all__ = ["NotFoundPage", "NotPublishedPage", "ResultPage"]
+__all__ = ["NotFoundPage", "NotPublishedPage", "RefusedPage", "ResultPage"]
 
 
 class _Back(Page):
@@ -146,4 +146,24 @@ class NotFoundPage(_Back):
         frame.text(12, 2, "naissance.", fg=Color.CYAN)
         keys(frame, 22, ("Aide", "GUIDE"))
         keys(frame, 23, ("Corriger", "RETOUR"))
+        keys(frame, 24, ("Accueil", "SOMMAIRE"), ("Fin", "CNX/FIN"))
+
+
+class RefusedPage(_Back):
+    """Too many failed lookups from this call or this address (enumeration guard)."""
+
+    name = "refused"
+    help = (
+        "Trop de recherches sans résultat ont",
+        "été faites depuis cet appel ou cette",
+        "ligne. Vérifiez votre convocation et",
+        "rappelez plus tard.",
+    )
+
+    def draw(self, frame: Frame, ctx: Context) -> None:
+        band(frame, "RECHERCHE REFUSÉE", "", bg=Color.RED)
+        frame.text(5, 2, "Trop de recherches infructueuses", fg=Color.WHITE)
+        frame.text(6, 2, "depuis cet appel ou cette ligne.", fg=Color.WHITE)
+        frame.text(8, 2, "Vérifiez le numéro sur votre", fg=Color.CYAN)
+        frame.text(9, 2, "convocation et rappelez plus tard.", fg=Color.CYAN)
         keys(frame, 24, ("Accueil", "SOMMAIRE"), ("Fin", "CNX/FIN"))

@@ -13,13 +13,14 @@ from datetime import date, datetime
 from typing import Any
 
 from videotex.store import ACADEMIES, EXAMS, ResultsStore, batch_of_number
-from videotex.teletel import Context, Page
+from videotex.teletel import Action, Context, Goto, Later, Page
 
+from .guard import EnumerationGuard, GuardPolicy
 from .home import HomePage
 from .info import GENERAL_HELP, GoodbyePage, HelpPage
 from .layout import format_eur, format_hour, format_when
 from .menu import SummaryMenu
-from .result import NotFoundPage, NotPublishedPage, ResultPage
+from .result import NotFoundPage, NotPublishedPage, RefusedPage, ResultPage
 
 __all__ = ["ResultsService", "ServiceConfig"]
 
@@ -48,9 +49,11 @@ class ServiceConfig:
 class ResultsService:
     """The results service for one process (one store handle, shared by all sessions)."""
 
-    def __init__(self, store: ResultsStore, config: ServiceConfig | None = None) -> None:
+    def __init__(self, store: ResultsStore, config: ServiceConfig | None = None,
+                 guard: GuardPolicy | None = None) -> None:
         self.store = store
         self.config = config or ServiceConfig()
+        self.guard = EnumerationGuard(guard)
         self._status_cache: tuple[float, dict[tuple[str, str], Any]] | None = None
 
     # -- the session engine's interface ----------------------------------------------------
@@ -83,8 +86,15 @@ class ResultsService:
         return GoodbyePage(tuple(lines))
 
     def status_line(self, ctx: Context) -> str:
+        """Row 0: service, time connected, running cost; a time-limit warning instead
+        when one is due."""
+        if ctx.warning:
+            return f" {ctx.warning}"
         seconds = int(ctx.connected_seconds())
-        return f" {self.config.access_code}  {seconds // 60:02d}:{seconds % 60:02d}"
+        line = f" {self.config.access_code}  {seconds // 60:02d}:{seconds % 60:02d}"
+        if ctx.meter is not None:
+            line += "  " + format_eur(ctx.meter.amount(ctx.clock.monotonic()))
+        return line
 
     def status_interval(self, ctx: Context) -> float:
         return self.config.status_interval
@@ -98,7 +108,23 @@ class ResultsService:
             first += f" + {format_eur(self.config.connection_charge)}"
         return (first, "facturé à la durée, résultat ou non")
 
-    def search_number(self, ctx: Context, numero: str, birth: date, *, back: Page) -> Page:
+    def search_number(self, ctx: Context, numero: str, birth: date, *, back: Page) -> Action:
+        """Envoi on the home page: the result, or when it comes out, or not found —
+        slowed down and then refused for callers who keep failing (enumeration)."""
+        now = ctx.clock.monotonic()
+        failures = int(ctx.facts.get("failures", 0))
+        verdict = self.guard.before_lookup(ctx.identity, failures, now)
+        if not verdict.allowed:
+            return Goto(RefusedPage(back=back))
+        page = self._search_number(ctx, numero, birth, back=back)
+        if isinstance(page, NotFoundPage):
+            ctx.facts["failures"] = failures + 1
+            self.guard.failed(ctx.identity, now)
+        if verdict.delay > 0:
+            return Later(verdict.delay, Goto(page), "Recherche en cours...")
+        return Goto(page)
+
+    def _search_number(self, ctx: Context, numero: str, birth: date, *, back: Page) -> Page:
         ctx.facts["lookups"] = ctx.facts.get("lookups", 0) + 1
         result = self.store.lookup_number(numero, birth)
         if result is not None:

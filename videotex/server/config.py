@@ -22,6 +22,15 @@ Example (every key optional)::
     format = "json"          # json | text
     level = "info"
 
+    [limits]
+    idle_timeout = 180       # seconds without a key; 0 = never
+    idle_warning = 30
+    max_session = 1800       # longest call; 0 = no limit
+    per_address_concurrent = 16
+    per_address_burst = 30   # new calls at once from one address...
+    per_address_rate = 0.5   # ...then this many per second
+    exempt = []              # addresses never limited, e.g. ["127.0.0.1"] for load tests
+
 A mistake fails at startup with a message naming the file and the key.
 """
 
@@ -33,6 +42,9 @@ from pathlib import Path
 from typing import Any
 
 from pages import ServiceConfig
+from videotex.teletel import Limits
+
+from .gate import GatePolicy
 
 __all__ = ["ConfigError", "ListenerConfig", "ServerConfig", "load_config", "parse_address"]
 
@@ -74,6 +86,10 @@ class ServerConfig:
     listeners: list[ListenerConfig] = field(default_factory=list)
     log_format: str = "json"
     log_level: str = "info"
+    limits: Limits = field(default_factory=Limits)
+    gate: GatePolicy = field(default_factory=GatePolicy)
+    #: The [billing] table, checked by videotex.billing at startup.
+    billing: dict[str, Any] = field(default_factory=dict)
 
 
 def parse_address(text: str, where: str) -> tuple[str, int]:
@@ -137,7 +153,7 @@ def load_config(path: str | Path | None) -> ServerConfig:
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{where}: not valid TOML: {e}") from None
     for key in data:
-        if key not in ("service", "store", "listen", "log"):
+        if key not in ("service", "store", "listen", "log", "limits", "billing"):
             raise ConfigError(f"{where}: unknown section [{key}]")
     config.service = _service(data.get("service", {}), where)
     store = data.get("store", {})
@@ -156,4 +172,41 @@ def load_config(path: str | Path | None) -> ServerConfig:
     if config.log_format not in ("json", "text"):
         raise ConfigError(f"{where}: [log] format must be json or text")
     config.log_level = log.get("level", config.log_level)
+    config.limits, config.gate = _limits(data.get("limits", {}), where)
+    config.billing = data.get("billing", {})
     return config
+
+
+def _number(table: dict[str, Any], key: str, default: float, where: str) -> float:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ConfigError(f"{where}: [limits] {key} must be a number >= 0, not {value!r}")
+    return float(value)
+
+
+def _limits(table: dict[str, Any], where: str) -> tuple[Limits, GatePolicy]:
+    known = {"idle_timeout", "idle_warning", "max_session", "per_address_concurrent",
+             "per_address_burst", "per_address_rate", "exempt"}
+    for key in table:
+        if key not in known:
+            raise ConfigError(f"{where}: unknown key [limits] {key}; known: "
+                              f"{', '.join(sorted(known))}")
+    d = Limits()
+    idle = _number(table, "idle_timeout", d.idle_timeout or 0, where)
+    longest = _number(table, "max_session", d.max_session or 0, where)
+    exempt = table.get("exempt", [])
+    if not isinstance(exempt, list) or not all(isinstance(x, str) for x in exempt):
+        raise ConfigError(f"{where}: [limits] exempt must be a list of addresses")
+    try:
+        limits = Limits(idle_timeout=idle or None,
+                        idle_warning=_number(table, "idle_warning", d.idle_warning, where),
+                        max_session=longest or None)
+        g = GatePolicy()
+        gate = GatePolicy(
+            max_concurrent=int(_number(table, "per_address_concurrent", g.max_concurrent, where)),
+            burst=_number(table, "per_address_burst", g.burst, where),
+            rate=_number(table, "per_address_rate", g.rate, where),
+            exempt=frozenset(exempt))
+    except ValueError as e:
+        raise ConfigError(f"{where}: [limits] {e}") from None
+    return limits, gate

@@ -20,7 +20,7 @@ from typing import Any
 
 from pages import ResultsService
 from videotex.store import ResultsStore
-from videotex.teletel import SystemClock
+from videotex.teletel import SessionConfig, SystemClock
 
 from .config import ConfigError, ServerConfig, listener, load_config, parse_address
 from .listeners import Listener, start_listener
@@ -193,7 +193,8 @@ async def run_server(config: ServerConfig, *, ready: asyncio.Event | None = None
     hooks: list[Any] = []
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
         hooks.append(MetricsHooks())
-    board = Switchboard(service, SystemClock(), hooks=hooks)
+    board = Switchboard(service, SystemClock(), hooks=hooks, gate=config.gate,
+                        session_config=SessionConfig(limits=config.limits))
     servers: list[Listener] = []
     for cfg in config.listeners:
         server = await start_listener(cfg, board)

@@ -9,6 +9,8 @@ connected caller gets the goodbye page before the line is dropped.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import logging
 import secrets
 from collections.abc import Callable
@@ -18,6 +20,7 @@ from typing import Any, Protocol
 from videotex.teletel import Clock, Session, SessionConfig
 
 from .connection import Connection, Pacer
+from .gate import Gatekeeper, GatePolicy
 from .interact import interact, send_pending
 
 __all__ = ["Call", "CallHooks", "Switchboard"]
@@ -53,6 +56,8 @@ class Switchboard:
         hooks: list[CallHooks] | None = None,
         session_config: SessionConfig | None = None,
         session_factory: Callable[..., Session] = Session,
+        gate: GatePolicy | None = None,
+        health: Callable[[], str | None] | None = None,
     ) -> None:
         self.service = service
         self.clock = clock
@@ -62,6 +67,9 @@ class Switchboard:
         self.calls: set[Call] = set()
         self.closing = False
         self.total_calls = 0
+        self.gate = Gatekeeper(gate)
+        #: Returns why the service cannot take calls now (disk full...), or None.
+        self.health = health
 
     async def handle(self, conn: Connection, *, pacer: Pacer | None = None,
                      config: SessionConfig | None = None) -> None:
@@ -69,10 +77,41 @@ class Switchboard:
         if self.closing:
             conn.close()
             return
+        identity = conn.identity
+        problem = self.health() if self.health is not None else None
+        refused = problem or self.gate.admit(identity, self.clock.monotonic())
+        if refused is not None:
+            await self._refuse(conn, refused, problem is not None)
+            return
+        try:
+            await self._serve(conn, pacer, config)
+        finally:
+            self.gate.release(identity)
+
+    async def _refuse(self, conn: Connection, why: str, unavailable: bool) -> None:
+        """Tell the caller in a few bytes, unbilled, and hang up."""
+        log.warning("call refused", extra={"channel": conn.channel, "peer": conn.peer,
+                                           "why": why})
+        for hook in self.hooks:
+            refused = getattr(hook, "call_refused", None)
+            if refused is not None:
+                refused(conn, why)
+        text = (b"Service momentanement indisponible." if unavailable
+                else b"Trop d'appels depuis votre ligne.")
+        conn.write(b"\x0c\x1f\x4c\x43" + text + b"\x1f\x4e\x43Rappelez plus tard.")
+        with contextlib.suppress(ConnectionError, OSError):
+            await asyncio.wait_for(conn.drain(), 5)
+        conn.close()
+
+    async def _serve(self, conn: Connection, pacer: Pacer | None,
+                     config: SessionConfig | None) -> None:
         call_id = secrets.token_hex(8)
+        # a transport chooses only how the terminal is linked; limits are the server's
+        chosen = (self.session_config if config is None
+                  else dataclasses.replace(self.session_config, link=config.link))
         session = self._session_factory(
             self.service, self.clock, caller=conn.peer, channel=conn.channel,
-            config=config or self.session_config,
+            identity=conn.identity, config=chosen,
         )
         call = Call(call_id, conn, session, pacer, asyncio.current_task())
         self.calls.add(call)

@@ -20,11 +20,13 @@ from .page import (
     Field,
     Goto,
     Hangup,
+    Later,
     Page,
     Redraw,
     Stay,
 )
 from .session import Session, SessionConfig, TerminalLink
+from .timers import Limits, Watch
 
 __all__ = [
     "DIGITS",
@@ -37,6 +39,8 @@ __all__ = [
     "Field",
     "Goto",
     "Hangup",
+    "Later",
+    "Limits",
     "Page",
     "Redraw",
     "Session",
@@ -44,4 +48,5 @@ __all__ = [
     "Stay",
     "SystemClock",
     "TerminalLink",
+    "Watch",
 ]

@@ -33,6 +33,7 @@ __all__ = [
     "Field",
     "Goto",
     "Hangup",
+    "Later",
     "Page",
     "Redraw",
     "Stay",
@@ -106,7 +107,17 @@ class Hangup:
     page: Page | None = None
 
 
-Action = Stay | Redraw | Beep | Goto | Hangup
+@dataclass(frozen=True, slots=True)
+class Later:
+    """Apply ``action`` after ``delay`` seconds (throttling); keys wait meanwhile, except
+    Connexion/Fin. The current page shows ``message`` in the meantime."""
+
+    delay: float
+    action: Stay | Redraw | Beep | Goto | Hangup
+    message: str = ""
+
+
+Action = Stay | Redraw | Beep | Goto | Hangup | Later
 
 
 @dataclass
@@ -120,6 +131,12 @@ class Context:
     connected_at: float = 0.0
     #: Per-call facts shared between pages (lookups made, results found, terminal model).
     facts: dict[str, Any] = field(default_factory=dict)
+    #: The billing meter of this call, when billing is on (set by the billing hooks).
+    meter: Any = None
+    #: A warning for the status row (time limits), set by the session.
+    warning: str = ""
+    #: Who pays (for per-caller limits and offers), as the transport knows it.
+    identity: str = ""
 
     def connected_seconds(self) -> float:
         return max(0.0, self.clock.monotonic() - self.connected_at)

@@ -18,7 +18,7 @@ Invariants:
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from videotex.codec import (
@@ -32,7 +32,8 @@ from videotex.codec import (
 )
 
 from .clock import Clock
-from .page import Action, Beep, Context, Goto, Hangup, Page, Redraw, Stay
+from .page import Action, Beep, Context, Goto, Hangup, Later, Page, Redraw, Stay
+from .timers import Limits, Watch
 
 __all__ = ["Service", "Session", "SessionConfig", "TerminalLink"]
 
@@ -75,6 +76,8 @@ class SessionConfig:
     identify: bool = True
     #: Largest input kept from one read; the rest is dropped (oversized input).
     max_input: int = 4096
+    #: Idle timeout, maximum call length and their warnings.
+    limits: Limits = field(default_factory=Limits)
 
 
 class Session:
@@ -87,6 +90,7 @@ class Session:
         *,
         caller: str = "",
         channel: str = "",
+        identity: str = "",
         config: SessionConfig | None = None,
         facts: dict[str, Any] | None = None,
     ) -> None:
@@ -100,12 +104,16 @@ class Session:
             channel=channel,
             connected_at=clock.monotonic(),
             facts=facts if facts is not None else {},
+            identity=identity or caller,
         )
+        self._watch = Watch(self.config.limits, self.ctx.connected_at)
+        self._later: tuple[float, Action] | None = None
         self._decoder = KeyboardDecoder()
         self._out = bytearray()
         self._encoder = Encoder()
         self._drawn = False
         self._next_status = 0.0
+        self._meter_next = 0.0
         self.page: Page = service.home(self.ctx)
         self.closed = False
         self.close_reason = ""
@@ -131,6 +139,7 @@ class Session:
         if not data:
             self._close("hangup")
             return
+        self._watch.touch(self.clock.monotonic())
         if len(data) > self.config.max_input:
             self.dropped_input += len(data) - self.config.max_input
             data = data[: self.config.max_input]
@@ -164,15 +173,42 @@ class Session:
             self._show(full=self._pending_full)
 
     def tick(self) -> None:
-        """Time passed: refresh the status row when it is due."""
+        """Time passed: time limits, a delayed answer, the status row (cost, clock)."""
         if self.closed:
             return
-        if self.clock.monotonic() >= self._next_status:
+        now = self.clock.monotonic()
+        meter = self.ctx.meter
+        reason, warning = self._watch.check(now, meter)
+        if reason is not None:
+            self.hangup(reason)
+            return
+        refresh = now >= self._next_status or warning != self.ctx.warning
+        self.ctx.warning = warning
+        if meter is not None and now >= self._meter_next:
+            refresh = True
+        if self._later is not None and now >= self._later[0]:
+            _, action = self._later
+            self._later = None
+            self.page.message = ""
+            self._apply(action)
+            return
+        if refresh:
             self._show()
 
     def next_deadline(self) -> float | None:
         """Monotonic time at which :meth:`tick` has something to do."""
-        return None if self.closed else self._next_status
+        if self.closed:
+            return None
+        now = self.clock.monotonic()
+        times = [self._next_status]
+        watch = self._watch.next_deadline(now, self.ctx.meter)
+        if watch is not None:
+            times.append(watch)
+        if self.ctx.meter is not None:
+            times.append(self._meter_next)
+        if self._later is not None:
+            times.append(self._later[0])
+        return min(times)
 
     def data_to_send(self) -> bytes:
         out = bytes(self._out)
@@ -188,6 +224,11 @@ class Session:
     # -- events -----------------------------------------------------------------------
 
     def _handle(self, event: object) -> None:
+        if self._later is not None:  # an answer is on its way: only Connexion/Fin counts
+            if isinstance(event, FunctionKeyEvent) and event.key is FunctionKey.CONNEXION_FIN:
+                self._later = None
+                self._apply(self._function_key(event.key))
+            return
         if isinstance(event, CharEvent):
             self._apply(self._char(event.text))
         elif isinstance(event, FunctionKeyEvent):
@@ -227,6 +268,11 @@ class Session:
         return Beep()  # Envoi on a page that does not take it
 
     def _apply(self, action: Action) -> None:
+        if isinstance(action, Later):
+            self._later = (self.clock.monotonic() + action.delay, action.action)
+            self.page.message = action.message
+            self._show()
+            return
         if isinstance(action, Beep):
             self._out += _BEL
         elif isinstance(action, Stay):
@@ -266,13 +312,17 @@ class Session:
             self._pending_show = True
             self._pending_full = self._pending_full or full
             return
+        now = self.clock.monotonic()
+        _reason, self.ctx.warning = self._watch.check(now, self.ctx.meter)
         wanted = self.compose()
         if full or not self._drawn:
             self._out += self._encoder.frame(wanted)
             self._drawn = True
         else:
             self._out += self._encoder.update(wanted)
-        self._next_status = self.clock.monotonic() + self.service.status_interval(self.ctx)
+        self._next_status = now + self.service.status_interval(self.ctx)
+        if self.ctx.meter is not None:
+            self._meter_next = self.ctx.meter.next_change(now)
 
     @property
     def shown(self) -> Frame | None:
