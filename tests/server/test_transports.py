@@ -169,3 +169,14 @@ async def test_pacer_spreads_output_at_line_speed(monkeypatch: pytest.MonkeyPatc
     assert b"".join(conn.chunks) == bytes(600)
     assert max(len(c) for c in conn.chunks) == 6  # 50 ms slices at 120 chars/s
     assert sum(slept) == pytest.approx(600 / 120)
+
+
+async def test_unsolicited_subnegotiation_is_dropped_and_oversized_one_hangs_up(
+        servers: Servers) -> None:
+    t = await MinitelClient.connect(servers.telnet)
+    await t.wait_for_text("RESULTATS")
+    # a window size nobody asked for, then digits: the digits arrive, the SB does not
+    t.transport.write_transport(b"\xff\xfa\x1f\x00\x50\x00\x18\xff\xf012")  # type: ignore[attr-defined]
+    await t.wait_for(lambda c: "12........" in c.text, what="digits after the SB")
+    t.transport.write_transport(b"\xff\xfa\x18" + b"x" * 600)  # type: ignore[attr-defined]
+    await t.wait_closed(timeout=5)

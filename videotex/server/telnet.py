@@ -28,6 +28,9 @@ from .connection import Connection
 
 log = logging.getLogger("videotex.telnet")
 
+#: Longest telnet subnegotiation tolerated before the connection is dropped.
+MAX_SUBNEGOTIATION = 512
+
 __all__ = ["TelnetConnection", "start_telnet"]
 
 
@@ -76,13 +79,15 @@ class MinitelTelnetProtocol(BaseServer):
         self._handler = handler
         self._proxy_buf: bytearray | None = bytearray() if proxy else None
         self.peer: str | None = None
+        self._sb_state = 0
+        self._sb_len = 0
 
     async def _shell(self, reader: Any, writer: Any) -> None:
         await self._handler(TelnetConnection(reader, writer, self.peer))
 
     def data_received(self, data: bytes) -> None:
         if self._proxy_buf is None:
-            super().data_received(data)
+            self._filtered(data)
             return
         self._proxy_buf += data
         try:
@@ -100,7 +105,50 @@ class MinitelTelnetProtocol(BaseServer):
         rest = bytes(self._proxy_buf[used:])
         self._proxy_buf = None
         if rest:
-            super().data_received(rest)
+            self._filtered(rest)
+
+    def _filtered(self, data: bytes) -> None:
+        """Drop subnegotiations before telnetlib3 sees them.
+
+        We negotiate no option that has any (ECHO, SGA, BINARY), so a client's ``IAC SB
+        … IAC SE`` is unsolicited: dropping it keeps telnetlib3's option handlers out of
+        a caller's reach; one longer than ``MAX_SUBNEGOTIATION`` ends the connection."""
+        if 0xFF not in data and self._sb_state == 0:
+            super().data_received(data)
+            return
+        out = bytearray()
+        state = self._sb_state
+        for b in data:
+            if state == 0:  # data
+                if b == 0xFF:
+                    state = 1
+                else:
+                    out.append(b)
+            elif state == 1:  # after IAC
+                if b == 0xFA:
+                    state = 2
+                    self._sb_len = 0
+                else:
+                    out += bytes((0xFF, b))
+                    state = 3 if b in (0xFB, 0xFC, 0xFD, 0xFE) else 0
+            elif state == 3:  # option byte of WILL/WONT/DO/DONT
+                out.append(b)
+                state = 0
+            else:  # inside SB (2), or SB then IAC (4)
+                self._sb_len += 1
+                if self._sb_len > MAX_SUBNEGOTIATION:
+                    log.warning("dropped: telnet subnegotiation over %d bytes",
+                                MAX_SUBNEGOTIATION, extra={"peer": self.peer})
+                    if self._transport is not None:
+                        self._transport.close()
+                    return
+                if state == 2:
+                    state = 4 if b == 0xFF else 2
+                else:
+                    state = 0 if b == 0xF0 else 2
+        self._sb_state = state
+        if out:
+            super().data_received(bytes(out))
 
     def begin_negotiation(self) -> None:
         super().begin_negotiation()
