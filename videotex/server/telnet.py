@@ -142,10 +142,8 @@ class MinitelTelnetProtocol(BaseServer):
                     if self._transport is not None:
                         self._transport.close()
                     return
-                if state == 2:
-                    state = 4 if b == 0xFF else 2
-                else:
-                    state = 0 if b == 0xF0 else 2
+                # SB body: IAC may start the end; after IAC, SE ends it
+                state = (4 if b == 0xFF else 2) if state == 2 else (0 if b == 0xF0 else 2)
         self._sb_state = state
         if out:
             super().data_received(bytes(out))
