@@ -208,6 +208,21 @@
       type: (text) => m.type(text),
       stats: () => ({ received: m.received, sent: m.sent, errors: m.term.errors, bells: m.term.screen.bells }),
       url: m.url,
+      // A fresh connected terminal fed `bytes`, drawn off screen (blink on, no cursor):
+      // its 320x250 RGBA pixels base64-encoded, to compare with the emulator's PNG render.
+      renderBytes: (bytes) => {
+        const term = new Terminal();
+        term.setConnected(true);
+        term.feed(Uint8Array.from(bytes));
+        const display = new Display(document.createElement("canvas"));
+        display.draw(term.screen, true, false);
+        const data = display.image.data;
+        let bin = "";
+        for (let i = 0; i < data.length; i += 0x8000) {
+          bin += String.fromCharCode.apply(null, data.subarray(i, i + 0x8000));
+        }
+        return btoa(bin);
+      },
     };
     m.connect();
   }
