@@ -36,6 +36,7 @@ class WsTransport(Transport):
         try:
             message = await self._ws.recv()
         except ConnectionClosed:
+            self._queue.put_nowait(None)  # the server hung up: the sender ends too
             return b""
         if isinstance(message, bytes):
             return message
