@@ -31,6 +31,19 @@ log = logging.getLogger("videotex.telnet")
 #: Longest telnet subnegotiation tolerated before the connection is dropped.
 MAX_SUBNEGOTIATION = 512
 
+class _EmptyTable(dict[Any, Any]):
+    """A shared, always-empty table: writes are refused, clearing is a no-op."""
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        raise TypeError("telnet SLC is disabled on Minitel connections")
+
+    def clear(self) -> None:
+        pass
+
+
+#: Shared stand-in for telnetlib3's per-connection SLC tables.
+_NO_TABLE = _EmptyTable()
+
 __all__ = ["TelnetConnection", "start_telnet"]
 
 
@@ -147,6 +160,18 @@ class MinitelTelnetProtocol(BaseServer):
         self._sb_state = state
         if out:
             super().data_received(bytes(out))
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        w = self.writer
+        assert w is not None
+        # Minitel bytes are data, never telnet "special line characters": SEP (0x13, every
+        # function key) is XOFF to SLC, SI (0x0F) is Abort Output. No SLC snooping; and
+        # the SLC tables behind it (only reachable through LINEMODE subnegotiations,
+        # which _filtered drops) are not kept per connection (about 7 KiB each).
+        w.slc_simulated = False
+        w.slctab = _NO_TABLE
+        w._slc_callback = _NO_TABLE
 
     def begin_negotiation(self) -> None:
         super().begin_negotiation()
