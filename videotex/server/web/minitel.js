@@ -208,9 +208,10 @@
       type: (text) => m.type(text),
       stats: () => ({ received: m.received, sent: m.sent, errors: m.term.errors, bells: m.term.screen.bells }),
       url: m.url,
-      // A fresh connected terminal fed `bytes`, drawn off screen (blink on, no cursor):
-      // its 320x250 RGBA pixels base64-encoded, to compare with the emulator's PNG render.
-      renderBytes: (bytes) => {
+      // A fresh connected terminal fed `bytes`: its cursor, its replies, and its screen
+      // drawn off screen (blink on, no cursor) as base64 320x250 RGBA, to compare with
+      // the emulator's PNG render.
+      probe: (bytes) => {
         const term = new Terminal();
         term.setConnected(true);
         term.feed(Uint8Array.from(bytes));
@@ -221,7 +222,9 @@
         for (let i = 0; i < data.length; i += 0x8000) {
           bin += String.fromCharCode.apply(null, data.subarray(i, i + 0x8000));
         }
-        return btoa(bin);
+        const s = term.screen;
+        return { pixels: btoa(bin), cursor: [s.row, s.col], visible: s.cursorVisible,
+          replies: term.takeOutput(), text: screenText(s) };
       },
     };
     m.connect();

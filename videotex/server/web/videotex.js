@@ -279,7 +279,7 @@
   class Protocol {
     constructor(term) {
       this.term = term; this.teleinfo = false; this.skip = 0; this.unknown = 0;
-      this.lowercase = false; this.extended = false; this.c0keys = false;
+      this.lowercase = false; this.extended = false; this.c0keys = false; this.pce = false;
       this.setConnected(false);
     }
     defaultRouting() {
@@ -301,7 +301,7 @@
       if (this.enabled[rx]) v |= 1 << rx;
       return v;
     }
-    operatingByte() { return 0x40 | (this.lowercase << 3) | (this.term.screen.roll << 1); }
+    operatingByte() { return 0x40 | (this.lowercase << 3) | (this.pce << 2) | (this.term.screen.roll << 1); }
     keyboardByte() { return 0x40 | (this.c0keys << 2) | (this.extended ? 1 : 0); }
     module(code) { return (code >= 0x50 && code <= 0x53) || (code >= 0x58 && code <= 0x5b) ? code & 3 : null; }
 
@@ -319,8 +319,9 @@
         case 0x74: return [0x1b, 0x3a, 0x75, 0x64];
         case 0x76: return [0x1b, 0x3a, 0x77, 0x43];
         case 0x7f:                                                   // RESET
-          this.routing = this.defaultRouting(); this.enabled = [true, true, true, true];
-          this.lowercase = this.extended = this.c0keys = false; this.term.screen.reset();
+          if (this.connected) this.routing = this.defaultRouting();
+          this.enabled = [true, true, true, true];
+          this.lowercase = this.extended = this.c0keys = this.pce = false; this.term.screen.reset();
           return [0x13, 0x5e];
         case 0x67: this.term.hangup(); return [];                    // DECONNEXION
         case 0x68: case 0x6c: case 0x6d: case 0x6f: return [];
@@ -331,8 +332,9 @@
       if (x === 0x69 || x === 0x6a) {
         const on = x === 0x69;
         if (y === 0x43) this.term.screen.roll = on;
+        else if (y === 0x44) this.pce = on;
         else if (y === 0x45) this.lowercase = on;
-        else if (y !== 0x44) { this.unknown++; return []; }
+        else { this.unknown++; return []; }
         return [0x1b, 0x3a, 0x73, this.operatingByte()];
       }
       if (x === 0x62) {
@@ -341,6 +343,11 @@
       }
       if (x === 0x72) return [0x1b, 0x3b, 0x73, 0x59, this.keyboardByte()];
       if (x === 0x31 && y === 0x7d) { this.teleinfo = true; return [0x1b, 0x5b, 0x3f, 0x7a]; }
+      if (x === 0x32 && (y === 0x7d || y === 0x7e)) {   // Mixte on/off: cleared, not drawn at 80 columns
+        const on = y === 0x7d, s = this.term.screen;
+        s.formFeed(); s.roll = on; this.lowercase = this.extended = on;
+        return [0x13, on ? 0x70 : 0x71];
+      }
       if (x === 0x66) { this.skip = y & 0x7f; return [0x13, 0x57]; }
       if (x === 0x64 || x === 0x65) return [0x1b, 0x3a, 0x77, 0x43];
       if (x === 0x6b || x === 0x7c) return [];                       // ignored from the modem
