@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -58,8 +59,12 @@ def server(store_dir: Path, tmp_path: Path) -> Iterator[Server]:
         assert url, "the server did not announce its listener"
         yield Server(proc, url, log)
         if proc.poll() is None:
-            proc.kill()
-        proc.wait()
+            proc.terminate()  # the supervisor stops its workers
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 async def _connect_all(url: str, n: int) -> list[MinitelClient]:
@@ -116,3 +121,21 @@ async def test_sigterm_says_goodbye_to_every_caller(server: Server) -> None:
         await c.wait_for_text("AU REVOIR", timeout=20)
         await c.wait_closed(timeout=20)
     assert await asyncio.to_thread(server.proc.wait, 30) == 0
+
+
+def test_workers_die_with_a_killed_supervisor(server: Server) -> None:
+    workers = {int(e["pid"]) for e in server.events("worker started")}  # type: ignore[call-overload]
+    server.proc.kill()
+    server.proc.wait()
+    for pid in workers:
+        # each worker gets SIGTERM from the kernel and exits: wait on a pidfd, which
+        # becomes readable when the process ends (it is not our child)
+        try:
+            fd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            continue
+        try:
+            readable, _, _ = select.select([fd], [], [], 20)
+            assert readable, f"worker {pid} outlived its supervisor"
+        finally:
+            os.close(fd)

@@ -78,6 +78,7 @@ class Supervisor:
         if pid == 0:  # the child
             code = 1
             try:
+                _die_with_parent()
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 signal.signal(signal.SIGINT, signal.SIG_IGN)
                 for s in self._reserved:
@@ -182,6 +183,19 @@ class Supervisor:
             os.waitpid(pid, 0)
             self._reap(pid)
         self.children.clear()
+
+
+def _die_with_parent() -> None:
+    """A worker gets SIGTERM if the supervisor dies, even by SIGKILL (Linux prctl), so
+    no orphan keeps serving a port nobody supervises."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+    except (OSError, AttributeError):
+        log.warning("cannot ask to die with the supervisor on this system")
 
 
 def _metrics_main(addr: tuple[str, int] | None) -> int:
