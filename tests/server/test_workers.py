@@ -105,8 +105,15 @@ async def test_workers_share_the_port_and_survive_a_kill(server: Server) -> None
     await survivor.type(ELODIE[1])
     await survivor.press(Key.ENVOI)
     await survivor.wait_for_text("Mention Très bien", timeout=20)
+    # a new caller gets through; one redial is allowed: a connection that landed in the
+    # killed worker's accept queue is reset by the kernel (SO_REUSEPORT), as a real
+    # caller would see a failed call
     fresh = await MinitelClient.connect(server.url)
-    await fresh.wait_for_text("RESULTATS", timeout=20)
+    try:
+        await fresh.wait_for_text("RESULTATS", timeout=20)
+    except ConnectionError:
+        fresh = await MinitelClient.connect(server.url)
+        await fresh.wait_for_text("RESULTATS", timeout=20)
     # the replacement is up and logged
     assert len(server.events("worker started")) >= 3
     assert any(e["pid"] == victim for e in server.events("worker died"))

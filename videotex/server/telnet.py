@@ -44,6 +44,40 @@ class _EmptyTable(dict[Any, Any]):
 #: Shared stand-in for telnetlib3's per-connection SLC tables.
 _NO_TABLE = _EmptyTable()
 
+#: command byte -> handler method name, learnt once from the first writer's tables.
+_HANDLER_NAMES: dict[tuple[bytes, ...], dict[bytes, str]] = {}
+
+
+class _Handlers(dict[Any, Any]):
+    """A writer's command table resolved on use: ``cmd in t`` and ``t[cmd]`` behave as
+    telnetlib3's own dict of bound methods, which it replaces (same keys, same methods)."""
+
+    __slots__ = ("_names", "_owner")
+
+    def __init__(self, owner: Any, table: dict[bytes, Any]) -> None:
+        super().__init__()
+        key = tuple(table)
+        names = _HANDLER_NAMES.get(key)
+        if names is None:
+            names = _HANDLER_NAMES[key] = {cmd: f.__name__ for cmd, f in table.items()}
+        self._names = names
+        self._owner = owner
+
+    def __contains__(self, cmd: object) -> bool:
+        return cmd in self._names
+
+    def __getitem__(self, cmd: Any) -> Any:
+        return getattr(self._owner, self._names[cmd])
+
+    def get(self, cmd: Any, default: Any = None) -> Any:
+        return self[cmd] if cmd in self._names else default
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        raise TypeError("telnet handlers are fixed on Minitel connections")
+
+    def clear(self) -> None:
+        self._owner = None
+
 __all__ = ["TelnetConnection", "start_telnet"]
 
 
@@ -172,6 +206,11 @@ class MinitelTelnetProtocol(BaseServer):
         w.slc_simulated = False
         w.slctab = _NO_TABLE
         w._slc_callback = _NO_TABLE
+        # The command tables resolve their handler when used instead of holding ~40
+        # bound methods per connection.
+        for name in ("_iac_callback", "_ext_callback", "_ext_send_callback",
+                     "_ext_offer_callback"):
+            setattr(w, name, _Handlers(w, getattr(w, name)))
 
     def begin_negotiation(self) -> None:
         super().begin_negotiation()
