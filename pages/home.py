@@ -51,7 +51,7 @@ class HomePage(Page):
     def draw(self, frame: Frame, ctx: Context) -> None:
         svc = ctx.service
         band(frame, "RÉSULTATS DES EXAMENS", f"{svc.config.access_code}  session {svc.config.session}")
-        tariff = svc.tariff_text()
+        tariff = svc.tariff_text(ctx)
         frame.text(5, 2, tariff[0][:38], fg=Color.WHITE)
         if len(tariff) > 1:
             frame.text(6, 2, tariff[1][:38], fg=Color.CYAN)

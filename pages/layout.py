@@ -8,6 +8,7 @@ function keys written in inverse video, row 24 for key hints.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from videotex.codec import Color, Frame, Size
@@ -63,8 +64,8 @@ def message(frame: Frame, text: str, *, row: int = 21, fg: Color = Color.YELLOW)
         frame.text(row, 2, text[:38], fg=fg)
 
 
-def format_eur(amount: float) -> str:
-    """French money: ``0,34 €``."""
+def format_eur(amount: float | Decimal) -> str:
+    """French money: ``0,34 €`` (a Minitel shows ``0,34 EUR``: it has no € glyph)."""
     return f"{amount:.2f}".replace(".", ",") + " €"
 
 

@@ -101,11 +101,15 @@ class ResultsService:
 
     # -- what pages ask ----------------------------------------------------------------
 
-    def tariff_text(self) -> tuple[str, ...]:
-        price = format_eur(self.config.price_per_minute)
-        first = f"Prix : {price} la minute"
-        if self.config.connection_charge:
-            first += f" + {format_eur(self.config.connection_charge)}"
+    def tariff_text(self, ctx: Context | None = None) -> tuple[str, ...]:
+        """The price, stated plainly: the caller's own plan when billing is on."""
+        plan = getattr(getattr(ctx, "meter", None), "plan", None)
+        if plan is not None and plan.per_consultation and plan.price_per_minute <= 0:
+            return (f"Consultation : {format_eur(plan.consultation_price)} le résultat",
+                    f"puis {format_eur(plan.repurchase_price)} les "
+                    f"{plan.repurchase_views} suivantes")
+        per_minute = plan.price_per_minute if plan is not None else self.config.price_per_minute
+        first = f"Prix : {format_eur(per_minute)} la minute"
         return (first, "facturé à la durée, résultat ou non")
 
     def search_number(self, ctx: Context, numero: str, birth: date, *, back: Page) -> Action:

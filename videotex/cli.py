@@ -19,7 +19,8 @@ __all__ = ["build_parser", "main"]
 COMMAND_MODULES = (
     "videotex.codec.cli",  # page optimize
     "videotex.store.cli",  # keygen, seal, ingest, publish, schedule, lookup, demo-data
-    "videotex.server.serve",  # serve
+    "videotex.server.serve",  # serve, status
+    "videotex.billing.cli",  # billing report
 )
 
 

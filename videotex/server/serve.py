@@ -100,6 +100,12 @@ def main(args: argparse.Namespace) -> int:
         if not config.listeners:
             raise ConfigError("no listener: give --telnet HOST:PORT or --raw HOST:PORT, "
                               "or [[listen]] in the configuration")
+        from videotex.billing import TariffBook, TariffError
+
+        try:
+            TariffBook.from_config(config.billing)
+        except TariffError as e:
+            raise ConfigError(f"{args.config or 'billing'}: {e}") from None
     except ConfigError as e:
         print(f"videotex serve: {e}", file=sys.stderr)
         return 2
@@ -191,10 +197,23 @@ async def run_server(config: ServerConfig, *, ready: asyncio.Event | None = None
     store = ResultsStore(config.store)
     service = ResultsService(store, config.service)
     hooks: list[Any] = []
+    billing = None
+    if config.billing.get("enabled", True):
+        from videotex.billing import BillingHooks, Ledger, TariffBook
+
+        ledger = Ledger(config.store)
+        ledger.recover()  # records left open by a crash: closed at their last checkpoint
+        billing = BillingHooks(TariffBook.from_config(config.billing), ledger,
+                               config.service.access_code,
+                               float(config.billing.get("checkpoint_every", 10.0)))
+        hooks.append(billing)  # first: metrics read the stopped meter
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
         hooks.append(MetricsHooks())
     board = Switchboard(service, SystemClock(), hooks=hooks, gate=config.gate,
-                        session_config=SessionConfig(limits=config.limits))
+                        session_config=SessionConfig(limits=config.limits),
+                        health=billing.health if billing is not None else None)
+    if billing is not None:
+        await billing.start()
     servers: list[Listener] = []
     for cfg in config.listeners:
         server = await start_listener(cfg, board)
@@ -223,4 +242,7 @@ async def run_server(config: ServerConfig, *, ready: asyncio.Event | None = None
     await board.shutdown("shutdown")
     for server in servers:
         await server.wait_closed()
+    if billing is not None:
+        await billing.stop()
+        billing.ledger.close()
     store.close()

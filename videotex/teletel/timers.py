@@ -58,9 +58,9 @@ class Watch:
         if lim.max_session is not None:
             ends.append((self.started + lim.max_session, lim.max_warning, "max-duration"))
         if meter is not None:
-            state, left = meter.cap(now)
-            if state != "none":
-                ends.append((now + max(0.0, left), math.inf, "cap"))
+            end = meter.cap_end()
+            if end != math.inf:
+                ends.append((end, float(meter.plan.warn_before), "cap"))
         return ends
 
     def check(self, now: float, meter: Any = None) -> tuple[str | None, str]:

@@ -1,0 +1,171 @@
+"""The ledger on a real LMDB environment: batching, durability across SIGKILL,
+recovery of a dead owner's records only, offers, reports."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+from decimal import Decimal
+from pathlib import Path
+
+import lmdb
+
+from videotex.billing import CallRecord, Ledger, OfferBook, TariffPlan
+from videotex.billing.cli import report_main
+from videotex.billing.report import aggregate, render
+
+
+def record(i: int, *, found: bool = False, start: str = "2005-07-08T08:00:00+00:00",
+           amount: str = "0.13", seconds: float = 10.0, channel: str = "telnet") -> CallRecord:
+    return CallRecord(session_id=f"s{i:05d}", channel=channel, caller=f"10.0.0.{i % 250}:1",
+                      service="3615 EXAMENS", started_at=start, ended_at=None,
+                      duration_s=seconds, units=1, amount_eur=amount, result_found=found,
+                      lookups=1)
+
+
+def test_open_checkpoint_close_in_batches(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path, batch_interval=0.2)
+    recs = [record(i) for i in range(500)]
+    for r in recs:
+        ledger.open_record(r)
+    for r in recs[:200]:
+        r.ended_at = r.started_at
+        ledger.close_record(r)
+    assert ledger.flush(10)
+    assert ledger.commits < 50  # batched, not one transaction per record
+    assert ledger.open_count() == 300
+    stored = list(ledger.iter_records())
+    assert len(stored) == 500
+    assert sum(1 for r in stored if r.ended_at) == 200
+    ledger.close()
+
+
+def test_recover_closes_only_dead_owners_records(tmp_path: Path) -> None:
+    script = textwrap.dedent(f"""
+        import sys, time
+        sys.path.insert(0, {str(Path.cwd())!r})
+        from videotex.billing import CallRecord, Ledger
+        ledger = Ledger({str(tmp_path)!r}, batch_interval=0.05)
+        for i in range(20):
+            r = CallRecord(session_id=f"dead{{i}}", channel="telnet", caller="x",
+                           service="s", started_at="2005-07-08T08:00:00+00:00",
+                           ended_at=None, duration_s=0.0, units=1, amount_eur="0.13",
+                           result_found=False, lookups=0)
+            ledger.open_record(r)
+            r.duration_s = 12.5
+            r.checkpoint_at = "2005-07-08T08:00:12+00:00"
+            ledger.checkpoint(r)
+        ledger.flush()
+        print("checkpointed", flush=True)
+        time.sleep(600)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "checkpointed"
+    ours = Ledger(tmp_path)
+    mine = record(1)
+    ours.open_record(mine)
+    ours.flush()
+    assert ours.recover() == 0  # the other process is alive: its records are left alone
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert ours.recover() == 20
+    recs = {r.session_id: r for r in ours.iter_records()}
+    dead = [r for k, r in recs.items() if k.startswith("dead")]
+    assert all(r.recovered and r.ended_at == "2005-07-08T08:00:12+00:00" for r in dead)
+    assert all(r.duration_s == 12.5 for r in dead)  # nothing lost beyond the checkpoint
+    assert not recs[mine.session_id].recovered and ours.open_count() == 1
+    ours.close()
+
+
+def test_full_map_raises_the_alarm_and_keeps_records(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path, batch_interval=0.05)
+    ledger.env.set_mapsize(64 * 1024)  # far too small: the disk is "full"
+    for i in range(2000):
+        ledger.open_record(record(i))
+    waited = threading.Event()
+    for _ in range(100):
+        if not ledger.healthy:
+            break
+        waited.wait(0.05)
+    assert not ledger.healthy and "billing ledger" in ledger.problem
+    ledger.env.set_mapsize(64 << 20)  # the operator frees space
+    assert ledger.flush(20)
+    assert ledger.healthy
+    assert len(list(ledger.iter_records())) == 2000
+    ledger.close()
+
+
+def test_per_consultation_offer(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path)
+    offers = OfferBook(ledger, TariffPlan(per_consultation=True))
+    assert offers.quote("10.0.0.1", "1111000001").price == Decimal("3.00")
+    assert offers.consume("10.0.0.1", "1111000001") == Decimal("3.00")  # one view
+    q = offers.quote("10.0.0.1", "1111000001")
+    assert (q.kind, q.price, q.views_after) == ("repurchase", Decimal("3.00"), 4)
+    assert offers.consume("10.0.0.1", "1111000001") == Decimal("3.00")
+    for _ in range(4):
+        assert offers.consume("10.0.0.1", "1111000001") == Decimal(0)  # the 5 views
+    assert offers.consume("10.0.0.1", "1111000001") == Decimal("3.00")  # re-purchase
+    assert offers.quote("10.0.0.2", "1111000001").kind == "first"  # per identity
+    assert offers.quote("10.0.0.1", "1111000002").kind == "first"  # per result
+    ledger.close()
+
+
+def test_report_aggregates_formats_and_merges_nodes(tmp_path: Path, capsys) -> None:
+    for node in ("a", "b"):
+        ledger = Ledger(tmp_path / node)
+        for i in range(10):
+            r = record(i, found=i % 2 == 0, amount="1.20", seconds=120.0,
+                       start=f"2005-07-08T{8 + i % 2:02d}:00:{i:02d}+00:00",
+                       channel="telnet" if node == "a" else "ssh")
+            r.session_id = f"{node}{i}"
+            r.ended_at = r.started_at
+            ledger.close_record(r)
+        ledger.flush()
+        ledger.close()
+    import argparse
+
+    args = argparse.Namespace(store=[str(tmp_path / "a"), str(tmp_path / "b")], frm=None,
+                              to=None, by="hour", format="json", plot=tmp_path / "day.png")
+    assert report_main(args) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert len(listed) == 20 and set(listed[0]) == {
+        "session_id", "channel", "caller", "service", "started_at", "ended_at",
+        "duration_s", "units", "amount_eur", "result_found", "lookups", "recovered"}
+    assert (tmp_path / "day.png").stat().st_size > 1000
+    recs = [CallRecord(**{**r, "ended_at": r["ended_at"]}) for r in listed]
+    rows = aggregate(recs, "channel")
+    total = rows[-1].as_dict()
+    assert total["sessions"] == 20 and total["minutes"] == 40.0
+    assert total["revenue_incl_tax"] == "24.00"
+    assert total["revenue_excl_tax"] == str((Decimal("24.00") / Decimal("1.196")).quantize(Decimal("0.01")))
+    assert total["without_result"] == 10
+    table = render(rows, "table")
+    assert "telnet" in table and "ssh" in table and "total" in table
+    assert render(rows, "csv").splitlines()[0].startswith("key,sessions,minutes")
+
+
+def test_report_names_a_store_without_ledger(tmp_path: Path, capsys) -> None:
+    import argparse
+
+    args = argparse.Namespace(store=[str(tmp_path)], frm=None, to=None, by="day",
+                              format="table", plot=None)
+    assert report_main(args) == 1
+    assert "no billing ledger" in capsys.readouterr().err
+
+
+def test_ledger_survives_lmdb_reopen(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path)
+    ledger.open_record(record(1))
+    ledger.flush()
+    ledger.close()
+    env = lmdb.open(str(tmp_path / "billing.lmdb"), max_dbs=4, readonly=True)
+    env.close()
+    again = Ledger(tmp_path)
+    assert len(list(again.iter_records())) == 1
+    again.close()

@@ -1,0 +1,164 @@
+"""Tariff plans: what a call costs, per access code and channel.
+
+A plan follows the Teletel kiosque (domain reference): a connection charge, then time
+charged in indivisible units of ``unit_price`` (0.113 € incl. tax, the "Unité Télécom"),
+one unit every ``unit_price / price_per_minute × 60`` seconds (19.94 s at 0.34 €/min).
+The unit that has started is due, like a meter pulse: a pulse at connection, then one at
+each unit boundary. Money is Decimal, never binary floats.
+
+A plan may instead (or also) sell consultations: ``per_consultation`` plans charge
+``consultation_price`` for one view of a result and ``repurchase_price`` for
+``repurchase_views`` more views of the same result.
+
+Configuration (``[billing]`` in the server's TOML)::
+
+    [billing.plans.kiosque]          # the default plan: a 3615 kiosque at 0.34 €/min
+    price_per_minute = 0.34
+    [billing.plans.web]
+    per_consultation = true
+    price_per_minute = 0
+    [[billing.routes]]               # which plan for which access code and channel
+    channel = "ws"                   # "*" or omitted: any
+    plan = "web"
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+__all__ = ["DEFAULT_PLAN", "TariffBook", "TariffError", "TariffPlan"]
+
+
+class TariffError(ValueError):
+    """A tariff configuration mistake; the message names the plan and the field."""
+
+
+@dataclass(frozen=True)
+class TariffPlan:
+    name: str = "kiosque"
+    connection_charge: Decimal = Decimal("0.018")
+    price_per_minute: Decimal = Decimal("0.34")
+    unit_price: Decimal = Decimal("0.113")
+    #: VAT included in the prices (France 2005: 19.6 %).
+    vat_rate: Decimal = Decimal("0.196")
+    #: Share of the revenue excluding tax paid to the service provider (2005: 145 M€ of
+    #: 206 M€ went to providers, about 0.70).
+    provider_share: Decimal = Decimal("0.70")
+    #: Longest call (s) / largest amount (€); 0 means no cap. Warned ``warn_before`` s ahead.
+    cap_seconds: Decimal = Decimal(0)
+    cap_amount: Decimal = Decimal(0)
+    warn_before: Decimal = Decimal(60)
+    per_consultation: bool = False
+    consultation_price: Decimal = Decimal("3.00")
+    repurchase_price: Decimal = Decimal("3.00")
+    repurchase_views: int = 5
+
+    @property
+    def unit_seconds(self) -> Decimal | None:
+        """Seconds per unit; None when time is free (per-consultation plans)."""
+        if self.price_per_minute <= 0:
+            return None
+        return self.unit_price / self.price_per_minute * 60
+
+    def excluding_tax(self, amount: Decimal) -> Decimal:
+        return amount / (1 + self.vat_rate)
+
+
+DEFAULT_PLAN = TariffPlan()
+
+_MONEY = {"connection_charge", "price_per_minute", "unit_price", "consultation_price",
+          "repurchase_price", "cap_amount"}
+_RATIO = {"vat_rate", "provider_share"}
+_SECONDS = {"cap_seconds", "warn_before"}
+
+
+def _plan(name: str, table: dict[str, Any]) -> TariffPlan:
+    where = f"[billing.plans.{name}]"
+    known = {f.name for f in fields(TariffPlan)} - {"name"}
+    values: dict[str, Any] = {"name": name}
+    for key, raw in table.items():
+        if key not in known:
+            raise TariffError(f"{where} {key}: unknown field; known: {', '.join(sorted(known))}")
+        if key == "per_consultation":
+            if not isinstance(raw, bool):
+                raise TariffError(f"{where} {key}: must be true or false, not {raw!r}")
+            values[key] = raw
+            continue
+        if key == "repurchase_views":
+            if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
+                raise TariffError(f"{where} {key}: must be a whole number >= 1, not {raw!r}")
+            values[key] = raw
+            continue
+        if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+            raise TariffError(f"{where} {key}: must be a number, not {raw!r}")
+        try:
+            value = Decimal(str(raw))
+        except InvalidOperation:
+            raise TariffError(f"{where} {key}: must be a number, not {raw!r}") from None
+        if value < 0 or not value.is_finite():
+            raise TariffError(f"{where} {key}: must be >= 0, not {raw!r}")
+        if key in _RATIO and value >= 1:
+            raise TariffError(f"{where} {key}: must be a fraction below 1, not {raw!r}")
+        values[key] = value
+    plan = TariffPlan(**values)
+    if plan.price_per_minute > 0 and plan.unit_price <= 0:
+        raise TariffError(f"{where} unit_price: must be > 0 when time is charged")
+    if plan.price_per_minute <= 0 and not plan.per_consultation:
+        raise TariffError(f"{where} price_per_minute: must be > 0 unless per_consultation")
+    return plan
+
+
+@dataclass(frozen=True)
+class _Route:
+    access_code: str
+    channel: str
+    plan: str
+
+
+class TariffBook:
+    """Plans by name, and which plan applies to an access code and a channel."""
+
+    def __init__(self, plans: dict[str, TariffPlan], routes: list[_Route],
+                 default: str = "kiosque") -> None:
+        self.plans = plans
+        self.routes = routes
+        self.default = default
+
+    @classmethod
+    def from_config(cls, table: dict[str, Any]) -> TariffBook:
+        known = {"plans", "routes", "default", "checkpoint_every", "enabled"}
+        for key in table:
+            if key not in known:
+                raise TariffError(f"[billing] {key}: unknown key; known: {', '.join(sorted(known))}")
+        plans = {"kiosque": DEFAULT_PLAN}
+        raw_plans = table.get("plans", {})
+        if not isinstance(raw_plans, dict):
+            raise TariffError("[billing] plans: must be a table of plans")
+        for name, body in raw_plans.items():
+            if not isinstance(body, dict):
+                raise TariffError(f"[billing.plans.{name}]: must be a table")
+            plans[name] = _plan(name, body)
+        default = table.get("default", "kiosque")
+        if default not in plans:
+            raise TariffError(f"[billing] default: no plan named {default!r}")
+        routes = []
+        for i, r in enumerate(table.get("routes", [])):
+            where = f"[[billing.routes]] #{i + 1}"
+            if not isinstance(r, dict) or "plan" not in r:
+                raise TariffError(f"{where}: needs a plan")
+            if r["plan"] not in plans:
+                raise TariffError(f"{where} plan: no plan named {r['plan']!r}")
+            extra = set(r) - {"plan", "channel", "access_code"}
+            if extra:
+                raise TariffError(f"{where}: unknown key {sorted(extra)[0]}")
+            routes.append(_Route(str(r.get("access_code", "*")), str(r.get("channel", "*")),
+                                 r["plan"]))
+        return cls(plans, routes, default)
+
+    def plan_for(self, access_code: str, channel: str) -> TariffPlan:
+        for r in self.routes:
+            if r.access_code in ("*", access_code) and r.channel in ("*", channel):
+                return self.plans[r.plan]
+        return self.plans[self.default]
