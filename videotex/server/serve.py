@@ -214,6 +214,11 @@ async def run_server(config: ServerConfig, *, ready: asyncio.Event | None = None
                         health=billing.health if billing is not None else None)
     if billing is not None:
         await billing.start()
+    # signals first: once a listener is announced, SIGTERM must mean a clean stop
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     servers: list[Listener] = []
     for cfg in config.listeners:
         server = await start_listener(cfg, board)
@@ -227,10 +232,6 @@ async def run_server(config: ServerConfig, *, ready: asyncio.Event | None = None
         c = telnets[0]
         print(f"Connect with: terminal-emu connect telnet://{c.host}:{c.port}"
               f"   (or: telnet {c.host} {c.port})", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     if ready is not None:
         ready.set()
     if on_ready is not None:

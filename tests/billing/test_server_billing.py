@@ -1,0 +1,92 @@
+"""Billing through a real server process: the cost on the status row, a record per call,
+and records that survive a SIGKILL during live calls (closed at their last checkpoint,
+marked recovered, at the next start)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from terminal_emu import Key
+from terminal_emu.client import MinitelClient
+from tests.server.conftest import ELODIE, build_store
+from videotex.billing import Ledger
+
+VIDEOTEX = str(Path(sys.executable).with_name("videotex"))
+
+
+def start(store: Path, config: Path, log: Path) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen([VIDEOTEX, "serve", "--store", str(store), "--config", str(config),
+                             "--telnet", "127.0.0.1:0", "--metrics-dir", str(log.parent / "m")],
+                            stdout=subprocess.PIPE, stderr=log.open("a"), text=True)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("listening telnet://"):
+            return proc, line.split()[1]
+    raise AssertionError(log.read_text())
+
+
+def records(store: Path) -> dict[str, object]:
+    ledger = Ledger(store, readonly=True)
+    try:
+        return {r.session_id: r for r in ledger.iter_records()}
+    finally:
+        ledger.close()
+
+
+async def test_calls_are_billed_and_survive_a_sigkill(tmp_path: Path) -> None:
+    store = build_store(tmp_path)
+    config = tmp_path / "server.toml"
+    config.write_text("[billing]\ncheckpoint_every = 1\n[limits]\nexempt = ['127.0.0.1']\n")
+    log = tmp_path / "server.log"
+    proc, url = start(store, config, log)
+    try:
+        callers = [await MinitelClient.connect(url) for _ in range(3)]
+        for c in callers:
+            await c.wait_for_text("RESULTATS")
+        assert "0,13 EUR" in callers[0].text.splitlines()[0]  # connection + first unit
+        consult, leaver, stayer = callers
+        await consult.type(ELODIE[0])
+        await consult.press(Key.SUITE)
+        await consult.type(ELODIE[1])
+        await consult.press(Key.ENVOI)
+        await consult.wait_for_text("Mention Très bien")
+        await leaver.press(Key.CONNEXION_FIN)
+        await leaver.wait_closed()
+        t_connected = time.monotonic()
+        # wait for two checkpoints of the live calls, as the ledger shows them
+        while True:
+            live = [r for r in records(store).values() if not r.ended_at]  # type: ignore[attr-defined]
+            if len(live) == 2 and all(r.duration_s >= 2 for r in live):  # type: ignore[attr-defined]
+                break
+            await asyncio.sleep(0.2)
+        lived = time.monotonic() - t_connected
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    for c in callers:
+        await c.close()
+    # the next start closes what the crash left open
+    proc2, _url = start(store, config, log)
+    proc2.send_signal(signal.SIGTERM)
+    assert proc2.wait(30) == 0
+    recs = list(records(store).values())
+    assert len(recs) == 3
+    closed = [r for r in recs if not r.recovered]  # type: ignore[attr-defined]
+    recovered = [r for r in recs if r.recovered]  # type: ignore[attr-defined]
+    assert len(closed) == 1 and closed[0].close_reason == "caller"  # type: ignore[attr-defined]
+    assert len(recovered) == 2
+    for r in recovered:
+        assert r.ended_at  # type: ignore[attr-defined]
+        # nothing lost beyond the checkpoint interval (1 s) and the batch delay
+        assert r.duration_s >= lived - 2.5  # type: ignore[attr-defined]
+    found = [r for r in recs if r.result_found]  # type: ignore[attr-defined]
+    assert len(found) == 1 and found[0].lookups == 1  # type: ignore[attr-defined]
+    for r in recs:
+        assert r.units >= 1 and r.amount_eur.startswith("0.")  # type: ignore[attr-defined]
