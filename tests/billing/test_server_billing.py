@@ -49,7 +49,7 @@ async def test_calls_are_billed_and_survive_a_sigkill(tmp_path: Path) -> None:
         for c in callers:
             await c.wait_for_text("RESULTATS")
         assert "0,13 EUR" in callers[0].text.splitlines()[0]  # connection + first unit
-        consult, leaver, stayer = callers
+        consult, leaver, _stayer = callers  # the third just stays on the line
         await consult.type(ELODIE[0])
         await consult.press(Key.SUITE)
         await consult.type(ELODIE[1])
