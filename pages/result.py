@@ -21,7 +21,7 @@ from videotex.teletel import Action, Context, Goto, Page
 
 from .layout import band, big, format_when, keys
 
-__all__ = ["NotFoundPage", "NotPublishedPage", "RefusedPage", "ResultPage"]
+__all__ = ["NotFoundPage", "NotPublishedPage", "PurchasePage", "RefusedPage", "ResultPage"]
 
 
 class _Back(Page):
@@ -167,3 +167,47 @@ class RefusedPage(_Back):
         frame.text(8, 2, "Vérifiez le numéro sur votre", fg=Color.CYAN)
         frame.text(9, 2, "convocation et rappelez plus tard.", fg=Color.CYAN)
         keys(frame, 24, ("Accueil", "SOMMAIRE"), ("Fin", "CNX/FIN"))
+
+
+class PurchasePage(_Back):
+    """Per-consultation channels: the price of this view, confirmed with Envoi."""
+
+    name = "purchase"
+    help = (
+        "Sur ce service, chaque consultation",
+        "d'un résultat est payante : le prix",
+        "est affiché avant, et rien n'est",
+        "facturé sans votre ENVOI.",
+        "",
+        "Un second achat du même résultat",
+        "donne plusieurs consultations.",
+    )
+
+    def __init__(self, result: Any, quote: Any, *, back: Page | None) -> None:
+        super().__init__(back)
+        self.result = result
+        self.quote = quote
+
+    def draw(self, frame: Frame, ctx: Context) -> None:
+        from .layout import format_eur
+
+        band(frame, "CONSULTATION", "", bg=Color.MAGENTA)
+        frame.text(5, 2, "Votre résultat est disponible.", fg=Color.WHITE)
+        price = format_eur(self.quote.price)
+        if self.quote.kind == "first":
+            frame.text(7, 2, f"Une consultation : {price}", fg=Color.YELLOW)
+        else:
+            views = self.quote.views_after + 1
+            frame.text(7, 2, f"{views} consultations : {price}", fg=Color.YELLOW)
+        col = frame.text(10, 2, "Pour confirmer : ", fg=Color.CYAN)
+        frame.text(10, col, "ENVOI", inverse=True)
+        keys(frame, 24, ("Renoncer", "RETOUR"), ("Accueil", "SOMMAIRE"))
+
+    def on_key(self, key: FunctionKey, ctx: Context) -> Action | None:
+        if key is FunctionKey.ENVOI:
+            offers = ctx.facts["offers"]
+            price = offers.consume(ctx.identity, self.result.numero)
+            if ctx.meter is not None and price:
+                ctx.meter.charge(price, "consultation")
+            return Goto(ResultPage(self.result, full=True, back=self.back))
+        return super().on_key(key, ctx)

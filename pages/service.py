@@ -20,7 +20,7 @@ from .home import HomePage
 from .info import GENERAL_HELP, GoodbyePage, HelpPage
 from .layout import format_eur, format_hour, format_when
 from .menu import SummaryMenu
-from .result import NotFoundPage, NotPublishedPage, RefusedPage, ResultPage
+from .result import NotFoundPage, NotPublishedPage, PurchasePage, RefusedPage, ResultPage
 
 __all__ = ["ResultsService", "ServiceConfig"]
 
@@ -133,6 +133,12 @@ class ResultsService:
         result = self.store.lookup_number(numero, birth)
         if result is not None:
             ctx.facts["result_found"] = True
+            offers = ctx.facts.get("offers")
+            if offers is not None:  # a per-consultation channel: price first
+                quote = offers.quote(ctx.identity, numero)
+                if quote.price > 0:
+                    return PurchasePage(result, quote, back=back)
+                offers.consume(ctx.identity, numero)
             return ResultPage(result, full=True, back=back)
         batch = batch_of_number(numero)
         if batch is not None:

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 
 from terminal_emu import Key
@@ -90,3 +91,45 @@ async def test_calls_are_billed_and_survive_a_sigkill(tmp_path: Path) -> None:
     assert len(found) == 1 and found[0].lookups == 1  # type: ignore[attr-defined]
     for r in recs:
         assert r.units >= 1 and r.amount_eur.startswith("0.")  # type: ignore[attr-defined]
+
+
+async def test_per_consultation_channel_asks_before_charging(tmp_path: Path) -> None:
+    """A channel configured for the offer: the price is shown, Envoi confirms, the
+    amount is charged once; the next view of the same result is a re-purchase of 5."""
+    from pages import ResultsService
+    from tests.server.conftest import NOW
+    from tests.server.harness import Caller
+    from videotex.billing import BillingHooks, TariffBook
+    from videotex.store import ResultsStore
+    from videotex.teletel import FakeClock
+
+    store = build_store(tmp_path)
+    book = TariffBook.from_config({"plans": {"web": {"per_consultation": True,
+                                                     "price_per_minute": 0,
+                                                     "connection_charge": 0}},
+                                   "routes": [{"channel": "test", "plan": "web"}]})
+    ledger = Ledger(store)
+    hooks = BillingHooks(book, ledger, "3615 EXAMENS")
+    service = ResultsService(ResultsStore(store))
+    clock = FakeClock(NOW)
+
+    class Call:
+        def __init__(self, caller: Caller) -> None:
+            self.id = "c1"
+            self.session = caller.session
+            self.conn = type("Conn", (), {"channel": "test", "peer": "192.0.2.5:9"})()
+
+    c = Caller(service, clock)
+    hooks.call_opened(Call(c))
+    c.session.ctx.identity = "192.0.2.5"
+    c.press(Key.REPETITION)  # the harness drew the home page before the hooks ran
+    assert "Consultation : 3,00 EUR le résultat" in c.text
+    c.search(*ELODIE)
+    assert "Une consultation : 3,00 EUR" in c.text and "Très bien" not in c.text
+    c.press(Key.ENVOI)
+    assert "Très bien" in c.text
+    assert c.session.ctx.meter.amount(clock.monotonic()) == Decimal("3.00")
+    c.press(Key.RETOUR)
+    c.press(Key.ENVOI)
+    assert "5 consultations : 3,00 EUR" in c.text
+    ledger.close()
