@@ -159,11 +159,9 @@ def billed_equals_metered(n: int, kills: int, seed: int) -> dict[str, object]:
                                     text=True)
             assert proc.stdout is not None
             kill_after = rng.randint(5, 25) if killed < kills else math.inf
-            lines = 0
             last: dict[str, object] = {}
-            for line in proc.stdout:
+            for lines, line in enumerate(proc.stdout, start=1):
                 last = json.loads(line)
-                lines += 1
                 if "done" in last:
                     break
                 if lines >= kill_after:
@@ -181,7 +179,6 @@ def billed_equals_metered(n: int, kills: int, seed: int) -> dict[str, object]:
         recs = list(ledger.iter_records())
         ledger.close()
     ids = [r.session_id for r in recs]
-    unit = float(DEFAULT_PLAN.unit_seconds or 0)
     rng2 = random.Random(seed)
     plan_durations = [rng2.uniform(5, 900) for _ in range(n)]
     mismatched = 0
