@@ -24,7 +24,7 @@ between; attributes are sent only when they change; runs use REP.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from .charset import g1_byte, glyph_bytes
 from .codes import C0, SIZE_CODES, Size
@@ -92,6 +92,18 @@ class _State:
 
     def forget_parallel(self) -> None:
         self.fg = self.blink = self.inverse = self.size = None
+
+    def clone(self, **changes: object) -> _State:
+        """A copy (``dataclasses.replace`` without its per-call field checks: hot path)."""
+        new = object.__new__(_State)
+        for name in _STATE_SLOTS:
+            object.__setattr__(new, name, getattr(self, name))
+        for name, value in changes.items():
+            object.__setattr__(new, name, value)
+        return new
+
+
+_STATE_SLOTS = tuple(_State.__slots__)
 
 
 class _Row:
@@ -206,25 +218,25 @@ def _moves(st: _State, row: int, col: int) -> list[tuple[bytes, _State]]:
         opts.append((b"", st))
         if st.exact:
             return opts
-    us = replace(st, row=row, col=col, exact=True)
+    us = st.clone(row=row, col=col, exact=True)
     if row == 0:
         us.reset_attrs()
     else:
         us.reset_zone()
     opts.append((bytes([C0.US, 0x40 + row, 0x40 + col]), us))
     if row >= 1:
-        rs = replace(st, row=1, col=1, exact=True)
+        rs = st.clone(row=1, col=1, exact=True)
         rs.reset_attrs()
         if st.fg is None or st.size is None:
             opts.append((bytes([C0.RS, C0.US, 0x40 + row, 0x40 + col]),
-                         replace(rs, row=row, col=col)))
+                         rs.clone(row=row, col=col)))
         rel = _relative(1, 1, row, col)
         if rel is not None and len(rel) < 2:
-            opts.append((bytes([C0.RS]) + rel, replace(rs, row=row, col=col)))
+            opts.append((bytes([C0.RS]) + rel, rs.clone(row=row, col=col)))
         if st.exact and st.row >= 1:
             rel = _relative(st.row, st.col, row, col)
             if rel is not None and len(rel) < 3:
-                opts.append((rel, replace(st, row=row, col=col)))
+                opts.append((rel, st.clone(row=row, col=col)))
     return opts
 
 
@@ -266,6 +278,8 @@ class Encoder:
         self._wire: list[list[Wire]] | None = None
         self._cursor: tuple[int, int] | None = None
         self._visible = False
+        #: Per-row fingerprints of the last frame (only steers diff vs redraw).
+        self._sigs: tuple[int, ...] | None = None
 
     @property
     def shown(self) -> Frame:
@@ -280,6 +294,17 @@ class Encoder:
         FF does not clear row 0: a fresh encoder assumes it blank; after an
         earlier output, row 0 is redrawn from what the terminal holds there.
         """
+        fresh = self._wire is None
+        self._sigs = _row_signatures(frame)
+        key = _frame_key(frame) if fresh else None
+        if key is not None:
+            hit = _FIRST_FRAMES.get(key)
+            if hit is not None:  # the same first page for every caller: drawn once
+                _rows, data, wire = hit
+                self._wire = [list(r) for r in wire]
+                self._cursor = frame.cursor
+                self._visible = frame.cursor is not None
+                return data
         row0 = list(self._wire[0]) if self._wire is not None else None
         self._wire = blank_wire()
         if row0 is not None:
@@ -292,16 +317,27 @@ class Encoder:
         else:
             out.append(C0.CON)
         self._visible = frame.cursor is not None
-        return bytes(out)
+        data = bytes(out)
+        if key is not None:
+            if len(_FIRST_FRAMES) >= _FIRST_FRAMES_MAX:
+                _FIRST_FRAMES.pop(next(iter(_FIRST_FRAMES)))
+            # the entry keeps the frame's cells alive, so their ids in the key stay theirs
+            _FIRST_FRAMES[key] = (tuple(tuple(r) for r in frame._rows), data,
+                                  tuple(tuple(r) for r in self._wire))
+        return data
 
     def update(self, frame: Frame) -> bytes:
         """Bytes that change the screen from the last output to ``frame``."""
         if self._wire is None:
             return self.frame(frame)
+        sigs = _row_signatures(frame)
+        before, self._sigs = self._sigs, sigs
+        if before is not None and sum(a != b for a, b in zip(before[1:], sigs[1:],
+                                                             strict=True)) > _NEW_PAGE_ROWS:
+            # Most rows changed: a new page. Clearing and drawing it is (nearly always)
+            # the shorter way, and computing both would cost twice.
+            return self.frame(frame)
         saved = ([list(r) for r in self._wire], self._cursor, self._visible)
-        redraw = self.frame(frame)
-        redrawn = ([list(r) for r in self._wire], self._cursor, self._visible)
-        self._wire, self._cursor, self._visible = saved
         out = bytearray()
         if self._visible and frame.cursor is None:
             out.append(C0.COFF)
@@ -310,10 +346,17 @@ class Encoder:
         if frame.cursor is not None and not self._visible:
             out.append(C0.CON)
         self._visible = frame.cursor is not None
+        if len(out) <= _redraw_floor(self._wire):
+            # No redraw can be shorter: every row holding something costs at least a
+            # move and a character after FF. Most updates (echo, status row) stop here.
+            return bytes(out)
+        changed = ([list(r) for r in self._wire], self._cursor, self._visible)
+        self._wire, self._cursor, self._visible = saved
+        redraw = self.frame(frame)
         if len(redraw) < len(out):
             # Clearing and redrawing is cheaper than changing (e.g. to an emptier page).
-            self._wire, self._cursor, self._visible = redrawn
             return redraw
+        self._wire, self._cursor, self._visible = changed
         return bytes(out)
 
     def _draw(self, frame: Frame, st: _State, start_known: bool) -> tuple[bytearray, _State]:
@@ -346,15 +389,18 @@ class Encoder:
         row = rows[r]
         w = row.wire[c - 1]
         best: tuple[int, bytes, _State] | None = None
-        for move, mst in _moves(st, r, c):
-            trial = replace(mst)
-            data, _ = _emit(trial, w, row.zones[c - 1])
-            cost = len(move) + len(data)
-            if best is None or cost < best[0]:
-                best = (cost, move, mst)
+        options = _moves(st, r, c)
+        if len(options) == 1 and options[0][0] == b"":
+            best = (0, b"", options[0][1])  # already there: nothing to compare
+        else:
+            for move, mst in options:
+                data, _ = _emit(mst.clone(), w, row.zones[c - 1])
+                cost = len(move) + len(data)
+                if best is None or cost < best[0]:
+                    best = (cost, move, mst)
         # Re-send the unchanged cells between the cursor and (r, c).
         if st.row == r and st.col < c <= st.col + _GAP_MAX and (st.exact or st.col >= 1):
-            trial = replace(st)
+            trial = st.clone()
             data = bytearray()
             ok = True
             for cc in range(st.col, c + 1):
@@ -433,6 +479,38 @@ class Encoder:
                     self._wire[r - (h - 1) + py][c - 1 + px] = stored._replace(part=(px, py))
         else:
             self._wire[r][c - 1] = stored
+
+
+#: Whole first pages already encoded by a fresh encoder: key -> (cells, bytes, wire).
+_FIRST_FRAMES: dict[tuple[object, ...], tuple[object, bytes, tuple[tuple[Wire, ...], ...]]] = {}
+_FIRST_FRAMES_MAX = 64
+
+
+def _frame_key(frame: Frame) -> tuple[object, ...]:
+    """Identity of a frame's content: its cursor and the ids of its (shared, immutable)
+    cells. Sound because a cached entry holds those very cells alive."""
+    return (frame.cursor, *(id(c) for row in frame._rows for c in row))
+
+
+#: More changed rows than this (of 24) make an update a new page: drawn after FF.
+_NEW_PAGE_ROWS = 12
+
+
+def _row_signatures(frame: Frame) -> tuple[int, ...]:
+    """A cheap fingerprint per row from the ids of its (mostly shared) cells. It only
+    chooses between diff and redraw, both correct, so a stale id costs bytes at worst."""
+    return tuple(hash(tuple(map(id, row))) for row in frame._rows)
+
+
+def _redraw_floor(wire: list[list[Wire]]) -> int:
+    """A lower bound of the bytes of any FF redraw of ``wire``: FF, then for each row of
+    1-24 that differs from the cleared screen at least one byte to get there and one to
+    write (row 0 is not cleared by FF: it costs nothing here)."""
+    rows = sum(1 for r in range(1, ROWS) if wire[r] != _FF_ROWS[r])
+    return 1 + 2 * rows
+
+
+_FF_ROWS = [list(r) for r in FF_WIRE]
 
 
 def _copy_into(dst: _State, src: _State) -> None:

@@ -138,6 +138,34 @@ def effective_size(size: Size, row: int, col: int) -> Size:
     return size
 
 
+_CELLS: dict[tuple[object, ...], Cell] = {}
+_GLYPHS: dict[str, list[str]] = {}
+
+
+def _cell(glyph: str, fg: int, bg: int, blink: bool, inverse: bool, underline: bool,
+          masked: bool, size: Size = Size.NORMAL, part: tuple[int, int] = (0, 0)) -> Cell:
+    """The one shared Cell with these values (cells are immutable), so that frames of
+    many sessions share them and compare by identity."""
+    key = (glyph, fg, bg, blink, inverse, underline, masked, size, part)
+    cell = _CELLS.get(key)
+    if cell is None:
+        cell = Cell(char=glyph, fg=fg, bg=bg, blink=blink, inverse=inverse,
+                    underline=underline, masked=masked, size=size, part=part)
+        if len(_CELLS) < 200_000:
+            _CELLS[key] = cell
+    return cell
+
+
+def _glyphs(text: str) -> list[str]:
+    """``to_glyphs`` with a bounded cache: pages draw the same texts again and again."""
+    glyphs = _GLYPHS.get(text)
+    if glyphs is None:
+        glyphs = to_glyphs(text)
+        if len(_GLYPHS) < 50_000:
+            _GLYPHS[text] = glyphs
+    return glyphs
+
+
 class Frame:
     """The 25x40 screen the server wants shown, and the cursor.
 
@@ -278,7 +306,20 @@ class Frame:
         _check_pos(row, col)
         fg, bg = _color(fg, "fg"), _color(bg, "bg")
         size = Size(size)
-        for glyph in to_glyphs(text):
+        glyphs = _glyphs(text)
+        if size is Size.NORMAL:
+            # hot path (most page text): interned cells, no doubled-character parts
+            line = self._rows[row]
+            for glyph in glyphs:
+                if col > COLS:
+                    break
+                if line[col - 1].size is not Size.NORMAL:
+                    self._detach(row, col)
+                line[col - 1] = _cell(glyph, fg, bg, blink and glyph != " ", inverse,
+                                      underline, masked)
+                col += 1
+            return col
+        for glyph in glyphs:
             if col > COLS:
                 break
             eff = effective_size(size, row, col)
@@ -290,16 +331,9 @@ class Frame:
             for py in range(eff.height):
                 for px in range(eff.width):
                     r, c = row - (eff.height - 1) + py, col + px
-                    self._rows[r][c - 1] = Cell(
-                        char=glyph,
-                        fg=fg,
-                        bg=bg,
-                        blink=blink and not spaced,
-                        inverse=inverse,
-                        underline=underline,
-                        masked=masked,
-                        size=eff,
-                        part=(px, py if eff.height == 2 else 0),
+                    self._rows[r][c - 1] = _cell(
+                        glyph, fg, bg, blink and not spaced, inverse, underline, masked,
+                        eff, (px, py if eff.height == 2 else 0),
                     )
             col += eff.width
         return col
@@ -346,9 +380,12 @@ class Frame:
             raise ValueError(f"fill length must be >= 0, got {length}")
         bg = _color(bg, "bg")
         end = min(COLS + 1, col + length)
+        blank = _cell(" ", 7, bg, False, False, False, masked)
+        line = self._rows[row]
         for c in range(col, end):
-            self._detach(row, c)
-            self._rows[row][c - 1] = Cell(bg=bg, masked=masked)
+            if line[c - 1].size is not Size.NORMAL:
+                self._detach(row, c)
+            line[c - 1] = blank
         return end
 
     def hline(
