@@ -15,8 +15,8 @@ def _rows(text: str) -> list[dict[str, str]]:
 def test_sizes_follow_the_domain_reference() -> None:
     sizes = batch_sizes(DEFAULT_COUNT)
     assert abs(sum(sizes.values()) - DEFAULT_COUNT) < 300
-    per_exam = Counter()
-    per_academie = Counter()
+    per_exam: Counter[str] = Counter()
+    per_academie: Counter[str] = Counter()
     for (exam, academie), n in sizes.items():
         per_exam[exam] += n
         per_academie[academie] += n

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from videotex.store import (
+    BatchStatus,
     EarlyKeyError,
     Outcome,
     ResultsStore,
@@ -221,7 +222,7 @@ def test_publish_all_stops_at_a_bad_batch(tmp_path: Path, store_dir: Path) -> No
         publish_all(store_dir, keys, NOW, workers=1)
     assert ResultsStore(store_dir).statuses(NOW) == []  # checked before anything
     write_key(keys / "bac-versailles.key", OTHER_KEY)
-    seen = []
+    seen: list[BatchStatus] = []
     with pytest.raises(WrongKeyError):
         publish_all(store_dir, keys, NOW, workers=2, on_batch=seen.append)
     # paris (number prefix 191) comes before versailles (261) and stays published

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ import lmdb
 
 from .errors import StoreError
 from .exams import ACADEMIES, EXAMS, batch_prefix, normalise_name
-from .records import US, Result, decode_record, decode_text
+from .records import US, Result, decode_record, lazy_result
 
 __all__ = ["MAP_SIZE", "BatchStatus", "ResultsStore", "StoreEnv", "batch_id", "close_env", "env_key", "open_env"]
 
@@ -47,12 +47,14 @@ class StoreEnv:
 
 
 _ENVS: dict[str, StoreEnv] = {}
-#: How many forks led to this process (bumped in each child).
-_FORKS = [0]
+#: Generation of the registry: bumped whenever ``_ENVS`` changes and in a
+#: forked child, so a :class:`ResultsStore` re-checks its cached environment
+#: with one integer comparison per lookup.
+_GEN = [0]
 
 
 def _after_fork() -> None:
-    _FORKS[0] += 1
+    _GEN[0] += 1
 
 
 os.register_at_fork(after_in_child=_after_fork)
@@ -81,11 +83,13 @@ def open_env(store_dir: str | os.PathLike[str], write: bool = False) -> StoreEnv
             # handle first; LMDB's close only clears reader slots owned by
             # this pid and the parent's fcntl locks are not inherited.
             del _ENVS[path]
+            _GEN[0] += 1
             cached.env.close()
         elif cached.writable or not write:
             return cached
         else:
             del _ENVS[path]
+            _GEN[0] += 1
             cached.env.close()
     if not Path(store_dir).is_dir():
         raise StoreError(f"{store_dir}: no such store directory")
@@ -97,6 +101,7 @@ def open_env(store_dir: str | os.PathLike[str], write: bool = False) -> StoreEnv
         if opened is None:
             raise StoreError(f"{store_dir}: cannot create the LMDB store")
     _ENVS[path] = opened
+    _GEN[0] += 1
     return opened
 
 
@@ -118,8 +123,10 @@ def _open(path: str, pid: int, readonly: bool) -> StoreEnv | None:
 def close_env(store_dir: str | os.PathLike[str]) -> None:
     """Close this process's environment for ``store_dir`` (if it opened one)."""
     cached = _ENVS.pop(env_key(store_dir), None)
-    if cached is not None and cached.pid == os.getpid():
-        cached.env.close()
+    if cached is not None:
+        _GEN[0] += 1
+        if cached.pid == os.getpid():
+            cached.env.close()
 
 
 def batch_id(exam: str, academie: str) -> bytes:
@@ -143,6 +150,21 @@ class BatchStatus:
     due: bool = False
 
 
+_Transaction = lmdb.Transaction
+#: ISO bytes of the birth dates seen, as stored at the head of a record:
+#: ``date.isoformat()`` costs more than the LMDB read. Bounded, so odd input
+#: cannot grow it without limit (a human lifetime is about 30,000 dates).
+_ISO_DATES: dict[datetime.date, bytes] = {}
+_ISO_DATES_MAX = 1 << 16
+
+
+def _iso_date(birth: datetime.date) -> bytes:
+    iso = birth.isoformat().encode()
+    if len(_ISO_DATES) < _ISO_DATES_MAX and type(birth) is datetime.date:
+        _ISO_DATES[birth] = iso
+    return iso
+
+
 def _utc(text: bytes | None) -> datetime.datetime | None:
     return None if text is None else datetime.datetime.fromisoformat(text.decode())
 
@@ -150,19 +172,24 @@ def _utc(text: bytes | None) -> datetime.datetime | None:
 class ResultsStore:
     """Read API of the results store for the server (fork-safe, lazy)."""
 
+    # The environment and results database of ``_opened``, for the hot path.
+    _env: lmdb.Environment
+    _results: Any
+
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self._key = env_key(path)
         self._opened: StoreEnv | None = None
-        self._forks = -1
+        self._gen = -1
 
     def _store(self) -> StoreEnv:
         opened = self._opened
-        # Re-open after a fork, or when a writer in this process re-opened it.
-        # (_FORKS changes in a child, which saves a getpid() per lookup.)
-        if opened is None or self._forks != _FORKS[0] or _ENVS.get(self._key) is not opened:
+        # Re-open on first use, after a fork, or when the registry changed (a
+        # writer in this process re-opened the environment, or it was closed).
+        if opened is None or self._gen != _GEN[0]:
             opened = self._opened = open_env(self.path)
-            self._forks = _FORKS[0]
+            self._env, self._results = opened.env, opened.results
+            self._gen = _GEN[0]
         return opened
 
     def close(self) -> None:
@@ -170,6 +197,7 @@ class ResultsStore:
         if self._opened is not None:
             close_env(self.path)
             self._opened = None
+            self._gen = -1
 
     def __enter__(self) -> ResultsStore:
         return self
@@ -179,24 +207,31 @@ class ResultsStore:
 
     def lookup_number(self, numero: str, birth: datetime.date) -> Result | None:
         """A candidate's full result (ajourné and mention included), or None
-        when the number is unknown, unpublished, or the birth date differs."""
-        # The server's hot path: kept flat on purpose (about 5 µs per call).
-        s = self._opened
-        if s is None or self._forks != _FORKS[0] or _ENVS.get(self._key) is not s:
-            s = self._store()
+        when the number is unknown, unpublished, or the birth date differs.
+
+        The returned result decodes its fields on first access (see
+        :class:`Result`); the birth date is compared on the stored bytes."""
+        # The server's hot path, kept flat on purpose (bench/bench_store.py).
+        if self._gen != _GEN[0]:
+            self._store()
         if len(numero) != 10 or not numero.isascii():
             return None
-        txn = s.env.begin(db=s.results)
+        # One short read transaction: py-lmdb recycles the reader slot of the
+        # previous one (mdb_txn_reset/renew), so this is cheap; it is never
+        # held beyond the get, and the value is copied out as bytes.
+        txn = _Transaction(self._env, self._results)
         try:
             value = txn.get(numero.encode())
         finally:
             txn.abort()  # read-only: cheaper than the context manager's commit
         if value is None:
             return None
-        text = value.decode()
-        if text[:10] != birth.isoformat():
+        iso = _ISO_DATES.get(birth)
+        if iso is None:
+            iso = _iso_date(birth)
+        if value[:10] != iso:
             return None
-        return decode_text(numero, text, birth)
+        return lazy_result(numero, value, birth)
 
     def lookup_name(self, nom: str, exam: str, academie: str, prenom: str | None = None,
                     limit: int = 50) -> list[Result]:
@@ -226,7 +261,7 @@ class ResultsStore:
                 value = txn.get(numero.encode(), db=s.results)
                 if value is None:  # cannot happen: written in the same transaction
                     continue
-                found.append(replace(decode_record(numero, value), mention=None))
+                found.append(decode_record(numero, value).replace(mention=None))
                 if len(found) >= limit:
                     break
         return found
