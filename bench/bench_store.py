@@ -134,11 +134,11 @@ def run(base: Path, count: int, seed: int, lookups: int) -> None:
 def time_lookups(store: ResultsStore, store_dir: Path, lookups: int) -> None:
     """Lookups by number in this process: random existing numbers, right birth date.
 
-    The first pass is the first touch of the memory map in this process
-    (page-table faults on every page); the second, on other random numbers,
-    is the steady state of a long-running server process."""
+    Two passes on different random numbers: the first one also maps the
+    store's pages into this process; their spread shows the noise of a
+    shared machine."""
     lookup = store.lookup_number
-    for seed, label in ((1, "first pass, cold map"), (3, "second pass, warm map")):
+    for seed, label in ((1, "pass 1"), (3, "pass 2, other numbers")):
         sample = _sample_numbers(store_dir, b"", lookups, seed)
         # A server's heap is small; the bench's own sample lists are not. Freeze
         # them out of the cyclic GC so its passes do not bill the lookups.

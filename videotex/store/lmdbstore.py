@@ -23,7 +23,7 @@ import lmdb
 
 from .errors import StoreError
 from .exams import ACADEMIES, EXAMS, batch_prefix, normalise_name
-from .records import US, Result, decode_record, lazy_result
+from .records import US, Result, decode_public, lazy_result
 
 __all__ = ["MAP_SIZE", "BatchStatus", "ResultsStore", "StoreEnv", "batch_id", "close_env", "env_key", "open_env"]
 
@@ -261,7 +261,7 @@ class ResultsStore:
                 value = txn.get(numero.encode(), db=s.results)
                 if value is None:  # cannot happen: written in the same transaction
                     continue
-                found.append(decode_record(numero, value).replace(mention=None))
+                found.append(decode_public(numero, value))
                 if len(found) >= limit:
                     break
         return found

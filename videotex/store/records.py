@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from .exams import _PREFIXES, Mention, Outcome
 
-__all__ = ["FIELDS", "Result", "decode_record", "encode_record", "lazy_result", "name_key",
+__all__ = ["FIELDS", "Result", "decode_public", "decode_record", "encode_record", "lazy_result", "name_key",
            "result_to_json"]
 
 US = "\x1f"
@@ -185,6 +185,13 @@ def decode_record(numero: str, value: bytes, naissance: datetime.date | None = N
         naissance = datetime.date.fromisoformat(value[:10].decode())
     result = lazy_result(numero, bytes(value), naissance)
     _fill(result)
+    return result
+
+
+def decode_public(numero: str, value: bytes) -> Result:
+    """:func:`decode_record` without the mention (results found by name)."""
+    result = decode_record(numero, value)
+    _set(result, "mention", None)
     return result
 
 
