@@ -1,0 +1,139 @@
+"""The public SSH port on loopback: a real asyncssh server, the emulator or a bare
+asyncssh client on the other end. Every test waits for screen text or protocol answers."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import asyncssh
+import pytest
+
+from terminal_emu import Key
+from terminal_emu.client import ConnectError, MinitelClient
+from videotex.server.ssh import hash_password, load_host_key, verify_password
+
+from .conftest import ELODIE, PAUL_PARIS, port_of
+
+
+async def consult(url: str, numero: str, birth: str) -> MinitelClient:
+    t = await MinitelClient.connect(url)
+    await t.wait_for_text("RESULTATS DES EXAMENS")
+    await t.wait_for(lambda c: c.minitel.cursor == (10, 15), what="cursor in number field")
+    await t.type(numero)
+    await t.press(Key.SUITE)
+    await t.type(birth)
+    await t.wait_for(lambda c: birth in c.text, what="birth date echoed")
+    await t.press(Key.ENVOI)
+    return t
+
+
+def client_options() -> dict[str, object]:
+    return {"known_hosts": None, "client_keys": None, "agent_path": None,
+            "username": "someone"}
+
+
+async def test_full_consultation_over_ssh(ssh_server) -> None:
+    server = await ssh_server()
+    t = await consult(f"ssh://anyone@127.0.0.1:{port_of(server)}", *ELODIE)
+    await t.wait_for_text("Mention Très bien")
+    assert t.shows("ADMIS")
+    assert t.transport.fingerprint == server.fingerprint  # type: ignore[attr-defined]
+    await t.press(Key.CONNEXION_FIN)
+    await t.wait_for_text("AU REVOIR")
+    await t.wait_closed()
+    assert t.closed
+
+
+async def test_not_yet_published_without_a_pty(ssh_server) -> None:
+    server = await ssh_server()
+    t = await consult(f"ssh://x@127.0.0.1:{port_of(server)}?pty=0", *PAUL_PARIS)
+    await t.wait_for_text("PAS ENCORE PUBLIE")
+    await t.close()
+
+
+async def test_host_key_generated_once_with_mode_600_and_reused(ssh_server,
+                                                                tmp_path: Path) -> None:
+    key_path = tmp_path / "keys" / "host"
+    first = await ssh_server(host_key=str(key_path))
+    assert key_path.exists()
+    assert stat.S_IMODE(key_path.stat().st_mode) == 0o600
+    first.close()
+    second = await ssh_server(host_key=str(key_path))
+    assert second.fingerprint == first.fingerprint
+    async with asyncssh.connect("127.0.0.1", port_of(second), **client_options()) as conn:
+        key = conn.get_server_host_key()
+        assert key is not None and key.get_fingerprint() == first.fingerprint
+
+
+def test_readable_host_key_refused(tmp_path: Path) -> None:
+    path = tmp_path / "key"
+    load_host_key(path)
+    path.chmod(0o644)
+    with pytest.raises(ValueError, match="readable by others"):
+        load_host_key(path)
+
+
+def test_garbage_host_key_named(tmp_path: Path) -> None:
+    path = tmp_path / "key"
+    path.write_bytes(b"not a key")
+    path.chmod(0o600)
+    with pytest.raises(ValueError, match="not a usable SSH private key"):
+        load_host_key(path)
+
+
+async def test_exec_refused(ssh_server) -> None:
+    server = await ssh_server()
+    async with asyncssh.connect("127.0.0.1", port_of(server), **client_options()) as conn:
+        with pytest.raises(asyncssh.ChannelOpenError, match="Session request failed"):
+            await conn.run("cat /etc/passwd")
+
+
+async def test_sftp_subsystem_refused_on_public_port(ssh_server) -> None:
+    server = await ssh_server()
+    async with asyncssh.connect("127.0.0.1", port_of(server), **client_options()) as conn:
+        with pytest.raises(asyncssh.ChannelOpenError):
+            await conn.start_sftp_client()
+
+
+async def test_port_forwarding_refused(ssh_server) -> None:
+    server = await ssh_server()
+    async with asyncssh.connect("127.0.0.1", port_of(server), **client_options()) as conn:
+        with pytest.raises(asyncssh.ChannelOpenError, match="port forwarding is not offered"):
+            await conn.open_connection("127.0.0.1", port_of(server))
+        with pytest.raises(asyncssh.ChannelListenError):
+            await conn.forward_remote_port("127.0.0.1", 0, "127.0.0.1", 9)
+
+
+async def test_second_session_on_one_connection_refused(ssh_server) -> None:
+    server = await ssh_server()
+    async with asyncssh.connect("127.0.0.1", port_of(server), **client_options()) as conn:
+        chan, _ = await conn.create_session(asyncssh.SSHClientSession, encoding=None)
+        with pytest.raises(asyncssh.ChannelOpenError):
+            await conn.create_session(asyncssh.SSHClientSession, encoding=None)
+        chan.close()
+
+
+async def test_private_port_with_password_users(ssh_server) -> None:
+    server = await ssh_server(public=False, users={"guichet": hash_password("s3cret")})
+    url = f"ssh://guichet@127.0.0.1:{port_of(server)}"
+    t = await MinitelClient.connect(url + "?password=s3cret")
+    await t.wait_for_text("RESULTATS DES EXAMENS")
+    await t.close()
+    with pytest.raises(ConnectError, match="cannot connect"):
+        await MinitelClient.connect(url + "?password=wrong")
+    with pytest.raises(ConnectError, match="cannot connect"):
+        await MinitelClient.connect(f"ssh://intrus@127.0.0.1:{port_of(server)}")
+
+
+def test_password_hash_round_trip() -> None:
+    hashed = hash_password("minitel")
+    assert verify_password("minitel", hashed)
+    assert not verify_password("Minitel", hashed)
+    assert not verify_password("minitel", "scrypt$garbage")
+    assert not verify_password("minitel", "plain")
+
+
+async def test_private_port_without_users_is_a_config_error(ssh_server) -> None:
+    with pytest.raises(ValueError, match="no users"):
+        await ssh_server(public=False)

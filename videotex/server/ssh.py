@@ -1,0 +1,445 @@
+"""SSH listener: the service to any SSH client (``videotex serve --ssh HOST:PORT``).
+
+What it owns: the host key (generated on first start, mode 0600, reused after), who may
+log in, and the one thing a logged-in user gets: a session channel carrying the
+videotex stream, raw bytes both ways (``encoding=None``, no line editor, no echo: the
+service draws every character itself). With or without a PTY the caller gets the
+service; the PTY's terminal type and size are ignored (a Minitel is 40x25 whatever the
+client says), and so is a window change.
+
+Nothing else is offered, and each refusal says so: an exec request, a subsystem (SFTP
+included), port forwarding (local, remote, Unix sockets), agent and X11 forwarding. A
+connection carries at most one service session; when it ends, the connection is closed.
+A BREAK request is acknowledged and ignored: it is not a Minitel key, and mapping it to
+Connexion/Fin would let a stray ``~B`` hang up a paying caller.
+
+Listener options (``[[listen]]`` keys, ``cfg.options``):
+
+``host_key``
+    path of the private host key (default :data:`DEFAULT_HOST_KEY`).
+``public``
+    true (default): any user name, no password (``none`` authentication).
+    false: only the users of ``users``.
+``users``
+    ``{name = "CREDENTIAL"}`` where CREDENTIAL is a password hash made by
+    :func:`hash_password` (``scrypt$...``), a public key line (``ssh-ed25519 AAAA...``),
+    or the path of an ``authorized_keys`` file.
+``banner``
+    text shown by the client before login (OpenSSH prints it).
+``session_timeout``
+    seconds a connection may stay without opening its session (default 30).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import logging
+import os
+import secrets
+import stat
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import asyncssh
+
+from .config import ListenerConfig
+from .connection import Connection, Pacer
+from .switchboard import Switchboard
+
+__all__ = [
+    "DEFAULT_HOST_KEY",
+    "SshConnection",
+    "SshListener",
+    "hash_password",
+    "load_host_key",
+    "start",
+    "verify_password",
+]
+
+log = logging.getLogger("videotex.ssh")
+
+#: Where the host key is kept unless the listener says otherwise.
+DEFAULT_HOST_KEY = Path("var/ssh/ssh_host_ed25519_key")
+#: Input kept unread before the channel stops reading (SSH flow control takes over).
+_MAX_BUFFERED = 16384
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+REFUSED_EXEC = ("videotex: this server runs no commands; connect without one "
+                "to reach the Minitel service\r\n")
+REFUSED_FORWARDING = "port forwarding is not offered: this server only serves the Minitel service"
+
+
+# -- keys and credentials ----------------------------------------------------------------
+
+
+def load_host_key(path: str | os.PathLike[str]) -> asyncssh.SSHKey:
+    """The host key at ``path``; created (Ed25519, mode 0600) if there is none.
+
+    An existing key readable by group or others is refused, as OpenSSH does."""
+    path = Path(path)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        key = asyncssh.generate_private_key("ssh-ed25519")
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another worker made it first: use theirs
+        else:
+            with os.fdopen(fd, "wb") as f:
+                f.write(key.export_private_key())
+            log.info("generated SSH host key", extra={"path": str(path),
+                                                      "fingerprint": key.get_fingerprint()})
+            return key
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise ValueError(f"{path}: SSH host key is readable by others (mode {mode:o}); "
+                         f"chmod 600 {path}")
+    try:
+        return asyncssh.read_private_key(path)
+    except (asyncssh.KeyImportError, ValueError) as e:
+        raise ValueError(f"{path}: not a usable SSH private key: {e}") from None
+
+
+def hash_password(password: str) -> str:
+    """A ``scrypt$SALT$HASH`` string for the ``users`` table of a private listener."""
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT)
+    return "scrypt$" + "$".join(base64.b64encode(x).decode() for x in (salt, digest))
+
+
+def verify_password(password: str, hashed: str) -> bool:
+    """Whether ``password`` matches a :func:`hash_password` string (False if malformed)."""
+    kind, _, rest = hashed.partition("$")
+    salt_b64, _, digest_b64 = rest.partition("$")
+    if kind != "scrypt":
+        return False
+    try:
+        salt, digest = base64.b64decode(salt_b64), base64.b64decode(digest_b64)
+    except ValueError:
+        return False
+    return hmac.compare_digest(hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT),
+                               digest)
+
+
+def is_key_line(text: str) -> bool:
+    """Whether ``text`` looks like a public key line rather than a file path."""
+    return text.lstrip().startswith(("ssh-", "ecdsa-", "sk-"))
+
+
+def authorized_keys(value: str | list[str], where: str) -> asyncssh.SSHAuthorizedKeys:
+    """Keys from a key line, a list of key lines, or an ``authorized_keys`` path."""
+    try:
+        if isinstance(value, list):
+            if not all(isinstance(v, str) and is_key_line(v) for v in value):
+                raise ValueError("a list must hold public key lines (ssh-ed25519 AAAA...)")
+            return asyncssh.import_authorized_keys("\n".join(value) + "\n")
+        if is_key_line(value):
+            return asyncssh.import_authorized_keys(value + "\n")
+        return asyncssh.read_authorized_keys(value)
+    except OSError as e:
+        raise ValueError(f"{where}: cannot read authorized keys {value!r}: "
+                         f"{e.strerror}") from None
+    except (asyncssh.KeyImportError, ValueError) as e:
+        raise ValueError(f"{where}: bad public key: {e}") from None
+
+
+# -- the connection adapter ----------------------------------------------------------------
+
+
+class SshConnection(Connection, asyncssh.SSHServerSession[bytes]):
+    """One SSH session channel as a :class:`Connection` (the session handler itself,
+    so a caller costs one object on top of asyncssh's own)."""
+
+    channel = "ssh"
+
+    def __init__(self, on_start: Callable[[SshConnection], Any]) -> None:
+        self._on_start = on_start
+        self._chan: asyncssh.SSHServerChannel[bytes] | None = None
+        self._buf = bytearray()
+        self._eof = False
+        self._reading_paused = False
+        self._data_ready: asyncio.Event | None = None
+        self._can_write: asyncio.Event | None = None
+        self.peer = ""
+        self.user = ""
+        self.term_type: str | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    # asyncssh side
+    def connection_made(self, chan: asyncssh.SSHServerChannel[bytes]) -> None:
+        self._chan = chan
+        peer = chan.get_extra_info("peername")
+        if isinstance(peer, tuple):
+            host = f"[{peer[0]}]" if ":" in peer[0] else peer[0]
+            self.peer = f"{host}:{peer[1]}"
+        self.user = str(chan.get_extra_info("username") or "")
+
+    def pty_requested(self, term_type: str, term_size: tuple[int, int, int, int],
+                      term_modes: Any) -> bool:
+        self.term_type = term_type
+        return True
+
+    def shell_requested(self) -> bool:
+        return True
+
+    def exec_requested(self, command: str) -> bool:
+        log.warning("ssh exec refused", extra={"peer": self.peer, "command": command[:80]})
+        self._tell(REFUSED_EXEC)
+        return False
+
+    def subsystem_requested(self, subsystem: str) -> bool:
+        log.warning("ssh subsystem refused", extra={"peer": self.peer,
+                                                     "subsystem": subsystem[:40]})
+        self._tell(f"videotex: no {subsystem[:40]} on this port; it only serves the "
+                   "Minitel service\r\n")
+        return False
+
+    def _tell(self, text: str) -> None:
+        # stderr before the refusal: OpenSSH shows it, other clients drop it
+        if self._chan is not None and not self._chan.is_closing():
+            self._chan.write_stderr(text.encode())
+
+    def break_received(self, msec: int) -> bool:
+        return True  # acknowledged, ignored (see the module docstring)
+
+    def terminal_size_changed(self, width: int, height: int, pixwidth: int,
+                              pixheight: int) -> None:
+        return None  # a Minitel screen does not resize
+
+    def session_started(self) -> None:
+        self.task = asyncio.ensure_future(self._on_start(self))
+
+    def data_received(self, data: bytes, datatype: Any) -> None:
+        if datatype is not None:
+            return  # extended data is not caller input
+        self._buf += data
+        if self._data_ready is not None:
+            self._data_ready.set()
+        if len(self._buf) > _MAX_BUFFERED and self._chan is not None:
+            self._reading_paused = True
+            self._chan.pause_reading()
+
+    def eof_received(self) -> bool:
+        self._hung_up()
+        return False  # close the channel
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._hung_up()
+        if self._can_write is not None:
+            self._can_write.set()
+        if self._chan is not None:
+            # one session per connection: the line is gone, so is the connection
+            self._chan.get_connection().close()
+
+    def _hung_up(self) -> None:
+        self._eof = True
+        if self._data_ready is not None:
+            self._data_ready.set()
+
+    def pause_writing(self) -> None:
+        if self._can_write is None:
+            self._can_write = asyncio.Event()
+        self._can_write.clear()
+
+    def resume_writing(self) -> None:
+        if self._can_write is not None:
+            self._can_write.set()
+
+    # Connection side
+    async def read(self) -> bytes:
+        while not self._buf:
+            if self._eof:
+                return b""
+            if self._data_ready is None:
+                self._data_ready = asyncio.Event()
+            self._data_ready.clear()
+            await self._data_ready.wait()
+        data = bytes(self._buf)
+        self._buf.clear()
+        if self._reading_paused and self._chan is not None:
+            self._reading_paused = False
+            self._chan.resume_reading()
+        return data
+
+    def write(self, data: bytes) -> None:
+        if self._chan is not None and not self._chan.is_closing():
+            self._chan.write(data)
+
+    async def drain(self) -> None:
+        # a caller who is gone is reported by the next read, as a hang-up
+        if self._can_write is not None and not self._eof:
+            await self._can_write.wait()
+
+    def close(self) -> None:
+        if self._chan is not None and not self._chan.is_closing():
+            self._chan.exit(0)
+
+
+# -- the server ----------------------------------------------------------------------
+
+
+class _PublicServer(asyncssh.SSHServer):
+    """Authentication and channel policy of the public SSH port."""
+
+    def __init__(self, policy: _Policy) -> None:
+        self._policy = policy
+        self._conn: asyncssh.SSHServerConnection | None = None
+        self._has_session = False
+        self._timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
+        self._conn = conn
+        self._timer = asyncio.get_running_loop().call_later(
+            self._policy.session_timeout, self._no_session)
+
+    def _no_session(self) -> None:
+        if not self._has_session and self._conn is not None:
+            log.info("ssh connection without a session closed",
+                     extra={"peer": str(self._conn.get_extra_info("peername"))})
+            self._conn.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+    def begin_auth(self, username: str) -> bool:
+        if self._policy.banner and self._conn is not None:
+            self._conn.send_auth_banner(self._policy.banner)
+        if self._policy.public:
+            return False  # no authentication: everybody gets the service
+        keys = self._policy.keys.get(username)
+        if keys is not None and self._conn is not None:
+            self._conn.set_authorized_keys(keys)
+        return True
+
+    def password_auth_supported(self) -> bool:
+        return bool(self._policy.passwords)
+
+    async def validate_password(self, username: str, password: str) -> bool:
+        hashed = self._policy.passwords.get(username)
+        if hashed is None:
+            return False
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, verify_password, password, hashed)
+
+    def public_key_auth_supported(self) -> bool:
+        return bool(self._policy.keys)
+
+    def session_requested(self) -> SshConnection | bool:
+        if self._has_session:
+            return False  # one caller, one line
+        self._has_session = True
+        return SshConnection(self._policy.serve)
+
+    def connection_requested(self, dest_host: str, dest_port: int, orig_host: str,
+                             orig_port: int) -> bool:
+        raise asyncssh.ChannelOpenError(asyncssh.OPEN_ADMINISTRATIVELY_PROHIBITED,
+                                        REFUSED_FORWARDING)
+
+    def unix_connection_requested(self, dest_path: str) -> bool:
+        raise asyncssh.ChannelOpenError(asyncssh.OPEN_ADMINISTRATIVELY_PROHIBITED,
+                                        REFUSED_FORWARDING)
+
+    def server_requested(self, listen_host: str, listen_port: int) -> bool:
+        log.warning("ssh remote forwarding refused", extra={"port": listen_port})
+        return False
+
+    def unix_server_requested(self, listen_path: str) -> bool:
+        return False
+
+
+class _Policy:
+    """What the public port allows, read once from the listener options."""
+
+    def __init__(self, cfg: ListenerConfig, serve: Callable[[SshConnection], Any]) -> None:
+        options = cfg.options
+        where = f"{cfg}"
+        self.serve = serve
+        self.public = options.get("public", True)
+        if not isinstance(self.public, bool):
+            raise ValueError(f"{where}: option public must be true or false, "
+                             f"not {self.public!r}")
+        self.banner = options.get("banner", "")
+        if not isinstance(self.banner, str):
+            raise ValueError(f"{where}: option banner must be text, not {self.banner!r}")
+        if self.banner and not self.banner.endswith("\n"):
+            self.banner += "\r\n"
+        self.session_timeout = float(options.get("session_timeout", 30))
+        self.passwords: dict[str, str] = {}
+        self.keys: dict[str, asyncssh.SSHAuthorizedKeys] = {}
+        users = options.get("users", {})
+        if not isinstance(users, dict):
+            raise ValueError(f"{where}: option users must be a table name = credential")
+        if not self.public and not users:
+            raise ValueError(f"{where}: public = false but no users: nobody could log in")
+        for name, credential in users.items():
+            at = f"{where}: users.{name}"
+            if isinstance(credential, str) and credential.startswith("scrypt$"):
+                self.passwords[name] = credential
+            elif isinstance(credential, str | list):
+                self.keys[name] = authorized_keys(credential, at)
+            else:
+                raise ValueError(f"{at}: expected a password hash, a public key or a path")
+
+
+class SshListener:
+    """A running asyncssh server (``ssh`` or ``sftp`` kind)."""
+
+    def __init__(self, kind: str, acceptor: asyncssh.SSHAcceptor,
+                 fingerprint: str) -> None:
+        self.kind = kind
+        self.acceptor = acceptor
+        #: SHA256 fingerprint of the host key, for the operator to publish.
+        self.fingerprint = fingerprint
+
+    def close(self) -> None:
+        self.acceptor.close()
+
+    async def wait_closed(self) -> None:
+        await self.acceptor.wait_closed()
+
+    def addresses(self) -> list[str]:
+        out = []
+        for host, port, *_ in self.acceptor.get_addresses():
+            shown = f"[{host}]" if ":" in host else host
+            out.append(f"{self.kind}://{shown}:{port}")
+        return out
+
+
+def server_options(cfg: ListenerConfig, host_key: asyncssh.SSHKey) -> dict[str, Any]:
+    """asyncssh options shared by the ``ssh`` and ``sftp`` listeners."""
+    return {
+        "server_host_keys": [host_key],
+        "backlog": cfg.backlog,
+        "reuse_port": bool(cfg.options.get("reuse_port")) or None,
+        "agent_forwarding": False,
+        "x11_forwarding": False,
+        "allow_scp": False,
+        "login_timeout": float(cfg.options.get("login_timeout", 60)),
+        "keepalive_interval": float(cfg.options.get("keepalive_interval", 60)),
+        "keepalive_count_max": 3,
+    }
+
+
+async def start(cfg: ListenerConfig, board: Switchboard) -> SshListener:
+    """Listener starter (``listeners.STARTERS["ssh"]``); options in the module docstring."""
+    host_key = load_host_key(cfg.options.get("host_key", DEFAULT_HOST_KEY))
+    pacer = Pacer(cfg.baud) if cfg.baud else None
+
+    async def serve(conn: SshConnection) -> None:
+        try:
+            await board.handle(conn, pacer=pacer)
+        finally:
+            conn.close()
+
+    policy = _Policy(cfg, serve)
+    acceptor = await asyncssh.create_server(
+        lambda: _PublicServer(policy), cfg.host, cfg.port,
+        encoding=None, line_editor=False, allow_pty=True,
+        **server_options(cfg, host_key),
+    )
+    return SshListener("ssh", acceptor, host_key.get_fingerprint())
