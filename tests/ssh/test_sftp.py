@@ -1,0 +1,239 @@
+"""The SFTP drop box on loopback: providers with their keys upload sealed files into
+their own inbox; staging and its outcome are checked through the store and the inbox."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncssh
+import pytest
+
+from videotex.server.config import ListenerConfig
+from videotex.server.sftp import SftpListener
+from videotex.server.sftp import start as start_sftp
+from videotex.server.sftp_inbox import InboxRefusal, check_name
+from videotex.server.switchboard import Switchboard
+from videotex.store.publish import staged_batches
+from videotex.store.sealed import generate_key, seal_bytes
+
+from .conftest import build_store, port_of
+
+CSV = ("numero,nom,prenom,naissance,serie,resultat,mention,publication,etablissement,jury\n"
+       "{n}0000001,MARTIN,Léa,1990-04-04,,admis,,oui,Collège Jean Macé,J01\n")
+
+
+def sealed(exam: str = "brevet", academie: str = "lille") -> bytes:
+    from videotex.store.exams import ACADEMY_CODES, EXAM_CODES
+
+    prefix = ACADEMY_CODES[academie] + EXAM_CODES[exam]
+    return seal_bytes(CSV.format(n=prefix).encode(), generate_key(), exam=exam,
+                      academie=academie, session=2005, rows=1)
+
+
+@dataclass
+class DropBoxServer:
+    listener: SftpListener
+    store: Path
+    inbox: Path
+    keys: dict[str, asyncssh.SSHKey]
+
+    def connect(self, user: str, key: asyncssh.SSHKey | None = None,
+                **kw: object) -> asyncssh.connection._ConnectionContextManager:
+        options: dict[str, object] = {"known_hosts": None, "agent_path": None,
+                                      "username": user,
+                                      "client_keys": [key or self.keys[user]]}
+        options.update(kw)
+        return asyncssh.connect("127.0.0.1", port_of(self.listener), **options)
+
+
+@pytest.fixture(scope="module")
+def fresh_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_store(tmp_path_factory.mktemp("sftp-results"))
+
+
+@pytest.fixture
+async def dropbox(board: Switchboard, fresh_store: Path, tmp_path: Path
+                  ) -> AsyncIterator[DropBoxServer]:
+    keys = {name: asyncssh.generate_private_key("ssh-ed25519") for name in ("rectorat", "autre")}
+    options = {
+        "accounts": {name: key.export_public_key().decode().strip()
+                     for name, key in keys.items()},
+        "inbox": str(tmp_path / "inbox"),
+        "store": str(fresh_store),
+        "max_upload": 64 * 1024,
+        "host_key": str(tmp_path / "host_key"),
+    }
+    listener = await start_sftp(ListenerConfig("sftp", "127.0.0.1", 0, options=options),
+                                board)
+    yield DropBoxServer(listener, fresh_store, tmp_path / "inbox", keys)
+    listener.close()
+    await listener.wait_closed()
+
+
+async def put(sftp: asyncssh.SFTPClient, name: str, data: bytes) -> None:
+    async with sftp.open(name, "wb") as f:
+        await f.write(data)
+
+
+async def read_text(sftp: asyncssh.SFTPClient, name: str) -> str:
+    async with sftp.open(name, "rb") as f:
+        return (await f.read()).decode()
+
+
+async def test_sealed_upload_is_staged_and_accepted(dropbox: DropBoxServer) -> None:
+    data = sealed("brevet", "lille")
+    async with dropbox.connect("rectorat") as conn, conn.start_sftp_client() as sftp:
+        await put(sftp, "brevet-lille.sealed", data)
+        names = await sftp.listdir("/")
+        assert "brevet-lille.sealed.accepted" in names
+        report = await read_text(sftp, "/brevet-lille.sealed.accepted")
+    assert "exam: brevet" in report and "academie: lille" in report and "rows: 1" in report
+    staged = {(exam, aca): path for exam, aca, path in staged_batches(dropbox.store)}
+    assert staged[("brevet", "lille")].read_bytes() == data
+    assert not any(p.name.startswith(".part-") for p in (dropbox.inbox / "rectorat").iterdir())
+
+
+async def test_garbage_is_rejected_with_the_reason(dropbox: DropBoxServer) -> None:
+    truncated = sealed("brevet", "paris")[:-10]
+    async with dropbox.connect("rectorat") as conn, conn.start_sftp_client() as sftp:
+        await put(sftp, "garbage.sealed", b"this is not a sealed file")
+        reason = await read_text(sftp, "garbage.sealed.rejected")
+        assert "rejected garbage.sealed" in reason
+        assert "reason: garbage.sealed: not a sealed results file (bad magic)" in reason
+        assert str(dropbox.inbox) not in reason  # no server paths leak
+        assert "garbage.sealed" not in await sftp.listdir()  # free for a corrected file
+        await put(sftp, "paris.sealed", truncated)
+        assert "truncated in chunk 0" in await read_text(sftp, "paris.sealed.rejected")
+        # the corrected file under the same name is accepted; the old verdict goes
+        await put(sftp, "garbage.sealed", sealed("brevet", "lille"))
+        names = await sftp.listdir()
+    assert "garbage.sealed.accepted" in names and "garbage.sealed.rejected" not in names
+    # a published batch is refused, as videotex ingest refuses it
+    async with dropbox.connect("rectorat") as conn, conn.start_sftp_client() as sftp:
+        await put(sftp, "bac-lille.sealed", sealed("bac", "lille"))
+        assert "already published" in await read_text(sftp, "bac-lille.sealed.rejected")
+
+
+async def test_another_provider_cannot_see_it(dropbox: DropBoxServer) -> None:
+    async with dropbox.connect("rectorat") as conn, conn.start_sftp_client() as sftp:
+        await put(sftp, "secret.sealed", sealed("brevet", "lille"))
+    async with dropbox.connect("autre") as conn, conn.start_sftp_client() as sftp:
+        assert [n for n in await sftp.listdir("/") if n not in (".", "..")] == []
+        for path in ("secret.sealed", "../rectorat/secret.sealed", "/rectorat/secret.sealed"):
+            with pytest.raises(asyncssh.SFTPError):
+                await read_text(sftp, path)
+
+
+@pytest.mark.parametrize("path", ["../escape.sealed", "/../../etc/passwd",
+                                  "sub/dir.sealed", "/etc/passwd", "..", ".hidden.sealed"])
+async def test_path_traversal_refused(dropbox: DropBoxServer, path: str) -> None:
+    async with dropbox.connect("rectorat") as conn, conn.start_sftp_client() as sftp:
+        with pytest.raises(asyncssh.SFTPPermissionDenied):
+            await put(sftp, path, b"x")
+        with pytest.raises(asyncssh.SFTPError):
+            await sftp.stat(path)
+    assert not (dropbox.inbox / "escape.sealed").exists()
+    assert not (dropbox.inbox.parent / "escape.sealed").exists()
+
+
+async def test_symlink_in_inbox_is_not_followed(dropbox: DropBoxServer, tmp_path: Path) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_text("server secret")
+    (dropbox.inbox / "rectorat" / "link.sealed").symlink_to(outside)
+    async with dropbox.connect("rectorat") as conn, conn.start_sftp_client() as sftp:
+        with pytest.raises(asyncssh.SFTPPermissionDenied, match="symlinks"):
+            await read_text(sftp, "link.sealed")
+        with pytest.raises(asyncssh.SFTPError):
+            await sftp.symlink("/etc/passwd", "other.sealed")
+        with pytest.raises(asyncssh.SFTPError):
+            await put(sftp, "link.sealed", b"x")
+    assert outside.read_text() == "server secret"
+
+
+async def test_overwrite_of_accepted_file_refused(dropbox: DropBoxServer) -> None:
+    async with dropbox.connect("rectorat") as conn, conn.start_sftp_client() as sftp:
+        await put(sftp, "once.sealed", sealed("brevet", "lille"))
+        assert "once.sealed.accepted" in await sftp.listdir()
+        with pytest.raises(asyncssh.SFTPError, match="already uploaded"):
+            await put(sftp, "once.sealed", b"replacement")
+        for name in ("once.sealed.accepted", "notes.txt"):
+            with pytest.raises(asyncssh.SFTPPermissionDenied, match=r"only NAME\.sealed"):
+                await put(sftp, name, b"forged")
+        with pytest.raises(asyncssh.SFTPPermissionDenied):
+            await sftp.remove("once.sealed")
+        with pytest.raises(asyncssh.SFTPPermissionDenied):
+            await sftp.rename("once.sealed.accepted", "x.sealed")
+
+
+async def test_oversized_upload_refused(dropbox: DropBoxServer) -> None:
+    async with dropbox.connect("rectorat") as conn, conn.start_sftp_client() as sftp:
+        with pytest.raises(asyncssh.SFTPFailure, match="larger than the limit of 65536"):
+            await put(sftp, "big.sealed", b"\0" * (64 * 1024 + 1))
+        with pytest.raises(asyncssh.SFTPFailure, match="larger than the limit"):
+            async with sftp.open("sparse.sealed", "wb") as f:
+                await f.seek(1 << 40)
+                await f.write(b"x")
+        names = await sftp.listdir()
+        assert "big.sealed" not in names and "big.sealed.rejected" not in names
+        await put(sftp, "big.sealed", b"small now")  # the name is free again
+    assert [p for p in (dropbox.inbox / "rectorat").iterdir() if p.name.startswith(".")] == []
+
+
+async def test_password_login_refused(dropbox: DropBoxServer) -> None:
+    with pytest.raises(asyncssh.PermissionDenied):
+        async with dropbox.connect("rectorat", client_keys=None, password="rectorat"):
+            pass
+
+
+async def test_unknown_key_and_unknown_user_refused(dropbox: DropBoxServer) -> None:
+    stranger = asyncssh.generate_private_key("ssh-ed25519")
+    with pytest.raises(asyncssh.PermissionDenied):
+        async with dropbox.connect("rectorat", key=stranger):
+            pass
+    with pytest.raises(asyncssh.PermissionDenied):
+        async with dropbox.connect("nobody", key=dropbox.keys["rectorat"]):
+            pass
+    # a provider's key only opens its own account
+    with pytest.raises(asyncssh.PermissionDenied):
+        async with dropbox.connect("autre", key=dropbox.keys["rectorat"]):
+            pass
+
+
+async def test_no_shell_or_exec_on_the_sftp_port(dropbox: DropBoxServer) -> None:
+    async with dropbox.connect("rectorat") as conn:
+        with pytest.raises(asyncssh.ChannelOpenError):
+            await conn.run("ls")
+        with pytest.raises(asyncssh.ChannelOpenError):
+            await conn.create_session(asyncssh.SSHClientSession)
+        with pytest.raises(asyncssh.ChannelOpenError, match="port forwarding"):
+            await conn.open_connection("127.0.0.1", 22)
+
+
+@pytest.mark.parametrize(("path", "name"), [("/", None), ("", None), (".", None),
+                                            ("/a.sealed", "a.sealed"), ("./a.sealed", "a.sealed"),
+                                            ("//a.sealed", "a.sealed")])
+def test_check_name_accepts(path: str, name: str | None) -> None:
+    assert check_name(path) == name
+
+
+@pytest.mark.parametrize("path", ["../a", "a/../b", "a/b", "/tmp/x", ".x", "a b", "é",
+                                  "a" * 129, "a\\b"])
+def test_check_name_refuses(path: str) -> None:
+    with pytest.raises(InboxRefusal):
+        check_name(path)
+
+
+async def test_bad_configuration_named(board: Switchboard, tmp_path: Path) -> None:
+    base = {"inbox": str(tmp_path / "in"), "host_key": str(tmp_path / "k"),
+            "store": str(tmp_path / "s")}
+    cases = [({}, "needs accounts"),
+             ({"accounts": {"p": "ssh-ed25519 notbase64"}}, "accounts.p: bad public key"),
+             ({"accounts": {"p": str(tmp_path / "missing")}}, "cannot read authorized keys"),
+             ({"accounts": {"../p": asyncssh.generate_private_key("ssh-ed25519")
+                            .export_public_key().decode()}}, "names are letters")]
+    for options, message in cases:
+        with pytest.raises(ValueError, match=message):
+            await start_sftp(ListenerConfig("sftp", "127.0.0.1", 0,
+                                            options={**base, **options}), board)
