@@ -3,6 +3,7 @@ their own inbox; staging and its outcome are checked through the store and the i
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -237,3 +238,20 @@ async def test_bad_configuration_named(board: Switchboard, tmp_path: Path) -> No
         with pytest.raises(ValueError, match=message):
             await start_sftp(ListenerConfig("sftp", "127.0.0.1", 0,
                                             options={**base, **options}), board)
+
+
+async def test_upload_cut_by_a_lost_connection_is_not_staged(dropbox: DropBoxServer) -> None:
+    inbox = dropbox.inbox / "rectorat"
+    async with dropbox.connect("rectorat") as conn:
+        sftp = await conn.start_sftp_client()
+        f = await sftp.open("cut.sealed", "wb")
+        await f.write(sealed("brevet", "lille"))
+        assert any(p.name.startswith(".part-") for p in inbox.iterdir())
+        conn.abort()  # no close of the handle: the line drops
+    async with asyncio.timeout(5):  # the server notices the loss on its own schedule
+        while any(p.name.startswith(".part-") for p in inbox.iterdir()):
+            await asyncio.sleep(0.01)
+    assert sorted(p.name for p in inbox.iterdir()) == []
+    async with dropbox.connect("rectorat") as conn, conn.start_sftp_client() as sftp:
+        await put(sftp, "cut.sealed", sealed("brevet", "lille"))  # the name is free
+        assert "cut.sealed.accepted" in await sftp.listdir()
