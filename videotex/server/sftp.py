@@ -40,7 +40,14 @@ from asyncssh import FXF_WRITE, SFTPAttrs, SFTPName
 
 from .config import ListenerConfig
 from .sftp_inbox import DropBox, Inbox, InboxRefusal, Upload, check_name
-from .ssh import DEFAULT_HOST_KEY, SshListener, authorized_keys, load_host_key, server_options
+from .ssh import (
+    DEFAULT_HOST_KEY,
+    SshListener,
+    authorized_keys,
+    load_host_key,
+    quiet_asyncssh,
+    server_options,
+)
 from .switchboard import Switchboard
 
 __all__ = ["DEFAULT_INBOX", "DEFAULT_MAX_UPLOAD", "InboxServer", "SftpListener", "start"]
@@ -245,8 +252,8 @@ def _accounts(cfg: ListenerConfig) -> dict[str, asyncssh.SSHAuthorizedKeys]:
     accounts = cfg.options.get("accounts")
     if not isinstance(accounts, dict) or not accounts:
         raise ValueError(f"{cfg}: the sftp listener needs accounts = {{provider = "
-                         "\"ssh-ed25519 AAAA...\"}} (a key, a list of keys or an "
-                         "authorized_keys path per provider)")
+                         "\"ssh-ed25519 AAAA...\"} in its [[listen]] entry (a key, a list "
+                         "of keys or an authorized_keys path per provider)")
     return {name: authorized_keys(value, f"{cfg}: accounts.{name}")
             for name, value in accounts.items()}
 
@@ -254,6 +261,7 @@ def _accounts(cfg: ListenerConfig) -> dict[str, asyncssh.SSHAuthorizedKeys]:
 async def start(cfg: ListenerConfig, board: Switchboard) -> SftpListener:
     """Listener starter (``listeners.STARTERS["sftp"]``); options in the module docstring."""
     keys = _accounts(cfg)
+    quiet_asyncssh()
     store = cfg.options.get("store") or board.service.store.path
     max_upload = cfg.options.get("max_upload", DEFAULT_MAX_UPLOAD)
     if isinstance(max_upload, bool) or not isinstance(max_upload, int):

@@ -410,6 +410,15 @@ class SshListener:
         return out
 
 
+def quiet_asyncssh() -> None:
+    """asyncssh logs about ten INFO lines per connection; ours say what matters. Its
+    level is only raised when nobody has set one (``logging.getLogger("asyncssh")``)."""
+    for name in ("asyncssh", "asyncssh.sftp"):
+        logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET:
+            logger.setLevel(logging.WARNING)
+
+
 def server_options(cfg: ListenerConfig, host_key: asyncssh.SSHKey) -> dict[str, Any]:
     """asyncssh options shared by the ``ssh`` and ``sftp`` listeners."""
     return {
@@ -427,6 +436,7 @@ def server_options(cfg: ListenerConfig, host_key: asyncssh.SSHKey) -> dict[str, 
 
 async def start(cfg: ListenerConfig, board: Switchboard) -> SshListener:
     """Listener starter (``listeners.STARTERS["ssh"]``); options in the module docstring."""
+    quiet_asyncssh()
     host_key = load_host_key(cfg.options.get("host_key", DEFAULT_HOST_KEY))
     pacer = Pacer(cfg.baud) if cfg.baud else None
 
