@@ -219,6 +219,7 @@ class Hayes:
         """(Re)initialise the modem: the first init command is queued."""
         self.state = ModemState.RESET
         self.caller = None
+        self._out.clear()
         self._line.clear()
         self._step = 0
         self._send(self.init[0], now)

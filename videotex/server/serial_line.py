@@ -228,8 +228,10 @@ async def open_port(device: str, baud: int = 1200, parity: Parity | None = None)
 class SerialConnection(Connection):
     """The caller on a serial line, for the switchboard.
 
-    In modem mode, bytes go through the modem dialogue so that ``NO CARRIER`` ends the
-    call; ``identity`` is the caller ID when the modem gave one."""
+    In modem mode a pump task moves bytes from the port through the modem dialogue as
+    they arrive, so that ``NO CARRIER`` (or DCD dropping) ends the call at once, even
+    while a page is still being paced out: nothing more is written after it.
+    ``identity`` is the caller ID when the modem gave one."""
 
     def __init__(self, port: Port, channel: str, *, modem: Hayes | None = None,
                  caller: str | None = None, clock: Any = None) -> None:
@@ -238,11 +240,17 @@ class SerialConnection(Connection):
         self.peer = port.device
         self.caller = caller
         self.modem = modem
+        #: The line is gone (carrier lost, device lost): reads give b"", writes are dropped.
         self.ended = False
+        #: The device itself went away: the line must re-open it.
         self.lost = False
+        #: The session hung up (Connexion/Fin, shutdown): the driver hangs the modem up.
         self.hung_up = False
         self._clock = clock or asyncio.get_running_loop().time
-        self._unread = b""
+        self._queue: asyncio.Queue[bytes] = asyncio.Queue()
+        self._pump: asyncio.Task[None] | None = None
+        if modem is not None:
+            self._pump = asyncio.ensure_future(self._run_pump())
 
     @property
     def identity(self) -> str:
@@ -250,34 +258,49 @@ class SerialConnection(Connection):
 
     def unread(self, data: bytes) -> None:
         """Bytes that came with CONNECT: the caller's first input."""
-        self._unread = data
+        if data:
+            self._queue.put_nowait(data)
 
-    async def read(self) -> bytes:
+    async def _run_pump(self) -> None:
+        assert self.modem is not None
         while not self.ended:
-            if self._unread:
-                data, self._unread = self._unread, b""
-                return data
             item = await self.port.inbox.get()
             if item is Signal.LOST:
-                self.ended = self.lost = True
+                self.lost = True
+                self._end()
+            elif item is Signal.CARRIER:
+                self.modem.carrier_lost(self._clock())
+                self._end()
+            else:
+                assert isinstance(item, bytes)
+                for event in self.modem.receive_data(item, self._clock()):
+                    if isinstance(event, Data) and event.data:
+                        self._queue.put_nowait(event.data)
+                    elif isinstance(event, CallEnded):
+                        self._end()
+
+    def _end(self) -> None:
+        self.ended = True
+        self._queue.put_nowait(b"")
+
+    def stop_pump(self) -> None:
+        """The call is over: the line reads the port again."""
+        if self._pump is not None:
+            self._pump.cancel()
+
+    async def read(self) -> bytes:
+        if self.modem is None:  # direct mode: the port's bytes are the caller's
+            if self.ended:
                 return b""
-            if item is Signal.CARRIER:
-                if self.modem is not None:
-                    self.modem.carrier_lost(self._clock())
-                self.ended = True
-                return b""
-            assert isinstance(item, bytes)
-            if self.modem is None:
+            item = await self.port.inbox.get()
+            if isinstance(item, bytes):
                 return item
-            out = b""
-            for event in self.modem.receive_data(item, self._clock()):
-                if isinstance(event, Data):
-                    out += event.data
-                elif isinstance(event, CallEnded):
-                    self.ended = True
-            if out:
-                return out
-        return b""
+            self.ended = self.lost = True
+            return b""
+        data = await self._queue.get()
+        if not data:
+            self._queue.put_nowait(b"")  # every later read sees the end too
+        return data
 
     def write(self, data: bytes) -> None:
         if not self.ended and not self.hung_up:
@@ -498,11 +521,14 @@ class SerialLine:
             await self.board.handle(conn, pacer=Pacer(speed),
                                     config=SessionConfig(link=TerminalLink.CONNECTED))
         finally:
+            conn.stop_pump()
             if watch is not None:
                 watch.cancel()
         if conn.lost:
             return False
-        if modem.state is ModemState.ONLINE:  # we end the call (Connexion/Fin, shutdown)
+        if modem.state is ModemState.RESET:  # carrier lost: init timings start now
+            modem.start(loop.time())
+        elif modem.state is ModemState.ONLINE:  # we end the call (Connexion/Fin, shutdown)
             await port.drain()
             dtr = await port.drop_dtr(self.dtr_time)
             modem.hangup(loop.time(), dtr=dtr)
@@ -513,7 +539,7 @@ class SerialLine:
     async def _watch_carrier(self, port: Port, conn: SerialConnection) -> None:
         while not conn.ended:
             if not port.carrier():
-                port.inbox.put_nowait(Signal.CARRIER)
+                port.inbox.put_nowait(Signal.CARRIER)  # to the pump, ahead of later bytes
                 return
             await asyncio.sleep(0.2)  # DCD has no event on a tty: poll it
 
