@@ -4,34 +4,72 @@ stops at the end whatever the cause; records are opened, checkpointed, closed.
 ``call_opened`` runs when a transport hands the call to the switchboard (telnet/raw
 accept, SSH session, modem CONNECT), before the first page; ``call_closed`` runs at the
 end whatever the cause (Connexion/Fin, hang-up, carrier loss, idle timeout, shutdown).
-One asyncio task checkpoints every live call every ``checkpoint_every`` seconds, in one
-queued batch.
+One asyncio task checkpoints every live call a little more often than every
+``checkpoint_every`` seconds (so that the checkpoint is on disk within the interval).
+
+Times: durations come from the session's monotonic clock only. ``started_at`` is the
+wall clock (UTC) at connection; ``checkpoint_at`` and ``ended_at`` are ``started_at`` +
+the metered duration, so a wall-clock jump during a call changes neither the duration
+nor the record's consistency.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import datetime, timedelta
 from typing import Any
 
-from .ledger import CallRecord, Ledger
+from .ledger import CallRecord, Ledger, utc_iso
 from .meter import Meter
 from .offer import OfferBook
 from .tariff import TariffBook
 
-__all__ = ["BillingHooks"]
+__all__ = ["BillingHooks", "caller_identity"]
+
+#: Calls updated between two yields to the event loop while checkpointing.
+CHUNK = 256
+
+
+def caller_identity(call: Any) -> str:
+    """Who pays: ``call.extra["identity"]`` when the transport knows better, else the
+    connection's identity (the address without the port)."""
+    extra = getattr(call, "extra", None) or {}
+    if extra.get("identity"):
+        return str(extra["identity"])
+    conn = call.conn
+    identity = getattr(conn, "identity", None)
+    if isinstance(identity, str) and identity:
+        return identity
+    peer = str(getattr(conn, "peer", ""))
+    host, sep, port = peer.rpartition(":")
+    return host.strip("[]") if sep and port.isdigit() else peer
+
+
+class _Live:
+    __slots__ = ("call", "meter", "record", "started_wall")
+
+    def __init__(self, call: Any, record: CallRecord, meter: Meter,
+                 started_wall: datetime) -> None:
+        self.call = call
+        self.record = record
+        self.meter = meter
+        self.started_wall = started_wall
 
 
 class BillingHooks:
+    """A ``CallHooks`` for the switchboard (see module docstring)."""
+
     def __init__(self, book: TariffBook, ledger: Ledger, access_code: str,
                  checkpoint_every: float = 10.0) -> None:
-        if checkpoint_every <= 0:
-            raise ValueError("checkpoint_every must be positive")
+        if not checkpoint_every > 0:
+            raise ValueError(f"checkpoint_every must be a positive number of seconds, "
+                             f"not {checkpoint_every!r}")
         self.book = book
         self.ledger = ledger
         self.access_code = access_code
         self.checkpoint_every = checkpoint_every
-        self.live: dict[str, tuple[Any, CallRecord, Meter]] = {}
+        self.live: dict[str, _Live] = {}
         self._task: asyncio.Task[None] | None = None
 
     def health(self) -> str | None:
@@ -39,6 +77,7 @@ class BillingHooks:
         return None if self.ledger.healthy else (self.ledger.problem or "billing ledger")
 
     def call_opened(self, call: Any) -> None:
+        """Start the meter (``ctx.meter``) and open the call's record."""
         session = call.session
         clock = session.clock
         plan = self.book.plan_for(self.access_code, call.conn.channel)
@@ -46,56 +85,87 @@ class BillingHooks:
         session.ctx.meter = meter
         if plan.per_consultation:
             session.ctx.facts["offers"] = OfferBook(self.ledger, plan)
+        wall = clock.wall()
         rec = CallRecord(
-            session_id=call.id, channel=call.conn.channel, caller=call.conn.peer,
-            service=self.access_code, started_at=clock.wall().isoformat(), ended_at=None,
+            session_id=str(call.id), channel=call.conn.channel, caller=caller_identity(call),
+            service=self.access_code, started_at=utc_iso(wall), ended_at=None,
             duration_s=0.0, units=meter.units(meter.started),
             amount_eur=str(meter.amount(meter.started)), result_found=False, lookups=0,
-            plan=plan.name,
+            plan=plan.name, vat_rate=str(plan.vat_rate),
+            provider_share=str(plan.provider_share),
         )
         rec.checkpoint_at = rec.started_at
-        self.live[call.id] = (call, rec, meter)
+        self.live[rec.session_id] = _Live(call, rec, meter, wall)
         self.ledger.open_record(rec)
 
-    def _update(self, call: Any, rec: CallRecord, meter: Meter, now: float) -> None:
-        facts = call.session.ctx.facts
-        rec.duration_s = round(meter.duration(now), 3)
-        rec.units = meter.final_units if meter.final_units is not None else meter.units(now)
-        amount = meter.final_amount if meter.final_amount is not None else meter.amount(now)
-        rec.amount_eur = str(amount)
+    @staticmethod
+    def _update(live: _Live, now: float) -> None:
+        rec, meter = live.record, live.meter
+        facts = live.call.session.ctx.facts
+        millis = meter.millis(now)
+        rec.duration_s = millis / 1000
+        rec.units = meter.units(now)
+        rec.amount_eur = str(meter.amount(now))
+        rec.charges_eur = str(meter.extras)
         rec.result_found = bool(facts.get("result_found"))
         rec.lookups = int(facts.get("lookups", 0))
-        rec.checkpoint_at = call.session.clock.wall().isoformat()
+        rec.checkpoint_at = utc_iso(live.started_wall + timedelta(milliseconds=millis))
 
     def call_closed(self, call: Any, reason: str) -> None:
-        entry = self.live.pop(call.id, None)
-        if entry is None:
+        """Stop the meter and close the record, whatever ended the call."""
+        live = self.live.pop(str(call.id), None)
+        if live is None:
             return
-        _call, rec, meter = entry
         now = call.session.clock.monotonic()
-        meter.stop(now)
-        self._update(call, rec, meter, now)
-        rec.ended_at = rec.checkpoint_at
-        rec.close_reason = reason
-        self.ledger.close_record(rec)
+        live.meter.stop(now)
+        self._update(live, now)
+        live.record.ended_at = live.record.checkpoint_at
+        live.record.close_reason = reason
+        self.ledger.close_record(live.record)
 
     def checkpoint_all(self) -> int:
-        for call, rec, meter in list(self.live.values()):
-            self._update(call, rec, meter, call.session.clock.monotonic())
-            self.ledger.checkpoint(rec)
+        """Queue a checkpoint of every live call; returns how many."""
+        for live in list(self.live.values()):
+            self._update(live, live.call.session.clock.monotonic())
+            self.ledger.checkpoint(live.record)
         return len(self.live)
 
+    async def checkpoint_all_async(self) -> int:
+        """:meth:`checkpoint_all`, yielding to the event loop every ``CHUNK`` calls."""
+        done = 0
+        for n, key in enumerate(list(self.live), start=1):
+            live = self.live.get(key)
+            if live is not None:  # not closed meanwhile
+                self._update(live, live.call.session.clock.monotonic())
+                self.ledger.checkpoint(live.record)
+                done += 1
+            if n % CHUNK == 0:
+                await asyncio.sleep(0)
+        return done
+
+    @property
+    def period(self) -> float:
+        """Seconds between checkpoint rounds: a margin under ``checkpoint_every`` for the
+        time the checkpoints take to reach the disk."""
+        return max(self.checkpoint_every - 0.25, self.checkpoint_every / 2)
+
     async def start(self) -> None:
+        """Start the checkpoint task."""
+        if self._task is not None:
+            return
+
         async def loop() -> None:
             while True:
-                await asyncio.sleep(self.checkpoint_every)
-                self.checkpoint_all()
+                await asyncio.sleep(self.period)
+                await self.checkpoint_all_async()
 
         self._task = asyncio.ensure_future(loop())
 
     async def stop(self) -> None:
+        """Stop checkpointing and wait (in a thread) for the queued records to be written."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+            self._task = None
         await asyncio.to_thread(self.ledger.flush, 30.0)

@@ -27,25 +27,44 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, fields
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import lmdb
 
-__all__ = ["CallRecord", "Ledger", "LedgerError", "owner_alive", "this_owner"]
+__all__ = ["PUBLIC_FIELDS", "CallRecord", "Ledger", "LedgerError", "owner_alive", "this_owner",
+           "utc_iso"]
 
 log = logging.getLogger("videotex.billing")
 
+#: Sparse: the file grows with what is written, not with the map size.
 MAP_SIZE = 16 << 30
+#: Most operations committed in one transaction.
+MAX_BATCH = 20000
+
+#: The record fields of the issue, in order (``--format json`` lists exactly these).
+PUBLIC_FIELDS = ("session_id", "channel", "caller", "service", "started_at", "ended_at",
+                 "duration_s", "units", "amount_eur", "result_found", "lookups", "recovered")
 
 
 class LedgerError(RuntimeError):
     """The ledger cannot be opened or written."""
 
 
+def utc_iso(when: datetime) -> str:
+    """A fixed-width UTC timestamp, ``2005-07-08T08:00:00.000Z``: keys sort in time order.
+
+    Naive datetimes are taken as UTC."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
 @dataclass
 class CallRecord:
+    """One call as the ledger keeps it (times UTC, see :func:`utc_iso`)."""
+
     session_id: str
     channel: str
     caller: str
@@ -58,10 +77,22 @@ class CallRecord:
     result_found: bool
     lookups: int
     recovered: bool = False
+    #: Tariff plan name, so that reports use its VAT rate and provider share.
     plan: str = ""
+    #: ``host:pid:process start ticks`` of the process that opened the record.
     owner: str = ""
+    #: Time of the last checkpoint (where a crash leaves the record).
     checkpoint_at: str | None = None
+    #: Why the call ended ("caller", "idle", "shutdown", ..., "recovered").
     close_reason: str = ""
+    #: One-off charges included in ``amount_eur`` (per-consultation purchases).
+    charges_eur: str = "0"
+    #: When recovery closed the record (None unless ``recovered``).
+    recovered_at: str | None = None
+    #: The plan's VAT rate and provider share when the call was made (reports use them:
+    #: a tariff changed later does not rewrite past revenue).
+    vat_rate: str = "0.196"
+    provider_share: str = "0.70"
 
     @property
     def key(self) -> bytes:
@@ -78,10 +109,8 @@ class CallRecord:
 
     def public(self) -> dict[str, Any]:
         """The fields of the issue, for JSON reports."""
-        keys = ("session_id", "channel", "caller", "service", "started_at", "ended_at",
-                "duration_s", "units", "amount_eur", "result_found", "lookups", "recovered")
         d = asdict(self)
-        return {k: d[k] for k in keys}
+        return {k: d[k] for k in PUBLIC_FIELDS}
 
 
 def _start_ticks(pid: int) -> str:
@@ -93,11 +122,13 @@ def _start_ticks(pid: int) -> str:
 
 
 def this_owner() -> str:
+    """``host:pid:start ticks`` of this process (a reused pid has other start ticks)."""
     pid = os.getpid()
     return f"{socket.gethostname()}:{pid}:{_start_ticks(pid)}"
 
 
 def owner_alive(owner: str) -> bool:
+    """Whether the process that wrote ``owner`` still runs (other hosts: assumed so)."""
     host, _, rest = owner.partition(":")
     pid_text, _, ticks = rest.partition(":")
     if host != socket.gethostname():
@@ -118,107 +149,134 @@ def owner_alive(owner: str) -> bool:
 
 
 class Ledger:
-    """One ledger environment for this process (open it after any fork)."""
+    """One ledger environment for this process (open it after any fork).
 
-    def __init__(self, store_dir: str | os.PathLike[str], *, batch_interval: float = 0.5,
+    Writes only queue (the event loop never waits on the disk); one writer thread commits
+    what is queued in one synced transaction (group commit: whatever queued up during the
+    previous commit, after at most ``batch_interval`` s of gathering)."""
+
+    def __init__(self, store_dir: str | os.PathLike[str], *, batch_interval: float = 0.01,
                  readonly: bool = False) -> None:
+        if not 0 <= batch_interval <= 1:
+            raise ValueError(f"batch_interval must be between 0 and 1 s, not {batch_interval}")
         path = Path(store_dir) / "billing.lmdb"
         try:
             if not readonly:
                 path.mkdir(parents=True, exist_ok=True)
             self.env = lmdb.open(str(path), map_size=MAP_SIZE, max_dbs=4, max_readers=1024,
                                  subdir=True, readonly=readonly, lock=True)
+            self._records_db = self.env.open_db(b"records", create=not readonly)
+            self._open_db = self.env.open_db(b"open", create=not readonly)
+            #: Per-consultation entitlements (see :class:`~videotex.billing.OfferBook`).
+            self.offers_db = self.env.open_db(b"offers", create=not readonly)
         except lmdb.Error as e:
             raise LedgerError(f"{path}: cannot open the billing ledger: {e}") from None
         self.path = path
-        self.records = self.env.open_db(b"records", create=not readonly)
-        self.open_index = self.env.open_db(b"open", create=not readonly)
-        self.offers = self.env.open_db(b"offers", create=not readonly)
         self.owner = this_owner()
+        #: False while records cannot be written (disk or map full); ``problem`` says why.
         self.healthy = True
         self.problem = ""
         self.batch_interval = batch_interval
-        self._queue: queue.SimpleQueue[tuple[str, bytes, bytes | None] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[bool, bytes, bytes] | None] = queue.SimpleQueue()
         self._queued = 0
         self._written = 0
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
+        self._closed = False
+        #: Transactions committed, and operations (opens, checkpoints, closes) written.
         self.commits = 0
 
     # -- writes (queued) -------------------------------------------------------------
 
     def _put(self, record: CallRecord, *, is_open: bool) -> None:
+        if self._closed:
+            raise LedgerError(f"{self.path}: the ledger is closed; record "
+                              f"{record.session_id} was not queued")
         with self._cond:
             self._queued += 1
-        self._queue.put(("open" if is_open else "close", record.key, record.to_bytes()))
+        # the bytes are taken now: later changes to the record go with a later operation
+        self._queue.put((is_open, record.key, record.to_bytes()))
         if self._thread is None:
             self._start()
 
     def open_record(self, record: CallRecord) -> None:
+        """Queue a new record (still open); it is stamped with this process as owner."""
         record.owner = self.owner
+        if record.checkpoint_at is None:
+            record.checkpoint_at = record.started_at
         self._put(record, is_open=True)
 
     def checkpoint(self, record: CallRecord) -> None:
+        """Queue the current state of an open record (where a crash would leave it)."""
+        record.owner = record.owner or self.owner
         self._put(record, is_open=True)
 
     def close_record(self, record: CallRecord) -> None:
+        """Queue the final state of a record; it is no longer open."""
+        record.owner = record.owner or self.owner
         self._put(record, is_open=False)
+
+    @property
+    def pending(self) -> int:
+        """Operations queued and not yet on disk."""
+        with self._cond:
+            return self._queued - self._written
 
     def _start(self) -> None:
         self._thread = threading.Thread(target=self._writer, name="ledger-writer", daemon=True)
         self._thread.start()
 
     def _writer(self) -> None:
-        pending: list[tuple[str, bytes, bytes | None]] = []
+        pending: list[tuple[bool, bytes, bytes]] = []
         stop = False
-        while not stop:
+        retry = 0.05
+        while True:
             if not pending:
+                if stop:
+                    break
                 item = self._queue.get()
                 if item is None:
                     break
                 pending.append(item)
+            # gather what is already queued, waiting at most batch_interval for more
             deadline = time.monotonic() + self.batch_interval
-            while len(pending) < 20000:
-                timeout = deadline - time.monotonic()
-                if timeout <= 0:
-                    break
+            while len(pending) < MAX_BATCH and not stop:
                 try:
-                    item = self._queue.get(timeout=timeout)
+                    timeout = deadline - time.monotonic()
+                    item = (self._queue.get(timeout=timeout) if timeout > 0
+                            else self._queue.get_nowait())
                 except queue.Empty:
                     break
                 if item is None:
                     stop = True
-                    break
-                pending.append(item)
+                else:
+                    pending.append(item)
             if self._commit(pending):
                 with self._cond:
                     self._written += len(pending)
                     self._cond.notify_all()
                 pending = []
+                retry = 0.05
             else:
-                time.sleep(1.0)  # disk full: keep the batch, retry
-        if pending:
-            self._commit(pending)
-            with self._cond:
-                self._written += len(pending)
-                self._cond.notify_all()
+                time.sleep(retry)  # disk or map full: keep the batch, retry
+                retry = min(1.0, retry * 2)
 
-    def _commit(self, batch: list[tuple[str, bytes, bytes | None]]) -> bool:
+    def _commit(self, batch: list[tuple[bool, bytes, bytes]]) -> bool:
+        owner = self.owner.encode()
         try:
             with self.env.begin(write=True) as txn:
-                for kind, key, value in batch:
-                    assert value is not None
-                    txn.put(key, value, db=self.records)
-                    if kind == "open":
-                        txn.put(key, self.owner.encode(), db=self.open_index)
+                for is_open, key, value in batch:
+                    txn.put(key, value, db=self._records_db)
+                    if is_open:
+                        txn.put(key, owner, db=self._open_db)
                     else:
-                        txn.delete(key, db=self.open_index)
-        except (lmdb.MapFullError, lmdb.DiskError, OSError, lmdb.Error) as e:
+                        txn.delete(key, db=self._open_db)
+        except (lmdb.Error, OSError) as e:
             if self.healthy:
                 log.error("billing ledger cannot write: %s; %d records waiting", e,
                           len(batch), extra={"alarm": "ledger"})
+            self.problem = f"billing ledger {self.path}: {e}"
             self.healthy = False
-            self.problem = f"billing ledger: {e}"
             return False
         if not self.healthy:
             log.warning("billing ledger writes again", extra={"alarm": "ledger"})
@@ -228,47 +286,67 @@ class Ledger:
         return True
 
     def flush(self, timeout: float = 30.0) -> bool:
-        """Wait until everything queued so far is on disk."""
+        """Wait until everything queued so far is on disk; False after ``timeout`` s."""
         with self._cond:
             target = self._queued
             return self._cond.wait_for(lambda: self._written >= target, timeout)
 
     def close(self, timeout: float = 30.0) -> None:
+        """Write what is queued, stop the writer, close the environment."""
+        if self._closed:
+            return
+        self._closed = True
         if self._thread is not None:
             self._queue.put(None)
             self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.error("billing ledger: %d records still queued at close; they stay "
+                          "open on disk and are recovered at the next start", self.pending,
+                          extra={"alarm": "ledger"})
+                return  # the writer still uses the environment
             self._thread = None
         self.env.close()
 
     # -- recovery and reading -------------------------------------------------------
 
-    def recover(self) -> int:
-        """Close the records left open by dead owners at their last checkpoint."""
+    def recover(self, now_wall: datetime | None = None) -> int:
+        """Close the records left open by dead owners at their last checkpoint, marked
+        ``recovered`` (``recovered_at`` = ``now_wall``); a live owner's are left alone.
+        Returns how many were closed."""
+        stamp = utc_iso(now_wall or datetime.now(UTC))
         closed = 0
+        alive: dict[str, bool] = {}
         with self.env.begin(write=True) as txn:
-            cur = txn.cursor(db=self.open_index)
-            stale = [(bytes(k), bytes(v).decode()) for k, v in cur
-                     if not owner_alive(bytes(v).decode())]
-            for key, _owner in stale:
-                raw = txn.get(key, db=self.records)
-                txn.delete(key, db=self.open_index)
+            cur = txn.cursor(db=self._open_db)
+            stale = []
+            for k, v in cur:
+                owner = bytes(v).decode()
+                if owner not in alive:
+                    alive[owner] = owner_alive(owner)
+                if not alive[owner]:
+                    stale.append(bytes(k))
+            for key in stale:
+                raw = txn.get(key, db=self._records_db)
+                txn.delete(key, db=self._open_db)
                 if raw is None:
                     continue
                 rec = CallRecord.from_bytes(raw)
                 rec.ended_at = rec.checkpoint_at or rec.started_at
                 rec.recovered = True
+                rec.recovered_at = stamp
                 rec.close_reason = "recovered"
-                txn.put(key, rec.to_bytes(), db=self.records)
+                txn.put(key, rec.to_bytes(), db=self._records_db)
                 closed += 1
         if closed:
             log.warning("billing records recovered after a crash", extra={"records": closed})
         return closed
 
-    def iter_records(self, frm: datetime | None = None, to: datetime | None = None
-                     ) -> Iterator[CallRecord]:
-        lo = frm.isoformat().encode() if frm else b""
-        hi = to.isoformat().encode() if to else None
-        with self.env.begin(db=self.records) as txn:
+    def records(self, frm: datetime | str | None = None, to: datetime | str | None = None
+                ) -> Iterator[CallRecord]:
+        """Records started in ``[frm, to)`` (UTC; naive datetimes are UTC), in time order."""
+        lo = (utc_iso(frm) if isinstance(frm, datetime) else frm or "").encode()
+        hi = (utc_iso(to) if isinstance(to, datetime) else to or "").encode() or None
+        with self.env.begin(db=self._records_db) as txn:
             cur = txn.cursor()
             if not cur.set_range(lo):
                 return
@@ -277,6 +355,9 @@ class Ledger:
                     break
                 yield CallRecord.from_bytes(bytes(value))
 
+    iter_records = records
+
     def open_count(self) -> int:
-        with self.env.begin(db=self.open_index) as txn:
-            return int(txn.stat(self.open_index)["entries"])
+        """Records not closed yet (live calls, or a crash not yet recovered)."""
+        with self.env.begin(db=self._open_db) as txn:
+            return int(txn.stat(self._open_db)["entries"])

@@ -37,6 +37,8 @@ class TariffError(ValueError):
 
 @dataclass(frozen=True)
 class TariffPlan:
+    """One tariff: money in Decimal euros incl. tax, durations in seconds."""
+
     name: str = "kiosque"
     connection_charge: Decimal = Decimal("0.018")
     price_per_minute: Decimal = Decimal("0.34")
@@ -46,14 +48,19 @@ class TariffPlan:
     #: Share of the revenue excluding tax paid to the service provider (2005: 145 M€ of
     #: 206 M€ went to providers, about 0.70).
     provider_share: Decimal = Decimal("0.70")
-    #: Longest call (s) / largest amount (€); 0 means no cap. Warned ``warn_before`` s ahead.
+    #: Longest call (s) / largest amount (€); 0 means no cap. Warned ``warn_before_s`` ahead.
     cap_seconds: Decimal = Decimal(0)
     cap_amount: Decimal = Decimal(0)
-    warn_before: Decimal = Decimal(60)
+    warn_before_s: Decimal = Decimal(60)
     per_consultation: bool = False
     consultation_price: Decimal = Decimal("3.00")
     repurchase_price: Decimal = Decimal("3.00")
     repurchase_views: int = 5
+
+    @property
+    def warn_before(self) -> Decimal:
+        """Alias of :attr:`warn_before_s` (the session's timers read this name)."""
+        return self.warn_before_s
 
     @property
     def unit_seconds(self) -> Decimal | None:
@@ -62,8 +69,20 @@ class TariffPlan:
             return None
         return self.unit_price / self.price_per_minute * 60
 
+    @property
+    def unit_millis(self) -> Decimal | None:
+        """Milliseconds per unit, exact (a Decimal quotient); None when time is free."""
+        if self.price_per_minute <= 0:
+            return None
+        return self.unit_price * 60000 / self.price_per_minute
+
     def excluding_tax(self, amount: Decimal) -> Decimal:
+        """Revenue excluding VAT: ``amount / (1 + vat_rate)``."""
         return amount / (1 + self.vat_rate)
+
+    def provider_part(self, amount: Decimal) -> Decimal:
+        """The provider's share of an amount incl. tax (a share of the amount excl. tax)."""
+        return self.excluding_tax(amount) * self.provider_share
 
 
 DEFAULT_PLAN = TariffPlan()
@@ -71,7 +90,9 @@ DEFAULT_PLAN = TariffPlan()
 _MONEY = {"connection_charge", "price_per_minute", "unit_price", "consultation_price",
           "repurchase_price", "cap_amount"}
 _RATIO = {"vat_rate", "provider_share"}
-_SECONDS = {"cap_seconds", "warn_before"}
+_SECONDS = {"cap_seconds", "warn_before_s"}
+#: Older spellings still accepted in configuration files.
+_ALIASES = {"warn_before": "warn_before_s"}
 
 
 def _plan(name: str, table: dict[str, Any]) -> TariffPlan:
@@ -79,6 +100,7 @@ def _plan(name: str, table: dict[str, Any]) -> TariffPlan:
     known = {f.name for f in fields(TariffPlan)} - {"name"}
     values: dict[str, Any] = {"name": name}
     for key, raw in table.items():
+        key = _ALIASES.get(key, key)
         if key not in known:
             raise TariffError(f"{where} {key}: unknown field; known: {', '.join(sorted(known))}")
         if key == "per_consultation":
@@ -97,7 +119,7 @@ def _plan(name: str, table: dict[str, Any]) -> TariffPlan:
             value = Decimal(str(raw))
         except InvalidOperation:
             raise TariffError(f"{where} {key}: must be a number, not {raw!r}") from None
-        if value < 0 or not value.is_finite():
+        if not value.is_finite() or value < 0:
             raise TariffError(f"{where} {key}: must be >= 0, not {raw!r}")
         if key in _RATIO and value >= 1:
             raise TariffError(f"{where} {key}: must be a fraction below 1, not {raw!r}")
@@ -121,10 +143,12 @@ class TariffBook:
     """Plans by name, and which plan applies to an access code and a channel."""
 
     def __init__(self, plans: dict[str, TariffPlan], routes: list[_Route],
-                 default: str = "kiosque") -> None:
+                 default: str = "kiosque", checkpoint_every: float = 10.0) -> None:
         self.plans = plans
         self.routes = routes
         self.default = default
+        #: Seconds between checkpoints of live calls (``[billing] checkpoint_every``).
+        self.checkpoint_every = checkpoint_every
 
     @classmethod
     def from_config(cls, table: dict[str, Any]) -> TariffBook:
@@ -141,23 +165,35 @@ class TariffBook:
                 raise TariffError(f"[billing.plans.{name}]: must be a table")
             plans[name] = _plan(name, body)
         default = table.get("default", "kiosque")
-        if default not in plans:
+        if not isinstance(default, str) or default not in plans:
             raise TariffError(f"[billing] default: no plan named {default!r}")
+        enabled = table.get("enabled", True)
+        if not isinstance(enabled, bool):
+            raise TariffError(f"[billing] enabled: must be true or false, not {enabled!r}")
+        every = table.get("checkpoint_every", 10.0)
+        if (isinstance(every, bool) or not isinstance(every, int | float)
+                or not 0 < every <= 10):
+            raise TariffError("[billing] checkpoint_every: must be a number of seconds "
+                              f"above 0 and at most 10, not {every!r}")
+        raw_routes = table.get("routes", [])
+        if not isinstance(raw_routes, list):
+            raise TariffError("[billing] routes: must be an array of tables ([[billing.routes]])")
         routes = []
-        for i, r in enumerate(table.get("routes", [])):
+        for i, r in enumerate(raw_routes):
             where = f"[[billing.routes]] #{i + 1}"
             if not isinstance(r, dict) or "plan" not in r:
                 raise TariffError(f"{where}: needs a plan")
-            if r["plan"] not in plans:
+            if not isinstance(r["plan"], str) or r["plan"] not in plans:
                 raise TariffError(f"{where} plan: no plan named {r['plan']!r}")
             extra = set(r) - {"plan", "channel", "access_code"}
             if extra:
                 raise TariffError(f"{where}: unknown key {sorted(extra)[0]}")
             routes.append(_Route(str(r.get("access_code", "*")), str(r.get("channel", "*")),
                                  r["plan"]))
-        return cls(plans, routes, default)
+        return cls(plans, routes, default, float(every))
 
     def plan_for(self, access_code: str, channel: str) -> TariffPlan:
+        """The first route matching the access code and channel, else the default plan."""
         for r in self.routes:
             if r.access_code in ("*", access_code) and r.channel in ("*", channel):
                 return self.plans[r.plan]
