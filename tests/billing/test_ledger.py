@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -73,10 +74,13 @@ def test_recover_closes_only_dead_owners_records(tmp_path: Path) -> None:
     assert ours.recover() == 0  # the other process is alive: its records are left alone
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert ours.recover() == 20
-    recs = {r.session_id: r for r in ours.iter_records()}
+    assert ours.recover(datetime(2005, 7, 8, 9, 0, tzinfo=UTC)) == 20
+    assert ours.recover() == 0  # once
+    recs = {r.session_id: r for r in ours.records()}
     dead = [r for k, r in recs.items() if k.startswith("dead")]
     assert all(r.recovered and r.ended_at == "2005-07-08T08:00:12+00:00" for r in dead)
+    assert all(r.recovered_at == "2005-07-08T09:00:00.000Z" for r in dead)
+    assert all(r.close_reason == "recovered" and r.units == 1 for r in dead)
     assert all(r.duration_s == 12.5 for r in dead)  # nothing lost beyond the checkpoint
     assert not recs[mine.session_id].recovered and ours.open_count() == 1
     ours.close()
@@ -169,3 +173,58 @@ def test_ledger_survives_lmdb_reopen(tmp_path: Path) -> None:
     again = Ledger(tmp_path)
     assert len(list(again.iter_records())) == 1
     again.close()
+
+
+def test_records_scan_a_utc_range_whatever_the_offset_given(tmp_path: Path) -> None:
+    from videotex.billing.ledger import utc_iso
+
+    ledger = Ledger(tmp_path)
+    for i, hour in enumerate((7, 8, 9, 10)):
+        ledger.close_record(record(i, start=utc_iso(datetime(2005, 7, 8, hour, 0, tzinfo=UTC))))
+    ledger.flush()
+    paris = timezone(timedelta(hours=2))
+    frm = datetime(2005, 7, 8, 10, 30, tzinfo=paris)  # 08:30 UTC
+    to = datetime(2005, 7, 8, 12, 0, tzinfo=paris)    # 10:00 UTC, excluded
+    assert [r.session_id for r in ledger.records(frm, to)] == ["s00002"]
+    assert [r.session_id for r in ledger.records(datetime(2005, 7, 8, 8))] == [
+        "s00001", "s00002", "s00003"]  # naive: UTC
+    ledger.close()
+
+
+def test_report_command_line(tmp_path: Path) -> None:
+    from videotex.billing.ledger import utc_iso
+
+    videotex = str(Path(sys.executable).with_name("videotex"))
+    for node in ("a", "b"):
+        ledger = Ledger(tmp_path / node)
+        for i in range(4):
+            r = record(i, found=i == 0, amount="0.35", seconds=40.0,
+                       start=utc_iso(datetime(2005, 7, 8, 8 + i, 0, tzinfo=UTC)),
+                       channel="ssh" if node == "b" else "telnet")
+            r.session_id = f"{node}{i}"
+            r.ended_at = r.started_at
+            ledger.close_record(r)
+        ledger.close()
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([videotex, "billing", "report", *args], capture_output=True,
+                              text=True, timeout=60)
+
+    out = run("--store", str(tmp_path / "a"), "--ledger", str(tmp_path / "b"),
+              "--by", "channel", "--format", "csv")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("key,sessions,minutes,units,revenue_incl_tax")
+    assert lines[1].startswith("ssh,4,2.7,4,1.40,1.17,0.82,3,0,0")
+    assert lines[3].startswith("total,8,5.3,8,2.80,2.34,1.64,6,0,0")
+    out = run("--store", str(tmp_path / "a"), "--from", "2005-07-08T09:00+01:00",
+              "--to", "2005-07-08T10:00", "--format", "json")
+    assert [r["session_id"] for r in json.loads(out.stdout)] == ["a0", "a1"]
+    out = run("--store", str(tmp_path / "a"), "--by", "hour")
+    assert "2005-07-08T11:00" in out.stdout and out.stdout.splitlines()[-1].startswith("total")
+    out = run("--store", str(tmp_path / "nowhere"))
+    assert out.returncode == 1 and "nowhere: no billing ledger (billing.lmdb)" in out.stderr
+    out = run("--store", str(tmp_path / "a"), "--from", "hier")
+    assert out.returncode == 2 and "'hier' is not an ISO date" in out.stderr
+    out = run("--store", str(tmp_path / "a"), "--from", "2005-07-09", "--to", "2005-07-08")
+    assert out.returncode == 2 and "is not before --to" in out.stderr
