@@ -28,7 +28,7 @@ from .tariff import TariffBook
 __all__ = ["BillingHooks", "caller_identity"]
 
 #: Calls updated between two yields to the event loop while checkpointing.
-CHUNK = 256
+CHUNK = 64
 
 
 def caller_identity(call: Any) -> str:

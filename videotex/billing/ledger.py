@@ -48,6 +48,9 @@ PUBLIC_FIELDS = ("session_id", "channel", "caller", "service", "started_at", "en
                  "duration_s", "units", "amount_eur", "result_found", "lookups", "recovered")
 
 
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
+
+
 class LedgerError(RuntimeError):
     """The ledger cannot be opened or written."""
 
@@ -99,13 +102,17 @@ class CallRecord:
         return f"{self.started_at}|{self.session_id}".encode()
 
     def to_bytes(self) -> bytes:
-        return json.dumps(asdict(self), separators=(",", ":")).encode()
+        """Compact JSON (the instance dict holds exactly the fields, all plain values)."""
+        return _ENCODE(self.__dict__).encode()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> CallRecord:
         raw = json.loads(data)
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in raw.items() if k in names})
+        try:
+            return cls(**raw)
+        except TypeError:  # written by a newer version with more fields
+            names = {f.name for f in fields(cls)}
+            return cls(**{k: v for k, v in raw.items() if k in names})
 
     def public(self) -> dict[str, Any]:
         """The fields of the issue, for JSON reports."""

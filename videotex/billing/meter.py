@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 from .tariff import TariffPlan
 
@@ -21,22 +22,28 @@ __all__ = ["CENT", "Meter", "units_for"]
 CENT = Decimal("0.01")
 
 
+def _ratio(plan: TariffPlan) -> tuple[int, int] | None:
+    """Units per millisecond as an exact integer fraction ``(num, den)``."""
+    if plan.price_per_minute <= 0:
+        return None
+    per_ms = Fraction(plan.price_per_minute) / (Fraction(plan.unit_price) * 60000)
+    return per_ms.numerator, per_ms.denominator
+
+
 def units_for(plan: TariffPlan, millis: int) -> int:
-    """Units due for a call of ``millis`` milliseconds under ``plan`` (0 if time is free)."""
-    unit = plan.unit_millis
-    if unit is None:
+    """Units due for a call of ``millis`` milliseconds under ``plan`` (0 if time is free):
+    ceil(millis / unit), at least one, in exact arithmetic."""
+    ratio = _ratio(plan)
+    if ratio is None:
         return 0
-    # ceil(millis / unit) in exact arithmetic: millis × ppm / (unit_price × 60000)
-    num = Decimal(millis) * plan.price_per_minute
-    den = plan.unit_price * 60000
-    whole = int(num // den)
-    return max(1, whole + (1 if whole * den < num else 0))
+    return max(1, -(-millis * ratio[0] // ratio[1]))
 
 
 class Meter:
     """What one call costs so far; the caller of each method supplies the time."""
 
     __slots__ = (
+        "_ratio",
         "_unit_ms",
         "charges",
         "extras",
@@ -57,6 +64,7 @@ class Meter:
         self.final_amount: Decimal | None = None
         self.final_units: int | None = None
         self._unit_ms = plan.unit_millis
+        self._ratio = _ratio(plan)
 
     def millis(self, now_mono: float) -> int:
         """Metered duration in whole milliseconds (frozen once stopped)."""
@@ -69,7 +77,10 @@ class Meter:
 
     def units(self, now_mono: float) -> int:
         """Units due so far (0 on a plan where time is free)."""
-        return units_for(self.plan, self.millis(now_mono))
+        if self._ratio is None:
+            return 0
+        num, den = self._ratio
+        return max(1, -(-self.millis(now_mono) * num // den))
 
     def amount(self, now_mono: float) -> Decimal:
         """Amount due so far, incl. tax, in euros rounded to the cent."""
