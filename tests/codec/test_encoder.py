@@ -146,3 +146,16 @@ def test_update_is_robust_to_moved_cursor_and_attributes() -> None:
     m.feed(encode_frame(a) + b"\x1f\x50\x50\x1b\x41\x1b\x4d\x0e")
     m.feed(encode_update(a, b))
     assert_shows(b, m.snapshot())
+
+
+def test_doubled_space_after_a_mosaic_background_change_is_not_a_doubled_delimiter() -> None:
+    # the mosaic's background leaves a serial attribute pending: a wide space written
+    # next would become a wide delimiter (found by the round-trip property)
+    f = Frame()
+    f.mosaic(1, 2, 0, bg=Color.RED)
+    f.text(1, 3, " ", size=Size.WIDE, bg=Color.RED)
+    f.text(3, 5, " ", size=Size.DOUBLE)
+    f.mosaic(3, 40, 1, bg=Color.BLUE)
+    f.mosaic(5, 39, 0, bg=Color.GREEN)
+    f.text(5, 40, " ", size=Size.TALL, bg=Color.GREEN)
+    assert_shows(drawable(f), _shown(encode_frame(f)))

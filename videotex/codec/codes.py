@@ -76,6 +76,10 @@ class Size(StrEnum):
     WIDE = "wide"  #: §7 ESC 4E double width
     DOUBLE = "double"  #: §7 ESC 4F double size
 
+    # The str hash (C level), consistent with ``Size.NORMAL == "normal"``; Enum's own hashes
+    # the name in Python, which cells and stored screens pay on every dict lookup.
+    __hash__ = str.__hash__
+
     @property
     def width(self) -> int:
         return 2 if self in (Size.WIDE, Size.DOUBLE) else 1

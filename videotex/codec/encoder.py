@@ -24,20 +24,20 @@ between; attributes are sent only when they change; runs use REP.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .charset import g1_byte, glyph_bytes
 from .codes import C0, SIZE_CODES, Size
-from .frame import COLS, ROWS, Frame
+from .frame import COLS, ROWS, Cell, Frame
 from .wire import (
     FF_WIRE,
     WChar,
     WDelim,
     Wire,
     Zone,
-    blank_wire,
+    _plan_row,
     canon,
-    plan,
     resolve,
     zones_before,
 )
@@ -111,9 +111,16 @@ class _Row:
 
     __slots__ = ("wire", "zones")
 
-    def __init__(self, wire: list[Wire]) -> None:
+    def __init__(self, wire: Sequence[Wire]) -> None:
         self.wire = wire
-        self.zones = zones_before(wire)
+        key = tuple(wire)
+        zones = _ZONES.get(key)
+        if zones is None:
+            zones = zones_before(wire)
+            if len(_ZONES) >= _SHARED_ROWS_MAX:
+                _ZONES.clear()
+            _ZONES[key] = zones
+        self.zones = zones
 
 
 def _attrs(st: _State, fg: int, blink: bool, inverse: bool, size: Size,
@@ -164,6 +171,18 @@ def _emit(st: _State, w: Wire, left: Zone) -> tuple[bytearray, Wire]:
     stored: Wire = w
     if isinstance(w, WChar):
         out += _to_g0(st)
+        if w.glyph == " " and st.pending and w.size is not Size.NORMAL:
+            # A doubled space would become a doubled delimiter, which the terminal draws
+            # but a stored cell cannot say: a normal-size delimiter of the zone in effect
+            # takes the pending attribute first, then the cursor comes back.
+            out += _attrs(st, 7, False, False, Size.NORMAL, care_fg=False)
+            out += _serial(st, left, left)
+            out.append(0x20)
+            if st.col < COLS:
+                out.append(C0.BS)
+            else:
+                out += bytes([C0.US, 0x40 + st.row, 0x40 + st.col])
+                st.reset_zone()
         plain_space = w.glyph == " " and not w.inverse
         out += _attrs(st, w.fg, w.blink, w.inverse, w.size, care_fg=not plain_space)
         if w.glyph == " " and st.pending:
@@ -254,16 +273,18 @@ def _relative(r0: int, c0: int, r1: int, c1: int) -> bytes | None:
     return moves if len(moves) <= 3 else None
 
 
-def _ops(old: list[list[Wire]], new: list[list[Wire]]) -> list[tuple[int, int]]:
-    """Reference cells (row, col) of writes needed to turn ``old`` into ``new``."""
+def _ops(old: Sequence[Sequence[Wire]], new: Sequence[Sequence[Wire]],
+         todo: Iterable[int]) -> list[tuple[int, int]]:
+    """Reference cells (row, col) of writes needed to turn ``old`` into ``new`` (rows
+    ``todo``; the others are the same in both)."""
     refs: set[tuple[int, int]] = set()
-    for r in range(ROWS):
+    for r in todo:
         o_row, n_row = old[r], new[r]
         for i in range(COLS):
             w = n_row[i]
             if w == o_row[i]:
                 continue
-            if isinstance(w, WChar) and w.size is not Size.NORMAL:
+            if type(w) is WChar and w.size is not Size.NORMAL:
                 dx, dy = w.part
                 refs.add((r + (w.size.height - 1 - dy), i + 1 - dx))
             else:
@@ -271,15 +292,41 @@ def _ops(old: list[list[Wire]], new: list[list[Wire]]) -> list[tuple[int, int]]:
     return sorted(refs)
 
 
+class _Plans:
+    """Planned rows with their zones, computed on first use (only rows written to)."""
+
+    __slots__ = ("_rows", "new")
+
+    def __init__(self, new: list[tuple[Wire, ...]]) -> None:
+        self.new = new
+        self._rows: dict[int, _Row] = {}
+
+    def __getitem__(self, r: int) -> _Row:
+        row = self._rows.get(r)
+        if row is None:
+            self._rows[r] = row = _Row(self.new[r])
+        return row
+
+
 class Encoder:
-    """Stateful encoder: remembers what the terminal stores, for chains of updates."""
+    """Stateful encoder: remembers what the terminal stores, for chains of updates.
+
+    Between outputs it keeps only references to immutable rows shared by every encoder
+    of the process (hash-consed): what the terminal stores per row, and the frame row
+    each one was planned from (``None`` where the terminal does not store exactly the
+    plan). An update plans and diffs only the rows whose wanted cells changed.
+    """
+
+    __slots__ = ("_cursor", "_targets", "_visible", "_wire", "_work")
 
     def __init__(self) -> None:
-        self._wire: list[list[Wire]] | None = None
+        self._wire: list[tuple[Wire, ...]] | None = None
         self._cursor: tuple[int, int] | None = None
         self._visible = False
-        #: Per-row fingerprints of the last frame (only steers diff vs redraw).
-        self._sigs: tuple[int, ...] | None = None
+        #: The frame rows the stored rows were planned from (None: replan that row).
+        self._targets: list[CellRow | None] | None = None
+        #: What the terminal stores, mutable, while an output is computed.
+        self._work: list[list[Wire]] | None = None
 
     @property
     def shown(self) -> Frame:
@@ -294,51 +341,76 @@ class Encoder:
         FF does not clear row 0: a fresh encoder assumes it blank; after an
         earlier output, row 0 is redrawn from what the terminal holds there.
         """
-        data = self._frame(frame)
-        self._freeze()
-        return data
+        return self._frame(frame, self._target_rows(frame)[0])
 
     def update(self, frame: Frame) -> bytes:
         """Bytes that change the screen from the last output to ``frame``."""
-        data = self._update(frame)
-        self._freeze()
-        return data
-
-    def _freeze(self) -> None:
-        """Between outputs, what the terminal stores is kept as shared immutable rows:
-        most rows are the same for every caller on the same page, so sessions hold
-        references, not copies (about 8 KiB less per session)."""
         if self._wire is None:
-            return
-        rows = []
-        for r in self._wire:
-            t = r if isinstance(r, tuple) else tuple(r)
-            shared = _SHARED_ROWS.get(t)
-            if shared is None:
-                if len(_SHARED_ROWS) >= _SHARED_ROWS_MAX:
-                    _SHARED_ROWS.clear()
-                _SHARED_ROWS[t] = shared = t
-            rows.append(shared)
-        self._wire = rows  # type: ignore[assignment]
+            return self.frame(frame)
+        rows, changed = self._target_rows(frame)
+        if sum(1 for r in changed if r) > _NEW_PAGE_ROWS:
+            # Most rows changed: a new page. Clearing and drawing it is (nearly always)
+            # the shorter way, and computing both would cost twice.
+            return self._frame(frame, rows)
+        saved = (self._wire, self._targets, self._cursor, self._visible)
+        out = bytearray()
+        if self._visible and frame.cursor is None:
+            out.append(C0.COFF)
+        body, _ = self._draw(frame, rows, _replan(rows, changed), _State(), start_known=False)
+        out += body
+        if frame.cursor is not None and not self._visible:
+            out.append(C0.CON)
+        self._visible = frame.cursor is not None
+        if len(out) <= _redraw_floor(self._wire):
+            # No redraw can be shorter: every row holding something costs at least a
+            # move and a character after FF. Most updates (echo, status row) stop here.
+            return bytes(out)
+        changed_state = (self._wire, self._targets, self._cursor, self._visible)
+        self._wire, self._targets, self._cursor, self._visible = saved
+        redraw = self._frame(frame, rows)
+        if len(redraw) < len(out):
+            # Clearing and redrawing is cheaper than changing (e.g. to an emptier page).
+            return redraw
+        self._wire, self._targets, self._cursor, self._visible = changed_state
+        return bytes(out)
 
-    def _frame(self, frame: Frame) -> bytes:
+    def _target_rows(self, frame: Frame) -> tuple[list[CellRow], list[int]]:
+        """The frame's rows as shared tuples, and the rows that differ from the last plan."""
+        prev = self._targets
+        rows: list[CellRow] = []
+        changed: list[int] = []
+        for r, cells in enumerate(frame._rows):
+            t = tuple(cells)
+            p = prev[r] if prev is not None else None
+            if p is not None and (t == p):
+                rows.append(p)
+                continue
+            shared = _TARGET_ROWS.get(t)
+            if shared is None:
+                if len(_TARGET_ROWS) >= _SHARED_ROWS_MAX:
+                    _TARGET_ROWS.clear()
+                _TARGET_ROWS[t] = shared = t
+            rows.append(shared)
+            changed.append(r)
+        return rows, changed
+
+    def _frame(self, frame: Frame, rows: list[CellRow]) -> bytes:
         fresh = self._wire is None
-        self._sigs = _row_signatures(frame)
-        key = _frame_key(frame) if fresh else None
+        key = (frame.cursor, *map(id, rows)) if fresh else None
         if key is not None:
             hit = _FIRST_FRAMES.get(key)
             if hit is not None:  # the same first page for every caller: drawn once
-                _rows, data, wire = hit
-                self._wire = list(wire)  # type: ignore[arg-type]
+                _rows, data, wire, targets = hit
+                self._wire = list(wire)
+                self._targets = list(targets)
                 self._cursor = frame.cursor
                 self._visible = frame.cursor is not None
                 return data
-        row0 = list(self._wire[0]) if self._wire is not None else None
-        self._wire = blank_wire()
-        if row0 is not None:
-            self._wire[0] = row0
+        row0 = self._wire[0] if self._wire is not None else FF_WIRE[0]
+        self._wire = [row0, *FF_WIRE[1:]]
+        self._targets = None
         out = bytearray([C0.FF])
-        body, _ = self._draw(frame, _State(), start_known=True)
+        body, _ = self._draw(frame, rows, range(ROWS), _State(), start_known=True)
         out += body
         if frame.cursor is None:
             out.insert(1, C0.COFF)
@@ -349,58 +421,33 @@ class Encoder:
         if key is not None:
             if len(_FIRST_FRAMES) >= _FIRST_FRAMES_MAX:
                 _FIRST_FRAMES.pop(next(iter(_FIRST_FRAMES)))
-            # the entry keeps the frame's cells alive, so their ids in the key stay theirs
-            _FIRST_FRAMES[key] = (tuple(tuple(r) for r in frame._rows), data,
-                                  tuple(tuple(r) for r in self._wire))
+            # the entry keeps the shared rows alive, so their ids in the key stay theirs
+            assert self._targets is not None
+            _FIRST_FRAMES[key] = (tuple(rows), data, tuple(self._wire), tuple(self._targets))
         return data
 
-    def _update(self, frame: Frame) -> bytes:
-        if self._wire is None:
-            return self._frame(frame)
-        sigs = _row_signatures(frame)
-        before, self._sigs = self._sigs, sigs
-        if before is not None and sum(a != b for a, b in zip(before[1:], sigs[1:],
-                                                             strict=True)) > _NEW_PAGE_ROWS:
-            # Most rows changed: a new page. Clearing and drawing it is (nearly always)
-            # the shorter way, and computing both would cost twice.
-            return self._frame(frame)
-        saved = ([list(r) for r in self._wire], self._cursor, self._visible)
-        out = bytearray()
-        if self._visible and frame.cursor is None:
-            out.append(C0.COFF)
-        body, _ = self._draw(frame, _State(), start_known=False)
-        out += body
-        if frame.cursor is not None and not self._visible:
-            out.append(C0.CON)
-        self._visible = frame.cursor is not None
-        if len(out) <= _redraw_floor(self._wire):
-            # No redraw can be shorter: every row holding something costs at least a
-            # move and a character after FF. Most updates (echo, status row) stop here.
-            return bytes(out)
-        changed = ([list(r) for r in self._wire], self._cursor, self._visible)
-        self._wire, self._cursor, self._visible = saved
-        redraw = self._frame(frame)
-        if len(redraw) < len(out):
-            # Clearing and redrawing is cheaper than changing (e.g. to an emptier page).
-            return redraw
-        self._wire, self._cursor, self._visible = changed
-        return bytes(out)
-
-    def _draw(self, frame: Frame, st: _State, start_known: bool) -> tuple[bytearray, _State]:
+    def _draw(self, frame: Frame, rows: list[CellRow], replan: Iterable[int], st: _State,
+              start_known: bool) -> tuple[bytearray, _State]:
         assert self._wire is not None
-        self._wire = [r if isinstance(r, list) else list(r) for r in self._wire]
         old = self._wire
-        new = plan(frame, old)
-        rows = [_Row(r) for r in new]
+        new: list[tuple[Wire, ...]] = list(old)
+        todo = []
+        for r in replan:
+            planned = _plan_cached(rows, r, old[r])
+            if planned != old[r]:
+                new[r] = planned
+                todo.append(r)
+        self._work = [list(r) for r in old]
+        plans = _Plans(new)
         out = bytearray()
         if not start_known:
             st.exact = False
             st.row, st.col = -1, -1
             st.forget_parallel()
-        for r, c in _ops(old, new):
+        for r, c in _ops(old, new, todo):
             if self._done(new, r, c):
                 continue
-            out += self._step(st, rows, r, c)
+            out += self._step(st, plans, r, c)
             out += self._rep(st, new, r, c)
         if frame.cursor is not None:
             r, c = frame.cursor
@@ -410,9 +457,27 @@ class Encoder:
                 out += best[0]
                 st = best[1]
         self._cursor = frame.cursor
+        self._freeze(old, new, rows)
         return out, st
 
-    def _step(self, st: _State, rows: list[_Row], r: int, c: int) -> bytearray:
+    def _freeze(self, old: list[tuple[Wire, ...]], new: list[tuple[Wire, ...]],
+                rows: list[CellRow]) -> None:
+        """Keep what the terminal stores as shared immutable rows (most rows are the same
+        for every caller on the same page: sessions hold references, not copies), and
+        the frame row each stored row realises exactly."""
+        assert self._work is not None
+        frozen: list[tuple[Wire, ...]] = []
+        targets: list[CellRow | None] = []
+        for r, work in enumerate(self._work):
+            t = tuple(work)
+            t = old[r] if t == old[r] else _share_wire(t)
+            frozen.append(t)
+            targets.append(rows[r] if t is new[r] or t == new[r] else None)
+        self._wire = frozen
+        self._targets = targets
+        self._work = None
+
+    def _step(self, st: _State, rows: _Plans, r: int, c: int) -> bytearray:
         """Move to (r, c) the cheapest way and write the planned cell there."""
         row = rows[r]
         w = row.wire[c - 1]
@@ -452,22 +517,22 @@ class Encoder:
         self._store(r, c, stored)
         return data
 
-    def _done(self, new: list[list[Wire]], r: int, c: int) -> bool:
+    def _done(self, new: list[tuple[Wire, ...]], r: int, c: int) -> bool:
         """True when every cell of the write at (r, c) already stores what ``new`` wants."""
-        assert self._wire is not None
+        assert self._work is not None
         w = new[r][c - 1]
         if isinstance(w, WChar) and w.size is not Size.NORMAL:
             h, wd = w.size.height, w.size.width
             return all(
-                self._wire[r - (h - 1) + py][c - 1 + px] == new[r - (h - 1) + py][c - 1 + px]
+                self._work[r - (h - 1) + py][c - 1 + px] == new[r - (h - 1) + py][c - 1 + px]
                 for py in range(h) for px in range(wd)
             )
-        return self._wire[r][c - 1] == w
+        return self._work[r][c - 1] == w
 
-    def _rep(self, st: _State, new: list[list[Wire]], r: int, c: int) -> bytearray:
+    def _rep(self, st: _State, new: list[tuple[Wire, ...]], r: int, c: int) -> bytearray:
         """After writing (r, c): REP over the following cells that want the same character."""
-        assert self._wire is not None
-        last = self._wire[r][c - 1]
+        assert self._work is not None
+        last = self._work[r][c - 1]
         if isinstance(last, WChar):
             if last.size is not Size.NORMAL:
                 return bytearray()
@@ -482,7 +547,7 @@ class Encoder:
         end = c
         while end < COLS and new[r][end] == same:
             end += 1
-        while end > c and self._wire[r][end - 1] == new[r][end - 1]:
+        while end > c and self._work[r][end - 1] == new[r][end - 1]:
             end -= 1
         n = end - c
         if n * unit <= 2:
@@ -494,55 +559,98 @@ class Encoder:
             out += bytes([C0.REP, 0x40 + k])
             left -= k
         for cc in range(c + 1, end + 1):
-            self._wire[r][cc - 1] = same
+            self._work[r][cc - 1] = same
         _advance(st, n, 1)
         return out
 
     def _store(self, r: int, c: int, stored: Wire) -> None:
-        assert self._wire is not None
+        assert self._work is not None
         if isinstance(stored, WChar) and stored.size is not Size.NORMAL:
             h, wd = stored.size.height, stored.size.width
             for py in range(h):
                 for px in range(wd):
-                    self._wire[r - (h - 1) + py][c - 1 + px] = stored._replace(part=(px, py))
+                    self._work[r - (h - 1) + py][c - 1 + px] = stored._replace(part=(px, py))
         else:
-            self._wire[r][c - 1] = stored
+            self._work[r][c - 1] = stored
 
 
-#: Whole first pages already encoded by a fresh encoder: key -> (cells, bytes, wire).
-_FIRST_FRAMES: dict[tuple[object, ...], tuple[object, bytes, tuple[tuple[Wire, ...], ...]]] = {}
+CellRow = tuple[Cell, ...]
+
+#: Whole first pages already encoded by a fresh encoder:
+#: (cursor, ids of shared rows) -> (rows, bytes, stored rows, planned-from rows).
+_FIRST_FRAMES: dict[tuple[object, ...], tuple[tuple[CellRow, ...], bytes,
+                                             tuple[tuple[Wire, ...], ...],
+                                             tuple[CellRow | None, ...]]] = {}
 _FIRST_FRAMES_MAX = 64
 
-
-def _frame_key(frame: Frame) -> tuple[object, ...]:
-    """Identity of a frame's content: its cursor and the ids of its (shared, immutable)
-    cells. Sound because a cached entry holds those very cells alive."""
-    return (frame.cursor, *(id(c) for row in frame._rows for c in row))
-
-
-#: Rows of stored screens shared between encoders (all sessions of a process).
+#: Rows shared between encoders (all sessions of a process): frame rows, stored rows,
+#: stored cells, zones of planned rows, and planned rows by (frame row, stored row).
+_TARGET_ROWS: dict[CellRow, CellRow] = {}
 _SHARED_ROWS: dict[tuple[Wire, ...], tuple[Wire, ...]] = {}
+_WIRES: dict[Wire, Wire] = {}
+_ZONES: dict[tuple[Wire, ...], list[Zone]] = {}
+_PLANS: dict[tuple[int, int], tuple[CellRow, tuple[Wire, ...], tuple[Wire, ...],
+                                    tuple[CellRow, ...] | None]] = {}
 _SHARED_ROWS_MAX = 100_000
 
 #: More changed rows than this (of 24) make an update a new page: drawn after FF.
 _NEW_PAGE_ROWS = 12
 
 
-def _row_signatures(frame: Frame) -> tuple[int, ...]:
-    """A cheap fingerprint per row from the ids of its (mostly shared) cells. It only
-    chooses between diff and redraw, both correct, so a stale id costs bytes at worst."""
-    return tuple(hash(tuple(map(id, row))) for row in frame._rows)
+def _share_wire(t: tuple[Wire, ...]) -> tuple[Wire, ...]:
+    """The shared copy of a stored row, made of shared stored cells."""
+    shared = _SHARED_ROWS.get(t)
+    if shared is None:
+        if len(_SHARED_ROWS) >= _SHARED_ROWS_MAX:
+            _SHARED_ROWS.clear()
+            _WIRES.clear()
+        shared = tuple([_WIRES.setdefault(w, w) for w in t])
+        _SHARED_ROWS[shared] = shared
+    return shared
 
 
-def _redraw_floor(wire: list[list[Wire]]) -> int:
+def _doubled(row: CellRow) -> bool:
+    return any(c.size is not Size.NORMAL for c in row)
+
+
+def _plan_cached(rows: list[CellRow], r: int, old_row: tuple[Wire, ...]) -> tuple[Wire, ...]:
+    """``plan`` of one row, shared: a row plans the same from the same stored row (and,
+    when it holds doubled characters, the same neighbour rows)."""
+    t = rows[r]
+    key = (id(t), id(old_row))
+    hit = _PLANS.get(key)
+    if hit is not None and hit[0] is t and hit[1] is old_row:
+        around = hit[3]
+        if around is None or (around[0] is (rows[r - 1] if r else None)
+                              and around[1] is (rows[r + 1] if r + 1 < ROWS else None)):
+            return hit[2]
+    planned = _share_wire(tuple(_plan_row(rows, r, old_row)))  # type: ignore[arg-type]
+    neighbours = ((rows[r - 1] if r else None, rows[r + 1] if r + 1 < ROWS else None)
+                  if _doubled(t) else None)
+    if len(_PLANS) >= _SHARED_ROWS_MAX:
+        _PLANS.clear()
+    # the entry holds the rows alive, so the ids in its key stay theirs
+    _PLANS[key] = (t, old_row, planned, neighbours)  # type: ignore[assignment]
+    return planned
+
+
+def _replan(rows: list[CellRow], changed: list[int]) -> list[int]:
+    """Rows to plan again: the changed ones, and their neighbours holding doubled
+    characters (whose drawing depends on the rows around them)."""
+    todo = set(changed)
+    for r in changed:
+        for n in (r - 1, r + 1):
+            if 0 <= n < ROWS and n not in todo and _doubled(rows[n]):
+                todo.add(n)
+    return sorted(todo)
+
+
+def _redraw_floor(wire: Sequence[Sequence[Wire]]) -> int:
     """A lower bound of the bytes of any FF redraw of ``wire``: FF, then for each row of
     1-24 that differs from the cleared screen at least one byte to get there and one to
     write (row 0 is not cleared by FF: it costs nothing here)."""
-    rows = sum(1 for r in range(1, ROWS) if wire[r] != _FF_ROWS[r])
+    rows = sum(1 for r in range(1, ROWS) if wire[r] is not FF_WIRE[r] and wire[r] != FF_WIRE[r])
     return 1 + 2 * rows
-
-
-_FF_ROWS = [list(r) for r in FF_WIRE]
 
 
 def _copy_into(dst: _State, src: _State) -> None:
@@ -569,4 +677,3 @@ def drawable(frame: Frame) -> Frame:
     return enc.shown
 
 
-_ = FF_WIRE

@@ -27,7 +27,7 @@ can, deterministically (see ``videotex.codec.encoder.drawable``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .charset import g1_byte, is_glyph, to_glyphs
@@ -55,6 +55,16 @@ class Cell:
     masked: bool = False
     size: Size = Size.NORMAL
     part: tuple[int, int] = (0, 0)
+    #: The hash, computed once: rows of cells are hash-consed between sessions.
+    _hash: int = field(default=0, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((
+            self.kind, self.char, self.sextants, self.separated, self.fg, self.bg, self.blink,
+            self.inverse, self.underline, self.masked, self.size, self.part)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @property
     def is_mosaic(self) -> bool:
@@ -140,6 +150,7 @@ def effective_size(size: Size, row: int, col: int) -> Size:
 
 _CELLS: dict[tuple[object, ...], Cell] = {}
 _GLYPHS: dict[str, list[str]] = {}
+_MOSAICS: dict[tuple[object, ...], Cell] = {}
 
 
 def _cell(glyph: str, fg: int, bg: int, blink: bool, inverse: bool, underline: bool,
@@ -351,16 +362,18 @@ class Frame:
         """Put one G1 mosaic (2x3 sextants, docs/cell-model.md bit order); return col + 1."""
         _check_pos(row, col)
         g1_byte(sextants)  # validates the range
-        self._detach(row, col)
-        self._rows[row][col - 1] = Cell(
-            kind="mosaic",
-            char=None,
-            sextants=sextants,
-            separated=separated,
-            fg=_color(fg, "fg"),
-            bg=_color(bg, "bg"),
-            blink=blink,
-        )
+        fg, bg = _color(fg, "fg"), _color(bg, "bg")
+        if self._rows[row][col - 1].size is not Size.NORMAL:
+            self._detach(row, col)
+        separated, blink = bool(separated), bool(blink)
+        key = (sextants, separated, fg, bg, blink)
+        cell = _MOSAICS.get(key)
+        if cell is None:
+            cell = Cell(kind="mosaic", char=None, sextants=sextants, separated=separated,
+                        fg=fg, bg=bg, blink=blink)
+            if len(_MOSAICS) < 20_000:
+                _MOSAICS[key] = cell
+        self._rows[row][col - 1] = cell
         return col + 1
 
     def mosaics(self, row: int, col: int, pattern: Iterable[int], **attrs: Any) -> int:
