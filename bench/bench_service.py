@@ -78,6 +78,7 @@ async def _until(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
 def start_server(store: Path) -> tuple[subprocess.Popen[str], int, int]:
     proc = subprocess.Popen(
         [str(ROOT / ".venv/bin/videotex"), "serve", "--store", str(store),
+         "--config", str(ROOT / "bench/loopback.toml"), "--metrics-dir", "/tmp/bench-metrics",
          "--telnet", "127.0.0.1:0", "--raw", "127.0.0.1:0", "--log", "text"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     assert proc.stdout is not None

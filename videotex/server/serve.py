@@ -130,8 +130,12 @@ def main(args: argparse.Namespace) -> int:
 
         return Supervisor(config, args.workers, metrics_dir=Path(args.metrics_dir),
                           metrics_addr=metrics_addr).run()
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_server(config))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run_server(config))
+    except ValueError as e:  # listener options: ssh host key, sftp accounts, serial line
+        print(f"videotex serve: {e}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -181,7 +185,7 @@ def parse_serial_spec(spec: str) -> tuple[str, dict[str, Any]]:
                 options["baud"] = int(value)
             except ValueError:
                 raise ConfigError(f"--serial {spec}: baud {value!r} is not a number") from None
-        elif key in ("mode", "init"):
+        elif key in ("mode", "init", "parity"):
             options[key] = value
         else:
             raise ConfigError(f"--serial {spec}: unknown option {key!r} (mode, baud, init)")
