@@ -96,10 +96,12 @@ class _State:
     def clone(self, **changes: object) -> _State:
         """A copy (``dataclasses.replace`` without its per-call field checks: hot path)."""
         new = object.__new__(_State)
-        for name in _STATE_SLOTS:
-            object.__setattr__(new, name, getattr(self, name))
+        new.row, new.col, new.exact, new.g1 = self.row, self.col, self.exact, self.g1
+        new.fg, new.blink, new.inverse, new.size = self.fg, self.blink, self.inverse, self.size
+        new.separated, new.reg_bg, new.reg_ul = self.separated, self.reg_bg, self.reg_ul
+        new.reg_mask, new.pending = self.reg_mask, self.pending
         for name, value in changes.items():
-            object.__setattr__(new, name, value)
+            setattr(new, name, value)
         return new
 
 
@@ -389,7 +391,9 @@ class Encoder:
             if shared is None:
                 if len(_TARGET_ROWS) >= _SHARED_ROWS_MAX:
                     _TARGET_ROWS.clear()
+                    _DOUBLED.clear()
                 _TARGET_ROWS[t] = shared = t
+                _DOUBLED[id(t)] = _doubled(t)
             rows.append(shared)
             changed.append(r)
         return rows, changed
@@ -437,7 +441,7 @@ class Encoder:
             if planned != old[r]:
                 new[r] = planned
                 todo.append(r)
-        self._work = [list(r) for r in old]
+        self._work = list(old)  # type: ignore[arg-type]  # rows become lists when written
         plans = _Plans(new)
         out = bytearray()
         if not start_known:
@@ -469,6 +473,10 @@ class Encoder:
         frozen: list[tuple[Wire, ...]] = []
         targets: list[CellRow | None] = []
         for r, work in enumerate(self._work):
+            if type(work) is tuple:  # not written to
+                frozen.append(work)
+                targets.append(rows[r] if work is new[r] else None)
+                continue
             t = tuple(work)
             t = old[r] if t == old[r] else _share_wire(t)
             frozen.append(t)
@@ -558,20 +566,28 @@ class Encoder:
             k = min(left, 63)
             out += bytes([C0.REP, 0x40 + k])
             left -= k
+        row = self._row(r)
         for cc in range(c + 1, end + 1):
-            self._work[r][cc - 1] = same
+            row[cc - 1] = same
         _advance(st, n, 1)
         return out
 
-    def _store(self, r: int, c: int, stored: Wire) -> None:
+    def _row(self, r: int) -> list[Wire]:
+        """Row ``r`` of what the terminal stores, made writable."""
         assert self._work is not None
+        row = self._work[r]
+        if type(row) is not list:
+            self._work[r] = row = list(row)
+        return row
+
+    def _store(self, r: int, c: int, stored: Wire) -> None:
         if isinstance(stored, WChar) and stored.size is not Size.NORMAL:
             h, wd = stored.size.height, stored.size.width
             for py in range(h):
                 for px in range(wd):
-                    self._work[r - (h - 1) + py][c - 1 + px] = stored._replace(part=(px, py))
+                    self._row(r - (h - 1) + py)[c - 1 + px] = stored._replace(part=(px, py))
         else:
-            self._work[r][c - 1] = stored
+            self._row(r)[c - 1] = stored
 
 
 CellRow = tuple[Cell, ...]
@@ -588,6 +604,8 @@ _FIRST_FRAMES_MAX = 64
 _TARGET_ROWS: dict[CellRow, CellRow] = {}
 _SHARED_ROWS: dict[tuple[Wire, ...], tuple[Wire, ...]] = {}
 _WIRES: dict[Wire, Wire] = {}
+#: id of a row of ``_TARGET_ROWS`` (kept alive there) -> whether it holds doubled cells.
+_DOUBLED: dict[int, bool] = {}
 _ZONES: dict[tuple[Wire, ...], list[Zone]] = {}
 _PLANS: dict[tuple[int, int], tuple[CellRow, tuple[Wire, ...], tuple[Wire, ...],
                                     tuple[CellRow, ...] | None]] = {}
@@ -640,7 +658,8 @@ def _replan(rows: list[CellRow], changed: list[int]) -> list[int]:
     todo = set(changed)
     for r in changed:
         for n in (r - 1, r + 1):
-            if 0 <= n < ROWS and n not in todo and _doubled(rows[n]):
+            if 0 <= n < ROWS and n not in todo and _DOUBLED.get(id(rows[n]), True) \
+                    and _doubled(rows[n]):
                 todo.add(n)
     return sorted(todo)
 
