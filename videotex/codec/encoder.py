@@ -106,6 +106,8 @@ class _State:
 
 
 _STATE_SLOTS = tuple(_State.__slots__)
+_WIDTH = {s: s.width for s in Size}
+_HEIGHT = {s: s.height for s in Size}
 
 
 class _Row:
@@ -193,7 +195,7 @@ def _emit(st: _State, w: Wire, left: Zone) -> tuple[bytearray, Wire]:
             out += _serial(st, left, left)
             stored = canon(WDelim(left.bg, left.underline, left.masked, w.fg, w.inverse))
         out += glyph_bytes(w.glyph)
-        width = w.size.width
+        width = _WIDTH[w.size]
     elif isinstance(w, WDelim):
         out += _to_g0(st)
         out += _attrs(st, w.fg, False, w.inverse, Size.NORMAL, care_fg=w.inverse)
@@ -215,7 +217,7 @@ def _emit(st: _State, w: Wire, left: Zone) -> tuple[bytearray, Wire]:
         out.append(g1_byte(w.sextants))
         stored = canon(w._replace(separated=bool(st.separated)))
         width = 1
-    _advance(st, width, w.size.height if isinstance(w, WChar) else 1)
+    _advance(st, width, _HEIGHT[w.size] if isinstance(w, WChar) else 1)
     return out, stored
 
 
@@ -492,7 +494,10 @@ class Encoder:
         best: tuple[int, bytes, _State] | None = None
         options = _moves(st, r, c)
         if len(options) == 1 and options[0][0] == b"":
-            best = (0, b"", options[0][1])  # already there: nothing to compare
+            # already there (so no unchanged cells to re-send): write
+            piece, stored = _emit(st, w, row.zones[c - 1])
+            self._store(r, c, stored)
+            return piece
         else:
             for move, mst in options:
                 data, _ = _emit(mst.clone(), w, row.zones[c - 1])
@@ -673,8 +678,10 @@ def _redraw_floor(wire: Sequence[Sequence[Wire]]) -> int:
 
 
 def _copy_into(dst: _State, src: _State) -> None:
-    for name in _State.__slots__:
-        setattr(dst, name, getattr(src, name))
+    dst.row, dst.col, dst.exact, dst.g1 = src.row, src.col, src.exact, src.g1
+    dst.fg, dst.blink, dst.inverse, dst.size = src.fg, src.blink, src.inverse, src.size
+    dst.separated, dst.reg_bg, dst.reg_ul = src.separated, src.reg_bg, src.reg_ul
+    dst.reg_mask, dst.pending = src.reg_mask, src.pending
 
 
 def encode_frame(frame: Frame) -> bytes:
