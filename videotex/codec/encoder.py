@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .charset import g1_byte, glyph_bytes
 from .codes import C0, SIZE_CODES, Size
@@ -330,7 +331,7 @@ class Encoder:
         #: The frame rows the stored rows were planned from (None: replan that row).
         self._targets: list[CellRow | None] | None = None
         #: What the terminal stores, mutable, while an output is computed.
-        self._work: list[list[Wire]] | None = None
+        self._work: list[list[Wire] | tuple[Wire, ...]] | None = None
 
     @property
     def shown(self) -> Frame:
@@ -443,18 +444,47 @@ class Encoder:
             if planned != old[r]:
                 new[r] = planned
                 todo.append(r)
-        self._work = list(old)  # type: ignore[arg-type]  # rows become lists when written
+        self._work = list(old)  # rows become lists when written
         plans = _Plans(new)
         out = bytearray()
         if not start_known:
             st.exact = False
             st.row, st.col = -1, -1
             st.forget_parallel()
-        for r, c in _ops(old, new, todo):
-            if self._done(new, r, c):
-                continue
-            out += self._step(st, plans, r, c)
-            out += self._rep(st, new, r, c)
+        ops = _ops(old, new, todo)
+        i, n = 0, len(ops)
+        while i < n:
+            r = ops[i][0]
+            j = i + 1
+            while j < n and ops[j][0] == r:
+                j += 1
+            # The writes of one row with no doubled characters in it or above it depend
+            # only on the state on entry, the planned row and the stored row: shared.
+            key = None
+            if (not _wire_doubled(new[r]) and (r == 0 or not _wire_doubled(new[r - 1]))
+                    and self._work[r] is old[r]):
+                key = (r, _state_key(st), id(new[r]), id(old[r]))
+                hit = _ROW_WRITES.get(key)
+                if hit is not None and hit[0] is new[r] and hit[1] is old[r]:
+                    out += hit[2]
+                    self._work[r] = hit[3]
+                    _set_state(st, hit[4])
+                    i = j
+                    continue
+            start = len(out)
+            for k in range(i, j):
+                c = ops[k][1]
+                if self._done(new, r, c):
+                    continue
+                out += self._step(st, plans, r, c)
+                out += self._rep(st, new, r, c)
+            if key is not None:
+                if len(_ROW_WRITES) >= _ROW_WRITES_MAX:
+                    _ROW_WRITES.clear()
+                # the entry holds both rows alive, so the ids in its key stay theirs
+                _ROW_WRITES[key] = (new[r], old[r], bytes(out[start:]),
+                                    _share_wire(tuple(self._work[r])), _state_key(st))
+            i = j
         if frame.cursor is not None:
             r, c = frame.cursor
             if (st.row, st.col) != (r, c) or not st.exact:
@@ -475,9 +505,9 @@ class Encoder:
         frozen: list[tuple[Wire, ...]] = []
         targets: list[CellRow | None] = []
         for r, work in enumerate(self._work):
-            if type(work) is tuple:  # not written to
+            if type(work) is tuple:  # not written to, or a shared row of written cells
                 frozen.append(work)
-                targets.append(rows[r] if work is new[r] else None)
+                targets.append(rows[r] if work is new[r] or work == new[r] else None)
                 continue
             t = tuple(work)
             t = old[r] if t == old[r] else _share_wire(t)
@@ -627,9 +657,39 @@ def _share_wire(t: tuple[Wire, ...]) -> tuple[Wire, ...]:
         if len(_SHARED_ROWS) >= _SHARED_ROWS_MAX:
             _SHARED_ROWS.clear()
             _WIRES.clear()
+            _WIRE_DOUBLED.clear()
+            _WIRE_DOUBLED.update((id(r), False) for r in FF_WIRE)
         shared = tuple([_WIRES.setdefault(w, w) for w in t])
         _SHARED_ROWS[shared] = shared
+        _WIRE_DOUBLED[id(shared)] = any(type(w) is WChar and w.size is not Size.NORMAL
+                                        for w in shared)
     return shared
+
+
+#: Writes of one row: (row, state on entry, ids of planned and stored rows) ->
+#: (planned row, stored row, bytes, stored row after, state after).
+_ROW_WRITES: dict[tuple[object, ...], tuple[tuple[Wire, ...], tuple[Wire, ...], bytes,
+                                            tuple[Wire, ...], tuple[Any, ...]]] = {}
+_ROW_WRITES_MAX = 50_000
+#: id of a shared stored row (kept alive by ``_SHARED_ROWS``) -> holds doubled characters.
+_WIRE_DOUBLED: dict[int, bool] = {id(r): False for r in FF_WIRE}
+
+
+def _wire_doubled(row: tuple[Wire, ...]) -> bool:
+    flag = _WIRE_DOUBLED.get(id(row))
+    if flag is None:
+        flag = any(type(w) is WChar and w.size is not Size.NORMAL for w in row)
+    return flag
+
+
+def _state_key(st: _State) -> tuple[Any, ...]:
+    return (st.row, st.col, st.exact, st.g1, st.fg, st.blink, st.inverse, st.size,
+            st.separated, st.reg_bg, st.reg_ul, st.reg_mask, st.pending)
+
+
+def _set_state(st: _State, k: tuple[Any, ...]) -> None:
+    (st.row, st.col, st.exact, st.g1, st.fg, st.blink, st.inverse, st.size,
+     st.separated, st.reg_bg, st.reg_ul, st.reg_mask, st.pending) = k
 
 
 def _doubled(row: CellRow) -> bool:
