@@ -380,7 +380,8 @@ class Encoder:
         return bytes(out)
 
     def _target_rows(self, frame: Frame) -> tuple[list[CellRow], list[int]]:
-        """The frame's rows as shared tuples, and the rows that differ from the last plan."""
+        """The frame's rows as shared tuples (but row 0), and the rows that differ from
+        the last plan."""
         prev = self._targets
         rows: list[CellRow] = []
         changed: list[int] = []
@@ -389,6 +390,11 @@ class Encoder:
             p = prev[r] if prev is not None else None
             if p is not None and (t == p):
                 rows.append(p)
+                continue
+            if r == 0:
+                # the status row differs per caller and per tick: not worth sharing
+                rows.append(t)
+                changed.append(r)
                 continue
             shared = _TARGET_ROWS.get(t)
             if shared is None:
@@ -403,7 +409,7 @@ class Encoder:
 
     def _frame(self, frame: Frame, rows: list[CellRow]) -> bytes:
         fresh = self._wire is None
-        key = (frame.cursor, *map(id, rows)) if fresh else None
+        key = (frame.cursor, rows[0], *map(id, rows[1:])) if fresh else None
         if key is not None:
             hit = _FIRST_FRAMES.get(key)
             if hit is not None:  # the same first page for every caller: drawn once
@@ -461,7 +467,7 @@ class Encoder:
             # The writes of one row with no doubled characters in it or above it depend
             # only on the state on entry, the planned row and the stored row: shared.
             key = None
-            if (not _wire_doubled(new[r]) and (r == 0 or not _wire_doubled(new[r - 1]))
+            if (r != 0 and not _wire_doubled(new[r]) and not _wire_doubled(new[r - 1])
                     and self._work[r] is old[r]):
                 key = (r, _state_key(st), id(new[r]), id(old[r]))
                 hit = _ROW_WRITES.get(key)
@@ -510,7 +516,7 @@ class Encoder:
                 targets.append(rows[r] if work is new[r] or work == new[r] else None)
                 continue
             t = tuple(work)
-            t = old[r] if t == old[r] else _share_wire(t)
+            t = old[r] if t == old[r] else _share_wire(t) if r else _share_cells(t)
             frozen.append(t)
             targets.append(rows[r] if t is new[r] or t == new[r] else None)
         self._wire = frozen
@@ -692,6 +698,13 @@ def _set_state(st: _State, k: tuple[Any, ...]) -> None:
      st.separated, st.reg_bg, st.reg_ul, st.reg_mask, st.pending) = k
 
 
+def _share_cells(t: tuple[Wire, ...]) -> tuple[Wire, ...]:
+    """A stored row made of shared stored cells (the row itself is not shared)."""
+    if len(_WIRES) >= _SHARED_ROWS_MAX:
+        _WIRES.clear()
+    return tuple([_WIRES.setdefault(w, w) for w in t])
+
+
 def _doubled(row: CellRow) -> bool:
     return any(c.size is not Size.NORMAL for c in row)
 
@@ -700,6 +713,8 @@ def _plan_cached(rows: list[CellRow], r: int, old_row: tuple[Wire, ...]) -> tupl
     """``plan`` of one row, shared: a row plans the same from the same stored row (and,
     when it holds doubled characters, the same neighbour rows)."""
     t = rows[r]
+    if r == 0:  # the status row: planned each time, not kept in the shared tables
+        return _share_cells(tuple(_plan_row(rows, r, old_row)))  # type: ignore[arg-type]
     key = (id(t), id(old_row))
     hit = _PLANS.get(key)
     if hit is not None and hit[0] is t and hit[1] is old_row:

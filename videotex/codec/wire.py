@@ -207,25 +207,29 @@ def _plan_row(rows: list[list[Cell]], r: int, old: Sequence[Wire]) -> list[Wire]
 
     for i, t in enumerate(targets):
         w: Wire
-        if _is_blank(t):
-            bg, mask = t.bg, t.masked
-            after = Zone(bg, False, mask)
+        info = _CELL_INFO.get(t)
+        if info is None:
+            info = _cell_info(t)
+        kind, zone, wire = info
+        if kind == _BLANK:
+            after = zone
             if z == after:
                 cand: Wire = SPACE
-            elif out and isinstance(out[-1], WMosaic) and z.masked == mask:
-                cand = WMosaic(0, bg=bg)
+            elif out and isinstance(out[-1], WMosaic) and z.masked == after.masked:
+                cand = WMosaic(0, bg=after.bg)
             else:
-                cand = WDelim(bg, False, mask)
+                cand = WDelim(after.bg, False, after.masked)
             o = old[i]
-            w = o if o != cand and _equivalent(o, z, after) else cand
+            w = canon(o) if o != cand and _equivalent(o, z, after) else cand
             z = after
-        elif t.kind == "mosaic":
+        elif kind == _MOSAIC:
             if z.masked != t.masked and convert_prev(Zone(targets[i - 1].bg, False, t.masked)):
                 z = Zone(targets[i - 1].bg, False, t.masked)
-            w = WMosaic(t.sextants, t.fg, t.bg, t.separated, t.blink)
+            assert wire is not None
+            w = wire
             z = Zone(t.bg, False, z.masked)
         else:
-            need = Zone(t.bg, t.underline, t.masked)
+            need = zone
             size, part = t.size, t.part
             if size is not Size.NORMAL and not _group_ok(rows, r, i + 1, t):
                 size, part = Size.NORMAL, (0, 0)
@@ -234,12 +238,34 @@ def _plan_row(rows: list[list[Cell]], r: int, old: Sequence[Wire]) -> list[Wire]
             if z != need and t.char == " " and size is Size.NORMAL:
                 # The space becomes the delimiter of its zone; a delimiter is never
                 # lined, so a lined space that starts a lined zone loses its line.
-                w = WDelim(need.bg, need.underline, need.masked, t.fg, t.inverse)
+                w = canon(WDelim(need.bg, need.underline, need.masked, t.fg, t.inverse))
                 z = need
+            elif wire is not None and size is t.size:
+                w = wire
             else:
-                w = WChar(t.char or " ", t.fg, t.blink, t.inverse, size, part)
-        out.append(canon(w))
+                w = canon(WChar(t.char or " ", t.fg, t.blink, t.inverse, size, part))
+        out.append(w)
     return out
+
+
+_BLANK, _MOSAIC, _CHAR = 0, 1, 2
+#: Per frame cell: (kind, zone it needs or leaves, its stored cell when it stands alone).
+_CELL_INFO: dict[Cell, tuple[int, Zone, Wire | None]] = {}
+
+
+def _cell_info(t: Cell) -> tuple[int, Zone, Wire | None]:
+    info: tuple[int, Zone, Wire | None]
+    if _is_blank(t):
+        info = (_BLANK, Zone(t.bg, False, t.masked), None)
+    elif t.kind == "mosaic":
+        info = (_MOSAIC, ZONE0, canon(WMosaic(t.sextants, t.fg, t.bg, t.separated, t.blink)))
+    else:
+        info = (_CHAR, Zone(t.bg, t.underline, t.masked),
+                canon(WChar(t.char or " ", t.fg, t.blink, t.inverse, t.size, t.part)))
+    if len(_CELL_INFO) >= 100_000:
+        _CELL_INFO.clear()
+    _CELL_INFO[t] = info
+    return info
 
 
 def _equivalent(o: Wire, z: Zone, after: Zone) -> bool:
