@@ -516,7 +516,12 @@ class Encoder:
                 targets.append(rows[r] if work is new[r] or work == new[r] else None)
                 continue
             t = tuple(work)
-            t = old[r] if t == old[r] else _share_wire(t) if r else _share_cells(t)
+            if t == new[r]:
+                t = new[r]
+            elif t == old[r]:
+                t = old[r]
+            else:
+                t = _share_wire(t) if r else _share_cells(t)
             frozen.append(t)
             targets.append(rows[r] if t is new[r] or t == new[r] else None)
         self._wire = frozen
