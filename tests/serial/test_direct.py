@@ -114,11 +114,14 @@ async def test_emulator_serial_url_against_direct_mode(service) -> None:
 
     loop.add_reader(a.master, cable, a.master, b.master)
     loop.add_reader(b.master, cable, b.master, a.master)
-    served = await serve_line(service, a.path, 4800, mode="direct")
     from terminal_emu.client import open_transport
 
+    # The Minitel is switched on before the line is served: pyserial flushes the input
+    # on open, so a speed request sent before that would be lost (and the line would
+    # rightly stay at 1200 baud).
     transport = await open_transport(f"serial://{b.path}?baud=4800")
     t = MinitelClient(transport, socket_minitel("1B"))
+    served = await serve_line(service, a.path, 4800, mode="direct")
     try:
         assert transport.software_parity  # type: ignore[attr-defined]
         await served.line.wait_until(settled)
