@@ -31,6 +31,9 @@ Example (every key optional)::
     per_address_rate = 0.5   # ...then this many per second
     exempt = []              # addresses never limited, e.g. ["127.0.0.1"] for load tests
 
+    [runtime]
+    gc_full_every = 600      # seconds between full garbage collections; 0 = CPython's own
+
 A mistake fails at startup with a message naming the file and the key.
 """
 
@@ -90,6 +93,8 @@ class ServerConfig:
     gate: GatePolicy = field(default_factory=GatePolicy)
     #: The [billing] table, checked by videotex.billing at startup.
     billing: dict[str, Any] = field(default_factory=dict)
+    #: Seconds between full garbage collections (``videotex.server.gcpolicy``); 0 = CPython's.
+    gc_full_every: float = 600.0
 
 
 def parse_address(text: str, where: str) -> tuple[str, int]:
@@ -153,7 +158,7 @@ def load_config(path: str | Path | None) -> ServerConfig:
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{where}: not valid TOML: {e}") from None
     for key in data:
-        if key not in ("service", "store", "listen", "log", "limits", "billing"):
+        if key not in ("service", "store", "listen", "log", "limits", "billing", "runtime"):
             raise ConfigError(f"{where}: unknown section [{key}]")
     config.service = _service(data.get("service", {}), where)
     store = data.get("store", {})
@@ -174,13 +179,20 @@ def load_config(path: str | Path | None) -> ServerConfig:
     config.log_level = log.get("level", config.log_level)
     config.limits, config.gate = _limits(data.get("limits", {}), where)
     config.billing = data.get("billing", {})
+    runtime = data.get("runtime", {})
+    for key in runtime:
+        if key != "gc_full_every":
+            raise ConfigError(f"{where}: unknown key [runtime] {key}; known: gc_full_every")
+    config.gc_full_every = _number(runtime, "gc_full_every", config.gc_full_every, where,
+                                   "runtime")
     return config
 
 
-def _number(table: dict[str, Any], key: str, default: float, where: str) -> float:
+def _number(table: dict[str, Any], key: str, default: float, where: str,
+            section: str = "limits") -> float:
     value = table.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise ConfigError(f"{where}: [limits] {key} must be a number >= 0, not {value!r}")
+        raise ConfigError(f"{where}: [{section}] {key} must be a number >= 0, not {value!r}")
     return float(value)
 
 

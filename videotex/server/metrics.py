@@ -42,6 +42,11 @@ class MetricsHooks:
         self.errors = Counter("videotex_errors", "Errors", ["kind"])
         self.billed_seconds = Counter("videotex_billed_seconds", "Connected time billed")
         self.billed_eur = Counter("videotex_billed_eur", "Amount billed, incl. tax")
+        self.gc_full = Counter("videotex_gc_full_seconds",
+                               "Time the event loop spent in full garbage collections")
+
+    def gc_full_done(self, seconds: float, _found: int) -> None:
+        self.gc_full.inc(seconds)
 
     def call_opened(self, call: Any) -> None:
         channel = call.conn.channel

@@ -34,6 +34,20 @@ async def read_proxy_header(
             return header, buf[used:]
 
 
+async def _forget(writer: asyncio.StreamWriter, timeout: float = 60.0) -> None:
+    """Once the call is over and the socket closed, drop the bound method asyncio's
+    socket transport keeps of itself (``_read_ready_cb``): without that reference cycle
+    an ended call is freed by reference counting, not left for a full collection."""
+    writer.close()
+    try:
+        async with asyncio.timeout(timeout):
+            await writer.wait_closed()
+    except (TimeoutError, ConnectionError, OSError):
+        writer.transport.abort()
+    if hasattr(writer.transport, "_read_ready_cb"):
+        writer.transport._read_ready_cb = None
+
+
 async def start_raw(
     handler: Callable[[Connection], Awaitable[None]],
     host: str,
@@ -63,7 +77,10 @@ async def start_raw(
                 conn.peer = header.peer
             if rest:
                 conn.unread(rest)
-        await handler(conn)
+        try:
+            await handler(conn)
+        finally:
+            await _forget(writer)
 
     if sock is not None:
         return await asyncio.start_server(accept, sock=sock, backlog=backlog)

@@ -196,6 +196,7 @@ def parse_serial_spec(spec: str) -> tuple[str, dict[str, Any]]:
 
 async def run_server(config: ServerConfig, *, ready: asyncio.Event | None = None,
                      announce: bool = True, on_ready: Any = None) -> None:
+    from .gcpolicy import GcPolicy
     from .metrics import MetricsHooks
 
     store = ResultsStore(config.store)
@@ -211,8 +212,9 @@ async def run_server(config: ServerConfig, *, ready: asyncio.Event | None = None
                                config.service.access_code,
                                float(config.billing.get("checkpoint_every", 10.0)))
         hooks.append(billing)  # first: metrics read the stopped meter
-    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
-        hooks.append(MetricsHooks())
+    metrics = MetricsHooks() if "PROMETHEUS_MULTIPROC_DIR" in os.environ else None
+    if metrics is not None:
+        hooks.append(metrics)
     board = Switchboard(service, SystemClock(), hooks=hooks, gate=config.gate,
                         session_config=SessionConfig(limits=config.limits),
                         health=billing.health if billing is not None else None)
@@ -236,11 +238,17 @@ async def run_server(config: ServerConfig, *, ready: asyncio.Event | None = None
         c = telnets[0]
         print(f"Connect with: terminal-emu connect telnet://{c.host}:{c.port}"
               f"   (or: telnet {c.host} {c.port})", flush=True)
+    gc_policy = GcPolicy(config.gc_full_every,
+                         on_full=metrics.gc_full_done if metrics is not None else None)
+    gc_policy.start()  # after startup: what it built is frozen
     if ready is not None:
         ready.set()
     if on_ready is not None:
         on_ready()
-    await stop.wait()
+    try:
+        await stop.wait()
+    finally:
+        gc_policy.stop()
     log.info("shutting down", extra={"calls": len(board.calls)})
     for server in servers:
         server.close()

@@ -112,6 +112,9 @@ class TelnetConnection(Connection):
         self._writer.close()
 
 
+_WAITING, _RUNNING, _DONE = range(3)  # the shell (the call) of a connection
+
+
 class MinitelTelnetProtocol(BaseServer):
     """telnetlib3 server protocol with the Minitel's minimal negotiation.
 
@@ -128,9 +131,37 @@ class MinitelTelnetProtocol(BaseServer):
         self.peer: str | None = None
         self._sb_state = 0
         self._sb_len = 0
+        self._shell_state = _WAITING
 
     async def _shell(self, reader: Any, writer: Any) -> None:
-        await self._handler(TelnetConnection(reader, writer, self.peer))
+        self._shell_state = _RUNNING
+        try:
+            await self._handler(TelnetConnection(reader, writer, self.peer))
+        finally:
+            self._shell_state = _DONE
+            if self._closing:
+                self._unlink()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        transport = self._transport
+        super().connection_lost(exc)
+        if transport is not None and hasattr(transport, "_read_ready_cb"):
+            # asyncio's socket transport keeps a bound method of itself: a cycle
+            transport._read_ready_cb = None
+        if self._shell_state != _RUNNING:  # never started (now never will) or over
+            asyncio.get_running_loop().call_soon(self._unlink)
+
+    def _unlink(self) -> None:
+        """Break the reference cycles between this protocol, its reader and writer (and
+        their tables) once the call is over, so that a finished call is freed at once by
+        reference counting. The cyclic collector then has nothing to do for ended calls,
+        which is what lets the server keep full collections rare (see ``gcpolicy``)."""
+        for obj in (self.writer, self.reader):
+            if obj is not None:
+                vars(obj).clear()
+        vars(self).clear()
+        self._closing = True  # a late connection_lost finds the call ended
+        self.shell = None  # a late begin_shell starts nothing
 
     def data_received(self, data: bytes) -> None:
         if self._proxy_buf is None:

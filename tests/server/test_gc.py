@@ -1,0 +1,111 @@
+"""An ended call is freed by reference counting; full collections run on our schedule.
+
+The server turns CPython's automatic collection off (``videotex.server.gcpolicy``),
+which is only sound if a finished call leaves no reference cycle behind: these tests
+end calls both ways (the caller hangs up, the server hangs up) over telnet and raw
+with the collector off, and look for what is left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from collections.abc import Iterator
+
+import pytest
+
+from terminal_emu import Key
+from terminal_emu.client import MinitelClient
+from videotex.server.gcpolicy import GcPolicy
+from videotex.server.raw import start_raw
+from videotex.server.switchboard import Switchboard
+from videotex.server.telnet import start_telnet
+from videotex.teletel import SystemClock
+
+#: Objects a server-side call is made of; none may outlive the call.
+CALL_TYPES = {"Session", "Call", "TelnetConnection", "StreamConnection",
+              "MinitelTelnetProtocol", "TelnetWriter", "TelnetReader", "Encoder"}
+
+
+def _left() -> dict[str, int]:
+    found: dict[str, int] = {}
+    for o in gc.get_objects():
+        kind = type(o)
+        name = kind.__name__
+        if name in CALL_TYPES and kind.__module__.startswith(("videotex.", "telnetlib3.")):
+            found[name] = found.get(name, 0) + 1
+    return found
+
+
+@pytest.fixture
+def collector_off() -> Iterator[None]:
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect()
+
+
+async def test_ended_calls_leave_no_cycles(service, collector_off) -> None:
+    board = Switchboard(service, SystemClock())
+    tel = await start_telnet(board.handle, "127.0.0.1", 0)
+    raw = await start_raw(board.handle, "127.0.0.1", 0)
+    urls = [f"telnet://127.0.0.1:{tel.sockets[0].getsockname()[1]}",
+            f"raw://127.0.0.1:{raw.sockets[0].getsockname()[1]}"]
+    try:
+        assert _left() == {}
+        for url in urls:
+            for server_hangs_up in (False, True):
+                t = await MinitelClient.connect(url)
+                await t.wait_for(lambda c: c.minitel.cursor == (10, 15), what="home page")
+                await t.type("123")
+                await t.wait_for(lambda c: "123" in c.text, what="echo")
+                assert _left().get("Session") == 1  # the call is alive: the check sees it
+                if server_hangs_up:
+                    await t.press(Key.CONNEXION_FIN)
+                    await t.wait_closed()
+                else:
+                    await t.close()
+                try:
+                    async with asyncio.timeout(10):
+                        while board.calls or _left():
+                            await asyncio.sleep(0.01)
+                except TimeoutError:
+                    pytest.fail(f"{url}: an ended call left {_left()} behind")
+        assert _left() == {}
+    finally:
+        tel.close()
+        raw.close()
+        await board.shutdown(grace=2)
+
+
+async def test_gc_policy_takes_over_and_gives_back() -> None:
+    seen: list[tuple[float, int]] = []
+    policy = GcPolicy(full_every=3600, on_full=lambda s, n: seen.append((s, n)))
+    assert gc.isenabled()
+    policy.start()
+    try:
+        assert not gc.isenabled()  # no automatic collection in the event loop
+        assert gc.get_freeze_count() > 0  # what startup built is never scanned again
+
+        class Cycle:
+            pass
+
+        a, b = Cycle(), Cycle()
+        a.other, b.other = b, a  # type: ignore[attr-defined]
+        del a, b
+        assert policy.collect() >= 2
+        assert policy.fulls == 1 and len(seen) == 1 and seen[0][0] >= 0
+    finally:
+        policy.stop()
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def test_gc_policy_zero_keeps_cpython_policy_and_refuses_negative() -> None:
+    with pytest.raises(ValueError, match="full_every must be >= 0"):
+        GcPolicy(full_every=-1)
+    policy = GcPolicy(full_every=0)
+    policy.start()  # no loop needed: nothing is taken over
+    assert gc.isenabled() and gc.get_freeze_count() == 0
