@@ -90,6 +90,7 @@ class _Choice(Page):
 
 class SummaryMenu(_Choice):
     name = "summary"
+    live = True  # publication status per exam
     first_row = 6
     help = (
         "Pour chaque examen : publié, ou l'heure",
@@ -127,6 +128,7 @@ class SummaryMenu(_Choice):
 
 class AcademieList(_Choice):
     name = "academies"
+    live = True  # publication status per académie
     per_page = 15
 
     def __init__(self, exam: str, *, back: Page) -> None:

@@ -81,6 +81,7 @@ class ResultPage(_Back):
 
 class NotPublishedPage(_Back):
     name = "not-published"
+    live = True  # "today at 14:00" becomes a date at midnight
     help = (
         "Les résultats de chaque examen sont",
         "publiés à l'heure officielle fixée",

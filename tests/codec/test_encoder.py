@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from terminal_emu import Minitel
 from tests.cellmodel import assert_shows
+from tests.codec.strategies import frames
 from videotex.codec import Cell, Color, Encoder, Frame, Size, drawable, encode_frame, encode_update
 
 
@@ -159,3 +163,33 @@ def test_doubled_space_after_a_mosaic_background_change_is_not_a_doubled_delimit
     f.mosaic(5, 39, 0, bg=Color.GREEN)
     f.text(5, 40, " ", size=Size.TALL, bg=Color.GREEN)
     assert_shows(drawable(f), _shown(encode_frame(f)))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(frames(), min_size=1, max_size=5))
+def test_last_frame_is_the_frame_last_asked_for(chain: list[Frame]) -> None:
+    """What a session's clock tick starts from: the last frame, rows and cursor."""
+    enc = Encoder()
+    assert enc.last_frame() is None  # nothing drawn yet
+    for i, frame in enumerate(chain):
+        enc.frame(frame) if i == 0 else enc.update(frame)
+        last = enc.last_frame()
+        if last is not None:
+            assert last == frame
+            assert last is not frame
+            last.text(0, 1, "X")  # an independent copy: the encoder is not changed
+            again = enc.last_frame()
+            assert again is not None and again == frame
+
+
+def test_last_frame_after_a_page_and_an_update() -> None:
+    enc = Encoder()
+    page = Frame()
+    page.text(3, 2, "RÉSULTATS", fg=Color.YELLOW, size=Size.TALL)
+    page.cursor = (10, 15)
+    enc.frame(page)
+    assert enc.last_frame() == page
+    page.text(10, 15, "12")
+    page.cursor = (10, 17)
+    enc.update(page)
+    assert enc.last_frame() == page

@@ -228,6 +228,48 @@ def test_status_row_shows_connected_time(caller: Caller, clock) -> None:
     assert "01:15" in caller.row(0)
 
 
+def test_clock_tick_redraws_the_status_row_only_and_keeps_the_page(caller: Caller, clock) -> None:
+    caller.type("12345")
+    before = caller.text.splitlines()[1:]
+    clock.advance(10)
+    caller.session.tick()
+    caller.pump()
+    assert "00:10" in caller.row(0)
+    assert caller.text.splitlines()[1:] == before  # typed digits and page untouched
+    assert 0 < len(caller.last) <= 12  # a few characters of row 0, not a page
+    composed = caller.session.compose()  # what a full redraw would have shown
+    assert composed.render_text() == caller.session.shown.render_text()
+    caller.type("6")  # the field goes on where it was
+    assert "123456" in caller.row(10)
+
+
+def _count_draws(page) -> list[int]:
+    drawn = [0]
+    draw = page.draw
+
+    def counting(frame, ctx) -> None:
+        drawn[0] += 1
+        draw(frame, ctx)
+
+    page.draw = counting
+    return drawn
+
+
+def test_clock_tick_on_a_live_page_draws_it_again(caller: Caller, clock) -> None:
+    home = _count_draws(caller.session.page)
+    clock.advance(10)
+    caller.session.tick()
+    assert home == [0]  # the home page does not change with time
+    caller.press(Key.SOMMAIRE)  # the calendar: publication status may change any minute
+    assert caller.session.page.live
+    calendar = _count_draws(caller.session.page)
+    clock.advance(10)
+    caller.session.tick()
+    caller.pump()
+    assert calendar == [1]
+    assert "00:20" in caller.row(0)
+
+
 def test_updates_send_only_what_changed(caller: Caller) -> None:
     caller.type("1")
     # one digit echoed: a handful of bytes, not a page

@@ -340,6 +340,25 @@ class Encoder:
             raise ValueError("nothing drawn yet: call frame() first")
         return resolve(self._wire, self._cursor)
 
+    def last_frame(self) -> Frame | None:
+        """The frame last asked for (by :meth:`frame` or :meth:`update`), rebuilt from
+        the rows this encoder keeps anyway; ``None`` when one of them was not kept.
+
+        Cheaper than composing a page again when only one row is to change (a session's
+        status row on a clock tick): take this, change the row, :meth:`update`."""
+        targets = self._targets
+        if targets is None or self._wire is None:
+            return None
+        f = Frame.__new__(Frame)
+        rows = []
+        for t in targets:
+            if t is None:
+                return None
+            rows.append(list(t))
+        f._rows = rows
+        f.cursor = self._cursor if self._visible else None
+        return f
+
     def frame(self, frame: Frame) -> bytes:
         """Draw ``frame`` on a cleared screen: starts with FF.
 

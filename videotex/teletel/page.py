@@ -151,6 +151,9 @@ class Page:
     fields: tuple[Field, ...] = ()
     #: Lines of help shown by Guide (``None``: the service's general help).
     help: tuple[str, ...] | None = None
+    #: The drawing depends on the time or on the outside world (a publication status):
+    #: every clock tick draws the page again. Otherwise a tick redraws the status row only.
+    live: bool = False
 
     def __init__(self) -> None:
         self.values: list[str] = ["" for _ in self.fields]

@@ -193,7 +193,7 @@ class Session:
             self._apply(action)
             return
         if refresh:
-            self._show()
+            self._show(status_only=not self.page.live)
 
     def next_deadline(self) -> float | None:
         """Monotonic time at which :meth:`tick` has something to do."""
@@ -307,14 +307,21 @@ class Session:
         frame.text(0, 1, status[:36])
         return frame
 
-    def _show(self, *, full: bool = False) -> None:
+    def _show(self, *, full: bool = False, status_only: bool = False) -> None:
         if self._batching:
             self._pending_show = True
             self._pending_full = self._pending_full or full
             return
         now = self.clock.monotonic()
         _reason, self.ctx.warning = self._watch.check(now, self.ctx.meter)
-        wanted = self.compose()
+        # A clock tick changes the status row only: start from the frame last shown
+        # (the encoder keeps its rows) instead of drawing the whole page again.
+        wanted = self._encoder.last_frame() if status_only and self._drawn else None
+        if wanted is not None:
+            wanted.clear_row(0)
+            wanted.text(0, 1, self.service.status_line(self.ctx)[:36])
+        else:
+            wanted = self.compose()
         if full or not self._drawn:
             self._out += self._encoder.frame(wanted)
             self._drawn = True
