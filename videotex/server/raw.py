@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from . import proxyproto
 from .connection import Connection, StreamConnection
 
-__all__ = ["read_proxy_header", "start_raw"]
+__all__ = ["close_and_forget", "read_proxy_header", "start_raw"]
 
 log = logging.getLogger("videotex.raw")
 
@@ -34,7 +34,7 @@ async def read_proxy_header(
             return header, buf[used:]
 
 
-async def _forget(writer: asyncio.StreamWriter, timeout: float = 60.0) -> None:
+async def close_and_forget(writer: asyncio.StreamWriter, timeout: float = 60.0) -> None:
     """Once the call is over and the socket closed, drop the bound method asyncio's
     socket transport keeps of itself (``_read_ready_cb``): without that reference cycle
     an ended call is freed by reference counting, not left for a full collection."""
@@ -80,7 +80,7 @@ async def start_raw(
         try:
             await handler(conn)
         finally:
-            await _forget(writer)
+            await close_and_forget(writer)
 
     if sock is not None:
         return await asyncio.start_server(accept, sock=sock, backlog=backlog)

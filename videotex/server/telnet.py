@@ -9,12 +9,18 @@ sees a telnet byte.
 
 The server is built with ``loop.create_server(..., backlog=...)`` rather than
 telnetlib3's ``create_server``, whose backlog is asyncio's default of 100.
+
+telnetlib3 runs the opening negotiation only. When it is over (its shell starts) the
+call is handed to :mod:`.telnet_steady` on the same socket: an asyncio stream pair
+with a small IAC codec, holding a few integers where telnetlib3 holds about 12 KiB of
+reader, writer and option tables per call. 5,000 idle telnet callers weigh 24 KiB
+each with telnetlib3 kept for the whole call, 12 KiB after the hand-over
+(bench/bench_service.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import socket
 from collections.abc import Awaitable, Callable
@@ -24,12 +30,21 @@ from telnetlib3.server_base import BaseServer
 from telnetlib3.telopt import BINARY, DO, ECHO, SGA, WILL
 
 from . import proxyproto
-from .connection import Connection
+from .connection import Connection, StreamConnection
+from .raw import close_and_forget
+from .telnet_steady import (
+    AFTER_IAC,
+    DATA,
+    IN_SB,
+    MAX_SUBNEGOTIATION,
+    OPTION,
+    SB_IAC,
+    SteadyTelnet,
+    SubnegotiationTooLong,
+    escape,
+)
 
 log = logging.getLogger("videotex.telnet")
-
-#: Longest telnet subnegotiation tolerated before the connection is dropped.
-MAX_SUBNEGOTIATION = 512
 
 class _EmptyTable(dict[Any, Any]):
     """A shared, always-empty table: writes are refused, clearing is a no-op."""
@@ -81,35 +96,54 @@ class _Handlers(dict[Any, Any]):
 __all__ = ["TelnetConnection", "start_telnet"]
 
 
-class TelnetConnection(Connection):
-    channel = "telnet"
+class TelnetConnection(StreamConnection):
+    """A telnet call after the opening negotiation: videotex bytes out with 0xFF
+    doubled; in, what :class:`SteadyTelnet` leaves of the client's bytes."""
 
-    def __init__(self, reader: Any, writer: Any, peer: str | None = None) -> None:
-        self._reader = reader
-        self._writer = writer
-        if peer is None:
-            addr = writer.get_extra_info("peername")
-            peer = f"{addr[0]}:{addr[1]}" if isinstance(addr, tuple) else str(addr or "")
-        self.peer = peer
-
-    async def read(self) -> bytes:
-        try:
-            data: bytes = await self._reader.read(4096)
-        except (ConnectionError, OSError, EOFError):
-            return b""
-        return data
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                 peer: str | None = None) -> None:
+        super().__init__(reader, writer, "telnet")
+        if peer is not None:
+            self.peer = peer
 
     def write(self, data: bytes) -> None:
-        if not self._writer.is_closing():
-            self._writer.write(data)
+        super().write(escape(data))
 
-    async def drain(self) -> None:
-        # a caller who is gone is reported by the next read, as a hang-up
-        with contextlib.suppress(ConnectionError, OSError, AttributeError):
-            await self._writer.drain()
 
-    def close(self) -> None:
-        self._writer.close()
+class _SteadyProtocol(asyncio.StreamReaderProtocol):
+    """The socket's protocol once telnetlib3 has handed the call over."""
+
+    def __init__(self, reader: asyncio.StreamReader, codec: SteadyTelnet,
+                 peer: str | None) -> None:
+        super().__init__(reader)
+        self._codec = codec
+        self._peer = peer
+        self._wire: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        assert isinstance(transport, asyncio.Transport)
+        self._wire = transport
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        self._wire = None
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            payload, replies = self._codec.receive(data)
+        except SubnegotiationTooLong as e:
+            log.warning("dropped: %s", e, extra={"peer": self._peer})
+            if self._wire is not None:
+                self._wire.close()
+            return
+        if replies and self._wire is not None:
+            self._wire.write(replies)
+        if payload:
+            super().data_received(payload)
+
+
+_OPTS = {bytes((i,)): i for i in (0, 1, 3)}  # BINARY, ECHO, SGA: all we negotiate
 
 
 _WAITING, _RUNNING, _DONE = range(3)  # the shell (the call) of a connection
@@ -134,26 +168,66 @@ class MinitelTelnetProtocol(BaseServer):
         self._shell_state = _WAITING
 
     async def _shell(self, reader: Any, writer: Any) -> None:
+        if self._closing:  # the caller left between the negotiation and now
+            return
+        handler = self._handler
         self._shell_state = _RUNNING
+        conn = self._hand_over(reader, writer)
+        del reader, writer  # this coroutine lives as long as the call
+        self._shell_state = _DONE
+        self._unlink()  # telnetlib3's part of the call is over
         try:
-            await self._handler(TelnetConnection(reader, writer, self.peer))
+            await handler(conn)
         finally:
-            self._shell_state = _DONE
-            if self._closing:
-                self._unlink()
+            await close_and_forget(conn._writer)
+
+    def _hand_over(self, reader: Any, writer: Any) -> TelnetConnection:
+        """The same socket, from telnetlib3 to a stream pair with :class:`SteadyTelnet`,
+        which starts where telnetlib3 stopped: options agreed and awaited, an IAC
+        sequence cut by a segment boundary, bytes typed already."""
+        transport = self._transport
+        assert transport is not None
+        pending = writer.pending_option
+        state, cmd = DATA, 0
+        if self._sb_state == 1:  # our filter holds an IAC whose command has not come
+            state = AFTER_IAC
+        elif self._sb_state == 3:  # telnetlib3 has IAC WILL/WONT/DO/DONT, not the option
+            state, cmd = OPTION, ord(writer.cmd_received)
+        elif self._sb_state in (2, 4):
+            state = IN_SB if self._sb_state == 2 else SB_IAC
+        codec = SteadyTelnet(
+            {i for o, i in _OPTS.items() if writer.local_option.enabled(o)},
+            {i for o, i in _OPTS.items() if writer.remote_option.enabled(o)},
+            asked_local={i for o, i in _OPTS.items() if pending.enabled(WILL + o)},
+            asked_remote={i for o, i in _OPTS.items() if pending.enabled(DO + o)},
+            state=state, cmd=cmd, sb_len=self._sb_len)
+        loop = asyncio.get_running_loop()
+        stream = asyncio.StreamReader(loop=loop)
+        if reader._buffer:
+            stream.feed_data(bytes(reader._buffer))
+        proto = _SteadyProtocol(stream, codec, self.peer)
+        transport.set_protocol(proto)
+        proto.connection_made(transport)
+        for task in self._tasks:  # telnetlib3's negotiation timers
+            task.cancel()
+        self._tasks.clear()
+        return TelnetConnection(stream, asyncio.StreamWriter(transport, proto, stream, loop),
+                                self.peer)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        """The caller left during the opening negotiation (afterwards the socket's
+        protocol is a :class:`_SteadyProtocol`)."""
         transport = self._transport
         super().connection_lost(exc)
         if transport is not None and hasattr(transport, "_read_ready_cb"):
             # asyncio's socket transport keeps a bound method of itself: a cycle
             transport._read_ready_cb = None
-        if self._shell_state != _RUNNING:  # never started (now never will) or over
+        if self._shell_state == _WAITING:  # the shell will not start now
             asyncio.get_running_loop().call_soon(self._unlink)
 
     def _unlink(self) -> None:
         """Break the reference cycles between this protocol, its reader and writer (and
-        their tables) once the call is over, so that a finished call is freed at once by
+        their tables) once telnetlib3's part is over, so that they are freed at once by
         reference counting. The cyclic collector then has nothing to do for ended calls,
         which is what lets the server keep full collections rare (see ``gcpolicy``)."""
         for obj in (self.writer, self.reader):
@@ -199,7 +273,7 @@ class MinitelTelnetProtocol(BaseServer):
         for b in data:
             if state == 0:  # data
                 if b == 0xFF:
-                    state = 1
+                    state = AFTER_IAC
                 else:
                     out.append(b)
             elif state == 1:  # after IAC

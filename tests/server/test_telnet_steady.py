@@ -1,0 +1,140 @@
+"""Telnet after the opening negotiation: the codec, and the hand-over on a real socket."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from terminal_emu.telnet import TelnetCodec
+from videotex.server.switchboard import Switchboard
+from videotex.server.telnet import start_telnet
+from videotex.server.telnet_steady import (
+    MAX_SUBNEGOTIATION,
+    SteadyTelnet,
+    SubnegotiationTooLong,
+    escape,
+)
+from videotex.teletel import SystemClock
+
+IAC, DONT, DO, WONT, WILL, SB, SE = 0xFF, 0xFE, 0xFD, 0xFC, 0xFB, 0xFA, 0xF0
+BINARY, ECHO, SGA, TTYPE, NAWS = 0, 1, 3, 24, 31
+
+
+def agreed() -> SteadyTelnet:
+    return SteadyTelnet({ECHO, SGA, BINARY}, {BINARY})
+
+
+def test_data_and_doubled_iac() -> None:
+    t = agreed()
+    assert t.receive(b"12\xff\xff34") == (b"12\xff34", b"")
+    assert escape(b"a\xffb") == b"a\xff\xffb"
+    assert escape(b"plain") == b"plain"
+
+
+def test_new_options_refused_agreed_ones_not_answered() -> None:
+    t = agreed()
+    assert t.receive(bytes((IAC, DO, TTYPE))) == (b"", bytes((IAC, WONT, TTYPE)))
+    assert t.receive(bytes((IAC, WILL, NAWS))) == (b"", bytes((IAC, DONT, NAWS)))
+    assert t.receive(bytes((IAC, DO, ECHO, IAC, WILL, BINARY))) == (b"", b"")  # RFC 1143
+    assert t.receive(bytes((IAC, DONT, ECHO))) == (b"", bytes((IAC, WONT, ECHO)))
+    assert ECHO not in t.local
+    assert t.receive(bytes((IAC, DONT, ECHO))) == (b"", b"")  # already off: no loop
+    assert t.receive(bytes((IAC, WONT, BINARY))) == (b"", bytes((IAC, DONT, BINARY)))
+    assert t.remote == set()
+
+
+def test_late_answers_to_what_we_asked_are_acknowledgements() -> None:
+    t = SteadyTelnet({ECHO, SGA}, set(), asked_local={BINARY}, asked_remote={BINARY})
+    assert t.receive(bytes((IAC, WILL, BINARY, IAC, DO, BINARY))) == (b"", b"")
+    assert t.local == {ECHO, SGA, BINARY} and t.remote == {BINARY}
+    t = SteadyTelnet({ECHO}, set(), asked_remote={BINARY})
+    assert t.receive(bytes((IAC, WONT, BINARY))) == (b"", b"")
+    assert t.remote == set() and not t.asked_remote
+
+
+def test_subnegotiations_dropped_and_bounded() -> None:
+    t = agreed()
+    sb = bytes((IAC, SB, TTYPE, 0)) + b"xterm\xff\xff" + bytes((IAC, SE))
+    assert t.receive(b"1" + sb + b"2") == (b"12", b"")
+    with pytest.raises(SubnegotiationTooLong, match="over 512 bytes"):
+        t.receive(bytes((IAC, SB, TTYPE)) + b"x" * MAX_SUBNEGOTIATION)
+
+
+def test_other_commands_ignored() -> None:
+    t = agreed()
+    assert t.receive(bytes((IAC, 0xF1, IAC, 0xF6)) + b"5") == (b"5", b"")  # NOP, AYT
+
+
+def test_nvt_cr_nul_when_binary_was_refused() -> None:
+    t = SteadyTelnet({ECHO, SGA}, set())
+    assert t.receive(b"a\r\x00b") == (b"a\rb", b"")
+    assert t.receive(b"\r") == (b"\r", b"")
+    assert t.receive(b"\x00c") == (b"c", b"")  # the NUL of a CR NUL cut in two
+    assert agreed().receive(b"\r\x00") == (b"\r\x00", b"")  # binary: bytes are bytes
+
+
+def test_starts_inside_a_cut_sequence() -> None:
+    assert SteadyTelnet({ECHO}, set(), state=1).receive(b"\xff7") == (b"\xff7", b"")
+    t = SteadyTelnet({ECHO}, set(), state=2, cmd=DO)  # IAC DO arrived, option did not
+    assert t.receive(bytes((TTYPE,)) + b"8") == (b"8", bytes((IAC, WONT, TTYPE)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300), st.lists(st.integers(1, 40), max_size=20))
+def test_any_segmentation_gives_the_same_result(data: bytes, cuts: list[int]) -> None:
+    """Bytes whole or cut anywhere: same data, same replies, or the same refusal."""
+    def run(chunks: list[bytes]) -> tuple[bytes, bytes] | str:
+        t = SteadyTelnet({ECHO, SGA}, set())
+        out, rep = b"", b""
+        try:
+            for c in chunks:
+                o, r = t.receive(c)
+                out, rep = out + o, rep + r
+        except SubnegotiationTooLong:
+            return "too long"
+        return out, rep
+
+    chunks, at = [], 0
+    for n in cuts:
+        chunks.append(data[at:at + n])
+        at += n
+    chunks.append(data[at:])
+    assert run(chunks) == run([data])
+
+
+async def test_hand_over_keeps_early_keys_and_refuses_late_options(service) -> None:
+    """On a real server: keys typed with the negotiation answers are not lost, and an
+    option asked for after the hand-over gets a refusal."""
+    board = Switchboard(service, SystemClock())
+    server = await start_telnet(board.handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    codec = TelnetCodec()
+    seen = bytearray()
+
+    async def until(pred) -> None:
+        async with asyncio.timeout(10):
+            while not pred():
+                data = await reader.read(4096)
+                assert data, "server closed"
+                seen.extend(codec.decode(data))
+                if codec.replies:
+                    # the negotiation answers and digits in the same segment
+                    writer.write(bytes(codec.replies) + b"42")
+                    codec.replies.clear()
+    try:
+        await until(lambda: b"CNX/FIN" in seen)
+        await until(lambda: b"42" in seen[seen.index(b"CNX/FIN"):])  # echoed
+        raw = bytearray()
+        writer.write(bytes((IAC, DO, TTYPE)))
+        async with asyncio.timeout(10):
+            while bytes((IAC, WONT, TTYPE)) not in raw:
+                raw += await reader.read(4096)
+        assert len(board.calls) == 1  # the call goes on
+    finally:
+        writer.close()
+        server.close()
+        await board.shutdown(grace=2)
