@@ -301,8 +301,11 @@ def main() -> int:
     if parts.hostname not in ("127.0.0.1", "localhost", "::1"):
         raise SystemExit("the load generator only targets loopback")
     cands = load_candidates(args.candidates, args.sessions, args.seed)
-    if len(cands) < args.sessions:
-        raise SystemExit(f"only {len(cands)} candidates for {args.sessions} sessions")
+    if not cands:
+        raise SystemExit(f"no candidates in {args.candidates}")
+    distinct = len(cands)
+    # more callers than candidates: some look the same result up (parents, friends...)
+    cands = [cands[i % distinct] for i in range(args.sessions)]
     tails = asyncio.run(reference(args.url, cands[0], args.timeout))
     n = args.sessions
     if args.mode == "ramp":
@@ -345,7 +348,8 @@ def main() -> int:
             errors[k] = errors.get(k, 0) + v
     span = (connected[-1] - connected[0]) if len(connected) > 1 else float("nan")
     report = {
-        "mode": args.mode, "sessions": n, "client_procs": procs, "wall_s": round(wall, 2),
+        "mode": args.mode, "sessions": n, "distinct_candidates": distinct,
+        "client_procs": procs, "wall_s": round(wall, 2),
         "home_pages": len(connected),
         "connects_per_s": round(len(connected) / span, 1) if span == span and span > 0 else None,
         "connect_to_home_p50_ms": round(pct(clat, 0.5) * 1000, 1),

@@ -7,6 +7,7 @@ DDMMYYYY); Envoi submits.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from datetime import date
 
 from videotex.codec import Color, Frame, FunctionKey
@@ -62,6 +63,10 @@ class HomePage(Page):
         message(frame, self.message)
         keys(frame, 23, ("Champ suivant", "SUITE"), ("Aide", "GUIDE"))
         keys(frame, 24, ("Calendrier, nom", "SOMMAIRE"), ("Fin", "CNX/FIN"))
+
+    def draw_key(self, ctx: Context) -> Hashable:
+        cfg = ctx.service.config
+        return (cfg.access_code, cfg.session, ctx.service.tariff_text(ctx), self.message)
 
     def on_key(self, key: FunctionKey, ctx: Context) -> Action | None:
         if key is FunctionKey.SOMMAIRE:

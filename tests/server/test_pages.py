@@ -270,6 +270,37 @@ def test_clock_tick_on_a_live_page_draws_it_again(caller: Caller, clock) -> None
     assert "00:20" in caller.row(0)
 
 
+def test_home_page_drawn_once_for_all_callers_and_exactly(service, clock) -> None:
+    from pages.home import HomePage
+    from videotex.codec import Frame
+    from videotex.teletel import session as session_module
+
+    session_module._DRAWN.clear()
+    draws = [0]
+    draw = HomePage.draw
+
+    def counting(self, frame, ctx) -> None:
+        draws[0] += 1
+        draw(self, frame, ctx)
+
+    HomePage.draw = counting  # type: ignore[method-assign]
+    try:
+        first, second = Caller(service, clock), Caller(service, clock)
+        second.type("42")
+        assert draws == [1]  # one drawing, two callers, a keystroke
+        second.press(Key.ENVOI)  # an error message: another drawing, shared too
+        assert "10 chiffres" in second.text
+        assert draws == [2]
+        for c in (first, second):  # the shared drawing is the page, exactly
+            fresh = Frame()
+            draw(c.session.page, fresh, c.session.ctx)
+            c.session.page.draw_fields(fresh)
+            fresh.text(0, 1, c.session.service.status_line(c.session.ctx)[:36])
+            assert c.session.compose() == fresh
+    finally:
+        HomePage.draw = draw  # type: ignore[method-assign]
+
+
 def test_updates_send_only_what_changed(caller: Caller) -> None:
     caller.type("1")
     # one digit echoed: a handful of bytes, not a page

@@ -15,7 +15,7 @@ for what is its own (Envoi, paging, choices).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -214,6 +214,12 @@ class Page:
 
     def draw(self, frame: Frame, ctx: Context) -> None:
         """Draw the page (not the status row, not the fields: the session adds them)."""
+
+    def draw_key(self, ctx: Context) -> Hashable | None:
+        """Everything :meth:`draw` depends on, when that is a few values; ``None`` (the
+        default) when it is not. A page that gives a key is drawn once per key for all
+        callers, and the session starts each frame from a copy of that drawing."""
+        return None
 
     def on_key(self, key: FunctionKey, ctx: Context) -> Action | None:
         """Answer a function key; ``None`` lets the session apply the standard behaviour."""

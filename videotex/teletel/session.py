@@ -69,6 +69,12 @@ class Service(Protocol):
     def status_interval(self, ctx: Context) -> float: ...
 
 
+#: Pages drawn once for every caller, by (page class, Page.draw_key): a home page is
+#: drawn once, not at each of thousands of connections and keystrokes.
+_DRAWN: dict[tuple[type, object], Frame] = {}
+_DRAWN_MAX = 512
+
+
 @dataclass(frozen=True, slots=True)
 class SessionConfig:
     link: TerminalLink = TerminalLink.CONNECTED
@@ -300,8 +306,20 @@ class Session:
 
     def compose(self) -> Frame:
         """The frame the caller should see now."""
-        frame = Frame()
-        self.page.draw(frame, self.ctx)
+        key = self.page.draw_key(self.ctx)
+        if key is None:
+            frame = Frame()
+            self.page.draw(frame, self.ctx)
+        else:
+            shared = (type(self.page), key)
+            drawn = _DRAWN.get(shared)
+            if drawn is None:
+                drawn = Frame()
+                self.page.draw(drawn, self.ctx)
+                if len(_DRAWN) >= _DRAWN_MAX:
+                    _DRAWN.clear()
+                _DRAWN[shared] = drawn
+            frame = drawn.copy()
         self.page.draw_fields(frame)
         status = self.service.status_line(self.ctx)
         frame.text(0, 1, status[:36])
