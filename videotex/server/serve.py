@@ -110,6 +110,7 @@ def main(args: argparse.Namespace) -> int:
         print(f"videotex serve: {e}", file=sys.stderr)
         return 2
     setup_logging(config.log_format, config.log_level)
+    _open_files_limit()
     metrics_addr = parse_address(args.metrics, "--metrics") if args.metrics else None
     from .metrics import prepare
 
@@ -137,6 +138,20 @@ def main(args: argparse.Namespace) -> int:
         print(f"videotex serve: {e}", file=sys.stderr)
         return 2
     return 0
+
+
+def _open_files_limit() -> int:
+    """Every caller is an open socket: take the hard limit on open files (the soft one
+    is often 1,024), and say what it allows."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+    log.info("open files per process", extra={"limit": soft})
+    return soft
 
 
 def status_main(args: argparse.Namespace) -> int:
