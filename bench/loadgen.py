@@ -70,6 +70,25 @@ def load_candidates(directory: Path, limit: int, seed: int) -> list[Candidate]:
     return out[:limit] if limit else out
 
 
+def published_only(cands: list[Candidate], store: Path) -> list[Candidate]:
+    """The candidates whose result the store shows now (the demo store keeps some
+    académies unpublished, whose callers get the publication hour instead)."""
+    import datetime
+
+    from videotex.store import ResultsStore
+
+    rs = ResultsStore(store)
+    try:
+        out = []
+        for c in cands:
+            birth = datetime.date(int(c.birth[4:]), int(c.birth[2:4]), int(c.birth[:2]))
+            if rs.lookup_number(c.numero, birth) is not None:
+                out.append(c)
+        return out
+    finally:
+        rs.close()
+
+
 @dataclass
 class Stats:
     connected: list[float] = field(default_factory=list)  # time home page complete
@@ -290,6 +309,8 @@ def main() -> int:
     ap.add_argument("--stay", action="store_true", help="stay connected after the result "
                     "until every caller is done (simultaneous sessions)")
     ap.add_argument("--candidates", type=Path, default=Path("var/demo-files/csv"))
+    ap.add_argument("--store", type=Path, help="only candidates whose result this store "
+                    "shows now (others get the publication hour, a different page)")
     ap.add_argument("--timeout", type=float, default=30.0, help="any single wait")
     ap.add_argument("--deadline", type=float, default=600.0, help="the whole run")
     ap.add_argument("--validate-every", type=int, default=100)
@@ -300,7 +321,10 @@ def main() -> int:
     parts = urlsplit(args.url)
     if parts.hostname not in ("127.0.0.1", "localhost", "::1"):
         raise SystemExit("the load generator only targets loopback")
-    cands = load_candidates(args.candidates, args.sessions, args.seed)
+    cands = load_candidates(args.candidates, 0, args.seed)
+    if args.store is not None:
+        cands = published_only(cands, args.store)
+    cands = cands[:args.sessions]
     if not cands:
         raise SystemExit(f"no candidates in {args.candidates}")
     distinct = len(cands)
