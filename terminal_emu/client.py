@@ -22,7 +22,7 @@ import contextlib
 import importlib
 from collections.abc import Callable
 from typing import IO, Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from .keyboard import Key
 from .telnet import TelnetCodec
@@ -109,10 +109,19 @@ def _host_port(url: str, default_port: int) -> tuple[str, int]:
 
 
 async def _open_tcp(url: str, timeout: float) -> Transport:
-    scheme = urlsplit(url).scheme
+    """``telnet://HOST:PORT`` or ``raw://HOST:PORT``; ``?bind=ADDRESS`` connects from that
+    local address (a second loopback address, to play another caller)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme
     host, port = _host_port(url, 23 if scheme == "telnet" else 3616)
+    query = parse_qs(parts.query)
+    unknown = set(query) - {"bind"}
+    if unknown:
+        raise ConnectError(f"{url}: unknown option {', '.join(sorted(unknown))} (known: bind)")
+    local = (query["bind"][-1], 0) if "bind" in query else None
     try:
-        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(host, port, local_addr=local), timeout)
     except (OSError, TimeoutError) as e:
         raise ConnectError(f"{url}: cannot connect: {e}") from None
     return _TcpTransport(reader, writer, telnet=scheme == "telnet")

@@ -46,7 +46,8 @@ def _node(store: Path, tmp: Path, name: str) -> tuple[subprocess.Popen[str], int
 
 
 @pytest.fixture
-def cluster(store_dir: Path, tmp_path: Path) -> Iterator[tuple[int, list[Path]]]:
+def cluster(store_dir: Path, tmp_path: Path
+            ) -> Iterator[tuple[int, list[Path], list[subprocess.Popen[str]]]]:
     procs = []
     logs = []
     ports = []
@@ -75,10 +76,12 @@ backend nodes
 """)
     haproxy = subprocess.Popen([HAPROXY, "-f", str(cfg), "-db"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    nodes = list(procs)
     procs.append(haproxy)
-    yield front, logs
+    yield front, logs, nodes
     for p in procs:
-        p.terminate()
+        if p.poll() is None:
+            p.terminate()
     for p in procs:
         try:
             p.wait(10)
@@ -86,23 +89,26 @@ backend nodes
             p.kill()
 
 
-async def _connect(port: int) -> MinitelClient:
+async def _connect(port: int, bind: str) -> MinitelClient:
     for _ in range(50):  # haproxy may still be binding its port
         try:
-            return await MinitelClient.connect(f"telnet://127.0.0.1:{port}")
+            return await MinitelClient.connect(f"telnet://127.0.0.1:{port}?bind={bind}")
         except OSError:
             await asyncio.sleep(0.1)
     raise AssertionError("haproxy never listened")
 
 
-async def test_callers_are_spread_and_seen_with_their_real_address(cluster) -> None:
-    front, logs = cluster
+async def test_callers_are_spread_and_seen_with_their_real_address(cluster, store_dir) -> None:
+    front, logs, nodes = cluster
     clients = []
-    for _ in range(6):
-        c = await _connect(front)
+    # each caller from its own loopback address; HAProxy reaches the nodes from 127.0.0.1
+    callers = [f"127.0.0.{10 + i}" for i in range(6)]
+    for address in callers:
+        c = await _connect(front, address)
         await c.wait_for_text("RESULTATS", timeout=10)
         clients.append(c)
     local = {c.local_address for c in clients}
+    assert {a.rsplit(":", 1)[0] for a in local} == set(callers)
     seen: dict[str, set[str]] = {}
     for log in logs:
         peers = set()
@@ -115,3 +121,12 @@ async def test_callers_are_spread_and_seen_with_their_real_address(cluster) -> N
     assert seen["node1"] | seen["node2"] == local
     for c in clients:
         await c.close()
+    for node in nodes:  # a clean stop: every call record closed and written
+        node.terminate()
+        node.wait(30)
+    report = subprocess.run([VIDEOTEX, "billing", "report", "--store", str(store_dir),
+                             "--format", "json"], capture_output=True, text=True, check=True)
+    records = json.loads(report.stdout)
+    records = records.get("records", records) if isinstance(records, dict) else records
+    billed = [r["caller"] for r in records if r["caller"] in callers]
+    assert sorted(billed) == sorted(callers)  # each caller billed once, by its own address

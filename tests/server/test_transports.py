@@ -180,3 +180,17 @@ async def test_unsolicited_subnegotiation_is_dropped_and_oversized_one_hangs_up(
     await t.wait_for(lambda c: "12........" in c.text, what="digits after the SB")
     t.transport.write_transport(b"\xff\xfa\x18" + b"x" * 600)  # type: ignore[attr-defined]
     await t.wait_closed(timeout=5)
+
+
+async def test_emulator_connects_from_a_chosen_loopback_address(servers: Servers) -> None:
+    from terminal_emu.client import ConnectError
+
+    t = await MinitelClient.connect(servers.raw + "?bind=127.0.0.9")
+    try:
+        await t.wait_for_text("RESULTATS DES EXAMENS")
+        assert t.local_address.startswith("127.0.0.9:")
+        assert any(c.conn.peer.startswith("127.0.0.9:") for c in servers.board.calls)
+    finally:
+        await t.close()
+    with pytest.raises(ConnectError, match="unknown option speed"):
+        await MinitelClient.connect(servers.raw + "?speed=1200")
