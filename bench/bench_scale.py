@@ -7,12 +7,15 @@ Starts ``videotex serve --workers N`` on loopback (the demo store, bench/loopbac
 no per-address caps for 127.0.0.1, no time limits), then runs bench/loadgen.py twice
 against it, as separate processes:
 
-1. the accept storm: ``--storm`` callers connect at once and wait for the complete
-   home page (connects/s);
-2. the hold: ``--sessions`` callers arrive within ``--ramp`` seconds, each completes a
+1. the hold: ``--sessions`` callers arrive within ``--ramp`` seconds, each completes a
    consultation (number, Suite, birth date, Envoi, the complete result page) and stays
    connected until everyone has (simultaneous sessions, p50/p95/p99 from Envoi to the
-   complete result, errors, server memory).
+   complete result, errors, server memory per session held);
+2. the accept storm: ``--storm`` callers connect at once and wait for the complete
+   home page (connects/s).
+
+Callers come from 127.0.0.1-4 (one source address per 25,000 callers: ephemeral ports);
+the server listens on 127.0.0.1 only.
 
 Pacing is off. Everything is bounded (loadgen's --timeout and --deadline). Prints one
 JSON report.
@@ -76,15 +79,15 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         proc, url = start_server(args.workers, args.transport, Path(tmp) / "metrics")
         try:
-            if args.storm:
-                report["storm"] = loadgen(url, proc.pid, Path(tmp) / "storm.json",
-                                          "--mode", "storm", "--sessions", str(args.storm),
-                                          "--timeout", "60", "--deadline", "300")
             if args.sessions:
                 report["hold"] = loadgen(url, proc.pid, Path(tmp) / "hold.json",
                                          "--mode", "ramp", "--ramp", str(args.ramp), "--stay",
                                          "--sessions", str(args.sessions),
-                                         "--timeout", "120", "--deadline", "900")
+                                         "--timeout", "120", "--deadline", str(args.ramp + 600))
+            if args.storm:
+                report["storm"] = loadgen(url, proc.pid, Path(tmp) / "storm.json",
+                                          "--mode", "storm", "--sessions", str(args.storm),
+                                          "--timeout", "60", "--deadline", "300")
             status = subprocess.run([str(ROOT / ".venv/bin/videotex"), "status",
                                      "--metrics-dir", str(Path(tmp) / "metrics")],
                                     capture_output=True, text=True, check=False)
