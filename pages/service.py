@@ -42,8 +42,11 @@ class ServiceConfig:
     #: Shown on the home page; the billing meter uses its own tariff plans.
     price_per_minute: float = 0.34
     connection_charge: float = 0.0
-    #: Seconds between status-row refreshes while nothing else changes.
-    status_interval: float = 10.0
+    #: Seconds between status-row refreshes while nothing else changes. With billing on,
+    #: the row also changes at each unit (about every 20 s), which shows the cost and the
+    #: time. Each refresh costs CPU for every caller: at 50,000 callers, 10 s took twice
+    #: the CPU of 60 s (docs/scaling.md).
+    status_interval: float = 60.0
 
 
 class ResultsService:

@@ -741,14 +741,16 @@ def _plan_cached(rows: list[CellRow], r: int, old_row: tuple[Wire, ...]) -> tupl
         return _share_cells(tuple(_plan_row(rows, r, old_row)))  # type: ignore[arg-type]
     key = (id(t), id(old_row))
     hit = _PLANS.get(key)
+    # Row 0 never matters to row 1: nothing is doubled across them (effective_size), so
+    # the status row, new at every tick, does not make row 1 be planned again.
+    above = rows[r - 1] if r > 1 else None
+    below = rows[r + 1] if r + 1 < ROWS else None
     if hit is not None and hit[0] is t and hit[1] is old_row:
         around = hit[3]
-        if around is None or (around[0] is (rows[r - 1] if r else None)
-                              and around[1] is (rows[r + 1] if r + 1 < ROWS else None)):
+        if around is None or (around[0] is above and around[1] is below):
             return hit[2]
     planned = _share_wire(tuple(_plan_row(rows, r, old_row)))  # type: ignore[arg-type]
-    neighbours = ((rows[r - 1] if r else None, rows[r + 1] if r + 1 < ROWS else None)
-                  if _doubled(t) else None)
+    neighbours = (above, below) if _doubled(t) else None
     if len(_PLANS) >= _SHARED_ROWS_MAX:
         _PLANS.clear()
     # the entry holds the rows alive, so the ids in its key stay theirs
@@ -762,8 +764,9 @@ def _replan(rows: list[CellRow], changed: list[int]) -> list[int]:
     todo = set(changed)
     for r in changed:
         for n in (r - 1, r + 1):
-            if 0 <= n < ROWS and n not in todo and _DOUBLED.get(id(rows[n]), True) \
-                    and _doubled(rows[n]):
+            # rows 0 and 1 never share a doubled character (see _plan_cached)
+            if 1 <= n < ROWS and r >= 1 and n not in todo \
+                    and _DOUBLED.get(id(rows[n]), True) and _doubled(rows[n]):
                 todo.add(n)
     return sorted(todo)
 

@@ -149,6 +149,8 @@ def effective_size(size: Size, row: int, col: int) -> Size:
 
 
 _CELLS: dict[tuple[object, ...], Cell] = {}
+#: Normal-size cells by attributes, then by glyph: the same objects as ``_cell`` gives.
+_PLAIN: dict[tuple[int, int, bool, bool, bool, bool], dict[str, Cell]] = {}
 _GLYPHS: dict[str, list[str]] = {}
 _MOSAICS: dict[tuple[object, ...], Cell] = {}
 
@@ -319,15 +321,23 @@ class Frame:
         size = Size(size)
         glyphs = _glyphs(text)
         if size is Size.NORMAL:
-            # hot path (most page text): interned cells, no doubled-character parts
+            # hot path (most page text, the status row at every tick): interned cells
+            # looked up by glyph, no doubled-character parts
             line = self._rows[row]
+            key = (fg, bg, blink, inverse, underline, masked)
+            cells = _PLAIN.get(key)
+            if cells is None:
+                cells = _PLAIN[key] = {}
             for glyph in glyphs:
                 if col > COLS:
                     break
                 if line[col - 1].size is not Size.NORMAL:
                     self._detach(row, col)
-                line[col - 1] = _cell(glyph, fg, bg, blink and glyph != " ", inverse,
-                                      underline, masked)
+                cell = cells.get(glyph)
+                if cell is None:
+                    cell = cells[glyph] = _cell(glyph, fg, bg, blink and glyph != " ",
+                                                inverse, underline, masked)
+                line[col - 1] = cell
                 col += 1
             return col
         for glyph in glyphs:

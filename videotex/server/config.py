@@ -6,7 +6,7 @@ Example (every key optional)::
     access_code = "3615 EXAMENS"
     session = 2005
     price_per_minute = 0.34
-    status_interval = 10
+    status_interval = 60      # seconds; the cost also refreshes the row at each unit
 
     [store]
     path = "var/store"
