@@ -139,13 +139,14 @@ async def test_checkpoint_task_checkpoints_live_calls(tmp_path: Path) -> None:
     two_rounds = asyncio.Event()
     real_checkpoint = ledger.checkpoint
 
-    def spy(rec: CallRecord) -> None:
+    def spy(rec: CallRecord) -> int:
         seen.append(rec.session_id)
-        real_checkpoint(rec)
+        ticket = real_checkpoint(rec)
         if len(seen) >= 6:
             two_rounds.set()
+        return ticket
 
-    ledger.checkpoint = spy  # type: ignore[method-assign]
+    ledger.checkpoint = spy  # type: ignore[method-assign,assignment]
     clock.advance(12)
     await hooks.start()
     await asyncio.wait_for(two_rounds.wait(), 10)

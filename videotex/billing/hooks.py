@@ -2,8 +2,12 @@
 stops at the end whatever the cause; records are opened, checkpointed, closed.
 
 ``call_opened`` runs when a transport hands the call to the switchboard (telnet/raw
-accept, SSH session, modem CONNECT), before the first page; ``call_closed`` runs at the
-end whatever the cause (Connexion/Fin, hang-up, carrier loss, idle timeout, shutdown).
+accept, SSH session, modem CONNECT), before the first page; the switchboard then awaits
+``call_ready``, which returns once the record's opening is committed, so that no caller
+is ever served unrecorded (a crash before that leaves a caller who saw nothing, billed
+nothing or, if the commit made it, billed the connection as recovered); ``call_closed``
+runs at the end whatever the cause (Connexion/Fin, hang-up, carrier loss, idle timeout,
+shutdown).
 One asyncio task checkpoints every live call a little more often than every
 ``checkpoint_every`` seconds (so that the checkpoint is on disk within the interval).
 
@@ -47,7 +51,7 @@ def caller_identity(call: Any) -> str:
 
 
 class _Live:
-    __slots__ = ("call", "meter", "record", "started_wall")
+    __slots__ = ("call", "meter", "record", "started_wall", "ticket")
 
     def __init__(self, call: Any, record: CallRecord, meter: Meter,
                  started_wall: datetime) -> None:
@@ -55,6 +59,8 @@ class _Live:
         self.record = record
         self.meter = meter
         self.started_wall = started_wall
+        #: The ledger ticket of the record's opening (see :meth:`Ledger.durable`).
+        self.ticket = 0
 
 
 class BillingHooks:
@@ -92,11 +98,18 @@ class BillingHooks:
             duration_s=0.0, units=meter.units(meter.started),
             amount_eur=str(meter.amount(meter.started)), result_found=False, lookups=0,
             plan=plan.name, vat_rate=str(plan.vat_rate),
-            provider_share=str(plan.provider_share),
+            provider_share=str(plan.provider_share), peer=str(getattr(call.conn, "peer", "")),
         )
         rec.checkpoint_at = rec.started_at
-        self.live[rec.session_id] = _Live(call, rec, meter, wall)
-        self.ledger.open_record(rec)
+        live = self.live[rec.session_id] = _Live(call, rec, meter, wall)
+        live.ticket = self.ledger.open_record(rec)
+
+    async def call_ready(self, call: Any) -> None:
+        """Return once the call's record is on disk (the first page waits for this; the
+        event loop does not)."""
+        live = self.live.get(str(call.id))
+        if live is not None:
+            await self.ledger.durable(live.ticket)
 
     @staticmethod
     def _update(live: _Live, now: float) -> None:

@@ -4,7 +4,11 @@ A record is opened when the caller is connected, checkpointed at least every
 ``checkpoint_every`` seconds, and closed at the end. The event loop never waits on a
 disk sync: :meth:`Ledger.open_record`, :meth:`checkpoint` and :meth:`close_record`
 only queue; one writer thread per process commits what is queued in one LMDB write
-transaction (synced) at most every ``batch_interval`` seconds.
+transaction (synced) at most every ``batch_interval`` seconds. Each operation has a
+ticket (its rank in the queue); ``await`` :meth:`Ledger.durable` waits, without blocking
+the loop, for the commit that holds it: a call is served only once its opening is on
+disk, so a crash never leaves a served caller without a record. An opening is
+committed without the gathering delay (whatever else is queued goes with it).
 
 Keys are ``started_at (UTC ISO) | session_id``, so reports scan a time range in order.
 An ``open`` table lists the records not closed yet with their owner (host, pid, process
@@ -18,6 +22,10 @@ records stay queued and are retried, never dropped.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import heapq
+import itertools
 import json
 import logging
 import os
@@ -96,6 +104,9 @@ class CallRecord:
     #: a tariff changed later does not rewrite past revenue).
     vat_rate: str = "0.196"
     provider_share: str = "0.70"
+    #: The line as the transport knows it (``address:port``, a modem line): which
+    #: connection this record bills, to match it with a caller's own log.
+    peer: str = ""
 
     @property
     def key(self) -> bytes:
@@ -155,6 +166,16 @@ def owner_alive(owner: str) -> bool:
     return _start_ticks(pid) == ticks
 
 
+#: A queued operation: (keeps the record open, commit at once, key, value).
+_Op = tuple[bool, bool, bytes, bytes]
+
+
+def _resolve(futs: list[asyncio.Future[None]]) -> None:
+    for fut in futs:
+        if not fut.done():  # a waiter cancelled meanwhile (its caller hung up, shutdown)
+            fut.set_result(None)
+
+
 class Ledger:
     """One ledger environment for this process (open it after any fork).
 
@@ -184,10 +205,14 @@ class Ledger:
         self.healthy = True
         self.problem = ""
         self.batch_interval = batch_interval
-        self._queue: queue.SimpleQueue[tuple[bool, bytes, bytes] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Op | None] = queue.SimpleQueue()
         self._queued = 0
         self._written = 0
         self._cond = threading.Condition()
+        #: (ticket, n, loop, future) of the coroutines waiting in :meth:`durable`.
+        self._waiters: list[tuple[int, int, asyncio.AbstractEventLoop,
+                                  asyncio.Future[None]]] = []
+        self._waiter_n = itertools.count()
         self._thread: threading.Thread | None = None
         self._closed = False
         #: Transactions committed, and operations (opens, checkpoints, closes) written.
@@ -195,33 +220,66 @@ class Ledger:
 
     # -- writes (queued) -------------------------------------------------------------
 
-    def _put(self, record: CallRecord, *, is_open: bool) -> None:
+    def _put(self, record: CallRecord, *, is_open: bool, urgent: bool = False) -> int:
         if self._closed:
             raise LedgerError(f"{self.path}: the ledger is closed; record "
                               f"{record.session_id} was not queued")
-        with self._cond:
-            self._queued += 1
         # the bytes are taken now: later changes to the record go with a later operation
-        self._queue.put((is_open, record.key, record.to_bytes()))
+        op = (is_open, urgent, record.key, record.to_bytes())
+        with self._cond:  # tickets in queue order, whatever thread queues
+            self._queued += 1
+            ticket = self._queued
+            self._queue.put(op)
         if self._thread is None:
             self._start()
+        return ticket
 
-    def open_record(self, record: CallRecord) -> None:
-        """Queue a new record (still open); it is stamped with this process as owner."""
+    def open_record(self, record: CallRecord) -> int:
+        """Queue a new record (still open), stamped with this process as owner; it is
+        committed without waiting to gather more. Returns its ticket for
+        :meth:`durable`: serve the caller once that returns."""
         record.owner = self.owner
         if record.checkpoint_at is None:
             record.checkpoint_at = record.started_at
-        self._put(record, is_open=True)
+        return self._put(record, is_open=True, urgent=True)
 
-    def checkpoint(self, record: CallRecord) -> None:
+    def checkpoint(self, record: CallRecord) -> int:
         """Queue the current state of an open record (where a crash would leave it)."""
         record.owner = record.owner or self.owner
-        self._put(record, is_open=True)
+        return self._put(record, is_open=True)
 
-    def close_record(self, record: CallRecord) -> None:
+    def close_record(self, record: CallRecord) -> int:
         """Queue the final state of a record; it is no longer open."""
         record.owner = record.owner or self.owner
-        self._put(record, is_open=False)
+        return self._put(record, is_open=False)
+
+    def is_durable(self, ticket: int) -> bool:
+        """Whether the operation of ``ticket`` (and every one queued before) is on disk."""
+        return self._written >= ticket
+
+    async def durable(self, ticket: int) -> None:
+        """Wait, without blocking the event loop, until the operation of ``ticket`` is
+        committed (the writer wakes the loop once per commit for all its waiters)."""
+        if self._written >= ticket:
+            return
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[None] = loop.create_future()
+        with self._cond:
+            if self._written >= ticket:
+                return
+            heapq.heappush(self._waiters, (ticket, next(self._waiter_n), loop, fut))
+        await fut
+
+    def _wake(self) -> None:
+        """Called by the writer (``_cond`` held) after a commit: resolve the waiters whose
+        operation is now on disk, one call into each waiting loop."""
+        ready: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+        while self._waiters and self._waiters[0][0] <= self._written:
+            _ticket, _n, loop, fut = heapq.heappop(self._waiters)
+            ready.setdefault(loop, []).append(fut)
+        for loop, futs in ready.items():
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits there
+                loop.call_soon_threadsafe(_resolve, futs)
 
     @property
     def pending(self) -> int:
@@ -234,7 +292,7 @@ class Ledger:
         self._thread.start()
 
     def _writer(self) -> None:
-        pending: list[tuple[bool, bytes, bytes]] = []
+        pending: list[_Op] = []
         stop = False
         retry = 0.05
         while True:
@@ -245,11 +303,13 @@ class Ledger:
                 if item is None:
                     break
                 pending.append(item)
-            # gather what is already queued, waiting at most batch_interval for more
+            # gather what is already queued, waiting at most batch_interval for more,
+            # and not at all once an opening is in the batch (a caller waits for it)
+            urgent = any(op[1] for op in pending)
             deadline = time.monotonic() + self.batch_interval
             while len(pending) < MAX_BATCH and not stop:
                 try:
-                    timeout = deadline - time.monotonic()
+                    timeout = 0.0 if urgent else deadline - time.monotonic()
                     item = (self._queue.get(timeout=timeout) if timeout > 0
                             else self._queue.get_nowait())
                 except queue.Empty:
@@ -258,21 +318,24 @@ class Ledger:
                     stop = True
                 else:
                     pending.append(item)
+                    urgent = urgent or item[1]
             if self._commit(pending):
                 with self._cond:
                     self._written += len(pending)
                     self._cond.notify_all()
+                    if self._waiters:
+                        self._wake()
                 pending = []
                 retry = 0.05
             else:
                 time.sleep(retry)  # disk or map full: keep the batch, retry
                 retry = min(1.0, retry * 2)
 
-    def _commit(self, batch: list[tuple[bool, bytes, bytes]]) -> bool:
+    def _commit(self, batch: list[_Op]) -> bool:
         owner = self.owner.encode()
         try:
             with self.env.begin(write=True) as txn:
-                for is_open, key, value in batch:
+                for is_open, _urgent, key, value in batch:
                     txn.put(key, value, db=self._records_db)
                     if is_open:
                         txn.put(key, owner, db=self._open_db)

@@ -41,6 +41,9 @@ class Call:
 
 
 class CallHooks(Protocol):
+    """``call_opened``/``call_closed`` around every call; a hook may also have
+    ``async call_ready(call)``, awaited before the first page is sent."""
+
     def call_opened(self, call: Call) -> None: ...
     def call_closed(self, call: Call, reason: str) -> None: ...
 
@@ -122,7 +125,12 @@ class Switchboard:
             hook.call_opened(call)
         reason = "error"
         try:
-            await interact(conn, session, pacer)
+            for hook in self.hooks:
+                ready = getattr(hook, "call_ready", None)
+                if ready is not None:  # billing: the call's record is on disk
+                    await ready(call)
+            if not session.closed:  # a shutdown may have said goodbye meanwhile
+                await interact(conn, session, pacer)
             reason = session.close_reason or "hangup"
         except asyncio.CancelledError:
             reason = session.close_reason or "cancelled"
