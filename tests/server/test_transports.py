@@ -194,3 +194,27 @@ async def test_emulator_connects_from_a_chosen_loopback_address(servers: Servers
         await t.close()
     with pytest.raises(ConnectError, match="unknown option speed"):
         await MinitelClient.connect(servers.raw + "?speed=1200")
+
+
+async def test_paced_page_stops_when_the_caller_hangs_up(service) -> None:
+    """At 300 baud the home page takes over 13 s to go out; a caller who hangs up after
+    the first bytes ends the call (and its meter) at once, not when the page would end."""
+    board = Switchboard(service, SystemClock())
+    server = await start_raw(lambda conn: board.handle(conn, pacer=Pacer(300)), "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        assert await reader.read(16)  # the page has started
+        async with asyncio.timeout(5):
+            while not board.calls:
+                await asyncio.sleep(0.01)
+        call = next(iter(board.calls))
+        writer.close()
+        async with asyncio.timeout(5):  # well under the 13 s the page would take
+            while board.calls:
+                await asyncio.sleep(0.01)
+        assert call.conn.gone
+        assert call.session.ctx.connected_seconds() < 5
+    finally:
+        server.close()
+        await board.shutdown(grace=2)

@@ -22,6 +22,13 @@ class Connection(ABC):
     peer: str = ""
 
     @property
+    def gone(self) -> bool:
+        """The line is known to be gone (the pacer stops writing a page out at once).
+        Transports that track the end of their line in ``ended`` (serial, modem) say so;
+        stream transports override this."""
+        return bool(getattr(self, "ended", False))
+
+    @property
     def identity(self) -> str:
         """Who pays, for per-caller limits and offers: the address without the port by
         default; transports that know better (caller ID on a modem line) override it."""
@@ -70,6 +77,10 @@ class StreamConnection(Connection):
         except (ConnectionError, OSError):
             return b""
 
+    @property
+    def gone(self) -> bool:
+        return self._writer.is_closing()
+
     def write(self, data: bytes) -> None:
         if not self._writer.is_closing():
             self._writer.write(data)
@@ -101,7 +112,12 @@ class Pacer:
         return nbytes / self.cps
 
     async def send(self, conn: Connection, data: bytes) -> None:
+        """Write ``data`` at the line's speed; stop as soon as the line is gone (carrier
+        lost, socket closed), so that the call and its meter end with the line, not
+        with the page."""
         for i in range(0, len(data), self._slice):
+            if conn.gone:
+                return
             chunk = data[i : i + self._slice]
             conn.write(chunk)
             await conn.drain()
