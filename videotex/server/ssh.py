@@ -168,6 +168,7 @@ class SshConnection(Connection, asyncssh.SSHServerSession[bytes]):
         self.user = ""
         self.term_type: str | None = None
         self.task: asyncio.Task[None] | None = None
+        self._exec_refused = False
 
     # asyncssh side
     def connection_made(self, chan: asyncssh.SSHServerChannel[bytes]) -> None:
@@ -187,9 +188,11 @@ class SshConnection(Connection, asyncssh.SSHServerSession[bytes]):
         return True
 
     def exec_requested(self, command: str) -> bool:
+        # Accepted, then answered with a message on stderr and exit status 1: a refused
+        # request races its message (OpenSSH may exit on the failure before printing it).
         log.warning("ssh exec refused", extra={"peer": self.peer, "command": command[:80]})
-        self._tell(REFUSED_EXEC)
-        return False
+        self._exec_refused = True
+        return True
 
     def subsystem_requested(self, subsystem: str) -> bool:
         log.warning("ssh subsystem refused", extra={"peer": self.peer,
@@ -211,6 +214,11 @@ class SshConnection(Connection, asyncssh.SSHServerSession[bytes]):
         return None  # a Minitel screen does not resize
 
     def session_started(self) -> None:
+        if self._exec_refused:
+            self._tell(REFUSED_EXEC)
+            if self._chan is not None:
+                self._chan.exit(1)
+            return
         self.task = asyncio.ensure_future(self._on_start(self))
 
     def data_received(self, data: bytes, datatype: Any) -> None:
