@@ -2,11 +2,15 @@
 
     .venv/bin/python bench/bench_billing.py [--closes 50000] [--live 10000]
                                             [--sessions 10000] [--kills 3] [--speed 50]
+                                            [--concurrency 1000]
 
 1. Close rate: N calls opened and closed through the Ledger API from an asyncio event
    loop, while a monitor measures how late the loop runs (its worst stall): records
-   per second once all are on disk, and the stall. Then one checkpoint round of
-   ``--live`` calls through BillingHooks (the stall it causes).
+   per second once all are on disk, and the stall. The same as the server now serves a
+   caller (``--concurrency`` sessions at a time, each awaiting its opening on disk before
+   closing): closes per second, the wait for the opening (what the first page waits),
+   the stall. Then one checkpoint round of ``--live`` calls through BillingHooks (the
+   stall it causes).
 2. Billed = metered, with SIGKILLs: a player process runs N sessions (10 new calls a
    simulated second, 5 s to 400 s each) through the real BillingHooks/Meter/Ledger with
    a simulated clock running ``--speed`` times real time (calls open and close at exact
@@ -86,6 +90,68 @@ def close_rate(n: int) -> dict[str, float]:
             ledger.close()
             return {"records": stored, "closes_per_s": round(n / total),
                     "queue_seconds": round(queued, 3), "disk_seconds": round(total, 2),
+                    "worst_loop_stall_ms": round(worst * 1000, 2), "commits": ledger.commits}
+
+    return asyncio.run(run())
+
+
+def close_rate_served(n: int, concurrency: int) -> dict[str, float]:
+    """As the server does since the record's opening must be on disk before the first
+    page: N sessions as tasks (``concurrency`` connecting at a time), each opens its
+    record, awaits ``Ledger.durable`` for it, then closes it. Closes per second once all
+    are on disk, the wait before the first page, the loop's worst stall."""
+
+    async def run() -> dict[str, float]:
+        with tempfile.TemporaryDirectory() as tmp:
+            ledger = Ledger(tmp)
+            worst = 0.0
+            running = True
+            waits: list[float] = []
+            gate = asyncio.Semaphore(concurrency)
+
+            async def monitor() -> None:
+                nonlocal worst
+                loop = asyncio.get_running_loop()
+                while running:
+                    t = loop.time()
+                    await asyncio.sleep(0.001)
+                    worst = max(worst, loop.time() - t - 0.001)
+
+            async def session(i: int) -> None:
+                rec = CallRecord(session_id=f"{i:08d}", channel="telnet",
+                                 caller="10.0.0.1", service="3615 EXAMENS",
+                                 started_at=utc_iso(START + timedelta(milliseconds=i)),
+                                 ended_at=None, duration_s=0.0, units=1,
+                                 amount_eur="0.13", result_found=False, lookups=0)
+                t = time.perf_counter()
+                await ledger.durable(ledger.open_record(rec))
+                waits.append(time.perf_counter() - t)
+                rec.ended_at = rec.started_at
+                rec.duration_s = 42.0
+                ledger.close_record(rec)
+                gate.release()
+
+            mon = asyncio.ensure_future(monitor())
+            t0 = time.perf_counter()
+            tasks = set()
+            for i in range(n):  # a new caller as soon as one of ``concurrency`` is done
+                await gate.acquire()
+                task = asyncio.ensure_future(session(i))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+            for _ in range(concurrency):  # every session done
+                await gate.acquire()
+            await asyncio.to_thread(ledger.flush, 120)
+            total = time.perf_counter() - t0
+            running = False
+            await mon
+            stored = sum(1 for r in ledger.iter_records() if r.ended_at)
+            ledger.close()
+            waits.sort()
+            return {"records_closed": stored, "closes_per_s": round(n / total),
+                    "concurrency": concurrency, "disk_seconds": round(total, 2),
+                    "wait_for_opening_ms_p50": round(waits[len(waits) // 2] * 1000, 2),
+                    "wait_for_opening_ms_p99": round(waits[int(len(waits) * 0.99)] * 1000, 2),
                     "worst_loop_stall_ms": round(worst * 1000, 2), "commits": ledger.commits}
 
     return asyncio.run(run())
@@ -334,12 +400,16 @@ def main() -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--closes", type=int, default=50_000)
     ap.add_argument("--live", type=int, default=10_000)
+    ap.add_argument("--concurrency", type=int, default=1000,
+                    help="sessions waiting for their opening at once (close_rate_served)")
     ap.add_argument("--sessions", type=int, default=10_000)
     ap.add_argument("--kills", type=int, default=3)
     ap.add_argument("--speed", type=float, default=50.0)
     ap.add_argument("--seed", type=int, default=5)
     args = ap.parse_args()
     print(json.dumps({"close_rate": close_rate(args.closes)}, indent=1), flush=True)
+    print(json.dumps({"close_rate_served": close_rate_served(args.closes, args.concurrency)},
+                     indent=1), flush=True)
     print(json.dumps({"checkpoint_round": checkpoint_stall(args.live)}, indent=1), flush=True)
     print(json.dumps({"billed_equals_metered": billed_equals_metered(
         args.sessions, args.kills, args.seed, args.speed)}, indent=1))
