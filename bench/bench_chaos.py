@@ -463,7 +463,7 @@ def run(server: Server, args: argparse.Namespace, cands: list[Candidate],
                  "sessions": sessions[p::args.procs]} for p in range(args.procs)]
     server.worker_pids()
     kills: dict[int, float] = {}  # pid -> when killed
-    every = args.load_seconds / (args.kills + 1)  # spread over the arrivals
+    every = args.load_seconds / (args.kills + 2)  # spread over the arrivals
     next_kill = base + every
     with get_context("spawn").Pool(args.procs) as pool:
         result = pool.map_async(client_worker, payloads)
@@ -473,7 +473,9 @@ def run(server: Server, args: argparse.Namespace, cands: list[Candidate],
                 victim = server.kill_one(rng, 2.5)  # None: a worker is not back yet
                 if victim is not None:
                     kills[victim] = time.monotonic()
-                    next_kill += every
+                    # at random moments: regular kills would meet the checkpoint rounds
+                    # (every checkpoint - 0.25 s from a worker's start) at regular phases
+                    next_kill += every * rng.uniform(0.5, 1.5)
             result.wait(max(0.01, min(0.25, next_kill - time.monotonic())))
         calls = [c for part in result.get() for c in part]
     alive = len(server.worker_pids())
