@@ -266,10 +266,14 @@ class KeyboardDecoder:
         accent: int | None = None
         while True:
             b = yield
+            # A repeated accent key replaces the accent: only SS2 and the last accent are
+            # held, so that a caller repeating accent keys cannot grow ``pending``.
             if b in (0x19, 0x16) and accent is not None:
-                continue  # repeated accent key: the next accent replaces it
+                del self._pending[2:-1]  # SS2 accent [...] SS2 -> SS2 accent SS2
+                continue
             if b in DIACRITICS:
                 accent = b
+                del self._pending[1:-1]  # SS2 [...] accent -> SS2 accent
                 continue
             if accent is None:
                 if b in G2_GLYPHS:
