@@ -51,9 +51,11 @@ def parse(buf: bytes) -> tuple[ProxyHeader, int] | None:
         return _parse_v2(buf)
     if b"PROXY "[: len(buf)] == buf[:6]:
         end = buf.find(b"\r\n")
+        # the limit holds however the line arrived: a longer line in one read would
+        # reach int() with thousands of digits (a ValueError, not a protocol error)
+        if end + 2 > MAX_V1 or (end < 0 and len(buf) >= MAX_V1):
+            raise ProxyProtocolError(f"PROXY v1 line longer than {MAX_V1} bytes")
         if end < 0:
-            if len(buf) >= MAX_V1:
-                raise ProxyProtocolError(f"PROXY v1 line longer than {MAX_V1} bytes")
             return None
         return _parse_v1(buf[:end].decode("ascii", "replace")), end + 2
     raise ProxyProtocolError("connection did not start with a PROXY protocol header")
