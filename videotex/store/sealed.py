@@ -56,6 +56,9 @@ KEY_BYTES = 16
 _FRAME = struct.Struct(">BI")
 _INDEX = struct.Struct(">I")
 _MAX_HEADER = 64 * 1024
+#: A session is a four-digit year: the CSV checks of birth dates (session - 80 to
+#: session - 10) need a year that ``datetime.date`` can hold.
+MIN_SESSION, MAX_SESSION = 1000, 9999
 _TAG = 16
 
 
@@ -174,9 +177,12 @@ def read_header(f: BinaryIO, name: str = "sealed file") -> SealedHeader:
             source=str(fields.get("source", "")), raw=start + body,
         )
         check_batch(header.exam, header.academie)
-    except (ValueError, KeyError, TypeError) as exc:
+    # Infinity or 1e999 in a number field (OverflowError from int()), JSON nested
+    # thousands deep (RecursionError): all are a provider's bytes, refused like the rest
+    except (ValueError, KeyError, TypeError, OverflowError, RecursionError) as exc:
         raise TamperedError(f"{name}: header is unreadable or altered ({exc})") from None
-    if len(header.nonce_prefix) != 8 or header.chunk_size <= 0 or header.rows < 0:
+    if (len(header.nonce_prefix) != 8 or header.chunk_size <= 0 or header.rows < 0
+            or not MIN_SESSION <= header.session <= MAX_SESSION):
         raise TamperedError(f"{name}: header fields are out of range (altered header?)")
     return header
 
