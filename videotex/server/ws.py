@@ -218,7 +218,9 @@ async def start(cfg: ListenerConfig, board: Switchboard) -> WsListener:
 
     def process_request(conn: ServerConnection, request: Request) -> Response | None:
         path = request.path.partition("?")[0]
-        upgrade = "websocket" in request.headers.get("Upgrade", "").lower()
+        # get_all: with Upgrade given twice, get() raises MultipleValuesError (an HTTP
+        # 500 and a logged traceback); websockets answers such a handshake with 426
+        upgrade = any("websocket" in v.lower() for v in request.headers.get_all("Upgrade"))
         if upgrade and path in ENDPOINTS:
             return None  # the WebSocket handshake goes on
         if upgrade:
