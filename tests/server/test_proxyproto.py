@@ -121,3 +121,21 @@ async def test_listener_drops_connections_without_a_header(service, kind) -> Non
     assert "RESULTATS" not in client.text
     assert board.total_calls == 0
     server.close()
+
+
+async def test_telnet_listener_drops_a_caller_whose_header_never_came(service) -> None:
+    """The opening negotiation ends (here after 0.2 s) before any PROXY header: the
+    call must not start with the listener's own peer address, it is dropped."""
+    board = Switchboard(service, SystemClock())
+    server = await start_telnet(board.handle, "127.0.0.1", 0, proxy=True, connect_maxwait=0.2)
+    port = server.sockets[0].getsockname()[1]
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    got = b""
+    async with asyncio.timeout(5):
+        while chunk := await reader.read(4096):
+            got += chunk
+    assert b"\x0c" not in got.replace(b"\xff", b"")  # no page was drawn
+    assert board.total_calls == 0
+    writer.close()
+    server.close()
+    await board.shutdown(grace=2)

@@ -170,6 +170,12 @@ class MinitelTelnetProtocol(BaseServer):
     async def _shell(self, reader: Any, writer: Any) -> None:
         if self._closing:  # the caller left between the negotiation and now
             return
+        if self._proxy_buf is not None:  # the negotiation ended before the PROXY header
+            log.warning("dropped: no PROXY protocol header before the negotiation ended",
+                        extra={"listener": "telnet"})
+            if self._transport is not None:
+                self._transport.close()
+            return
         handler = self._handler
         self._shell_state = _RUNNING
         conn = self._hand_over(reader, writer)
