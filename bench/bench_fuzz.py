@@ -53,17 +53,6 @@ sys.path.insert(0, str(ROOT))
 _SIDE_ERRORS: list[str] = []
 SLOW = 1.0  # seconds for one input: a hang
 
-#: Problems of a library we use, reported upstream-style, counted apart from
-#: "unexpected" (printed as known: NAME). name -> all the strings the problem shows.
-KNOWN = {
-    # websockets 17.4: bytes after the HTTP request in the same read are parsed as
-    # frames before the handshake is answered; when they are not valid frames the
-    # protocol fails (send_eof), then send_response() asserts that no EOF was sent:
-    # "unexpected internal error" logged with an AssertionError, no HTTP answer.
-    "websockets_bytes_after_request": ("websockets.server: unexpected internal error",
-                                       "send_eof", "AssertionError"),
-}
-
 
 class Target(NamedTuple):
     seeds: list[bytes]
@@ -122,7 +111,6 @@ def inputs(rng: random.Random, seeds: list[bytes], n: int):  # type: ignore[no-u
 def run(name: str, target: Target, n: int, seed: int) -> dict[str, Any]:
     rng = random.Random(f"{seed}:{name}")
     counts = {"accepted": 0, "rejected": 0, "neither": 0, "unexpected": 0}
-    known = dict.fromkeys(KNOWN, 0)
     examples: list[str] = []
     slowest = (0.0, b"")
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -145,11 +133,6 @@ def run(name: str, target: Target, n: int, seed: int) -> dict[str, Any]:
         if problem is None and took > SLOW:
             problem = f"took {took:.2f} s"
         if problem is not None:
-            kind = next((k for k, marks in KNOWN.items() if all(m in problem for m in marks)),
-                        None)
-            if kind is not None:
-                known[kind] += 1
-                continue
             counts["unexpected"] += 1
             if len(examples) < 5:
                 examples.append(f"{data[:300]!r}:\n{problem}")
@@ -169,7 +152,7 @@ def run(name: str, target: Target, n: int, seed: int) -> dict[str, Any]:
     return {"parser": name, "inputs": n, "seconds": dt, "per_s": n / dt, **counts,
             "slowest_ms": slowest[0] * 1000, "slowest_input": slowest[1][:80],
             "peak_rss_growth_mib": (rss1 - rss0) / 1024, "examples": examples,
-            "stats": dict(target.stats or {}), "known": {k: v for k, v in known.items() if v}}
+            "stats": dict(target.stats or {})}
 
 
 # -- codec and store targets --------------------------------------------------------
@@ -836,8 +819,6 @@ def main() -> int:
               flush=True)
         if r["stats"]:
             print("    " + ", ".join(f"{k} {v}" for k, v in r["stats"].items()), flush=True)
-        for kind, count in r["known"].items():
-            print(f"    known: {kind} {count} (see KNOWN)", flush=True)
         for ex in r["examples"]:
             print("   ", ex.replace("\n", "\n    "), flush=True)
     return 1 if failures else 0

@@ -310,3 +310,23 @@ async def test_any_upgrade_request_gets_an_http_answer_never_a_500(
     # None: no HTTP request could be read (websockets then closes without an answer)
     assert status in (None, 101, 200, 400, 403, 404, 405, 414, 426, 431, 505), status
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+
+
+@pytest.mark.parametrize("after", [
+    client_frame(1, b"\x13A"),  # a valid frame, sent before the 101 (RFC 6455 4.1 says wait)
+    client_frame(1, b"x", masked=False),  # an invalid one
+    b"\x00\x00garbage",
+], ids=["frame", "unmasked", "garbage"])
+@pytest.mark.parametrize(("request_", "answer"), [
+    (HANDSHAKE, 101), (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 200),
+    (HANDSHAKE.replace(b"/ws", b"/nowhere"), 404)], ids=["upgrade", "page", "not-found"])
+async def test_bytes_pipelined_behind_the_request_wait_for_the_answer(
+        ws_server: WsServer, caplog: pytest.LogCaptureFixture, after: bytes,
+        request_: bytes, answer: int) -> None:
+    """websockets 17 parses such bytes as frames before answering the handshake; a bad
+    frame then failed the connection and ``send_response`` tripped an assertion: no
+    HTTP answer, an ERROR with a traceback in the log for each such connection."""
+    with caplog.at_level(logging.ERROR):
+        status = await http_status(ws_server, request_ + after)
+    assert status == answer
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text

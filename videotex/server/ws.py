@@ -183,6 +183,54 @@ class WsListener:
         return out
 
 
+class _Connection(ServerConnection):
+    """websockets' connection, except that bytes a client sends behind its opening
+    request wait until the request is answered.
+
+    RFC 6455 (4.1) has the client wait for the server's answer, but a client that does
+    not is met by a websockets 17 problem: it parses those bytes as frames at once, a bad
+    frame fails the connection, and answering the request then trips an assertion (no
+    HTTP answer, an ERROR with a traceback in the log, per connection: a way to flood
+    the log). Held here, they are parsed after the answer: as frames after a 101, and
+    discarded after any other answer, as websockets does. At most ``MAX_HELD`` bytes."""
+
+    MAX_HELD = 1 << 16
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._tail: bytes | None = b""  # last bytes of the request read so far
+        self._held: bytearray | None = None  # bytes behind the request
+
+    def data_received(self, data: bytes) -> None:
+        if self._held is not None:
+            if len(self._held) + len(data) > self.MAX_HELD:
+                self.transport.close()
+                return
+            self._held += data
+            return
+        if self._tail is not None:
+            seen = self._tail + data
+            end = seen.find(b"\r\n\r\n")  # request lines end in CRLF (websockets)
+            if end < 0:
+                self._tail = seen[-3:]
+            else:
+                end += 4 - len(self._tail)
+                self._tail = None
+                if end < len(data):
+                    self._held = bytearray(data[end:])
+                    data = data[:end]
+        super().data_received(data)
+
+    async def handshake(self, *args: Any, **kwargs: Any) -> None:
+        try:
+            await super().handshake(*args, **kwargs)
+        finally:
+            self._tail = None
+            held, self._held = self._held, None
+            if held and not self.transport.is_closing():
+                super().data_received(bytes(held))
+
+
 def _response(status: http.HTTPStatus, kind: str, body: bytes) -> Response:
     headers = Headers([("Content-Type", kind), ("Content-Length", str(len(body))),
                        ("Cache-Control", "no-cache"), *_SECURITY])
@@ -250,5 +298,6 @@ async def start(cfg: ListenerConfig, board: Switchboard) -> WsListener:
         backlog=cfg.backlog,
         reuse_port=bool(cfg.options.get("reuse_port")) or None,
         server_header=None,
+        create_connection=_Connection,
     )
     return WsListener(server)
