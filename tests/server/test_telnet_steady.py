@@ -76,18 +76,32 @@ def test_nvt_cr_nul_when_binary_was_refused() -> None:
     assert agreed().receive(b"\r\x00") == (b"\r\x00", b"")  # binary: bytes are bytes
 
 
+def test_binary_turned_off_in_the_middle_of_a_read_applies_to_the_rest_of_it() -> None:
+    """Found by bench_fuzz: the CR NUL rule was chosen once per read, so a NUL after
+    IAC WONT BINARY passed in one read and not when the read was cut after the WONT."""
+    whole = agreed()
+    assert whole.receive(bytes((IAC, WONT, BINARY)) + b"a\r\x00b") == (
+        b"a\rb", bytes((IAC, DONT, BINARY)))
+
+
 def test_starts_inside_a_cut_sequence() -> None:
     assert SteadyTelnet({ECHO}, set(), state=1).receive(b"\xff7") == (b"\xff7", b"")
     t = SteadyTelnet({ECHO}, set(), state=2, cmd=DO)  # IAC DO arrived, option did not
     assert t.receive(bytes((TTYPE,)) + b"8") == (b"8", bytes((IAC, WONT, TTYPE)))
 
 
+_OPTION_BYTES = st.sampled_from([bytes((IAC, c, o)) for c in (WILL, WONT, DO, DONT)
+                                  for o in (BINARY, ECHO, SGA, TTYPE)] + [b"\r", b"\x00"])
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.binary(max_size=300), st.lists(st.integers(1, 40), max_size=20))
-def test_any_segmentation_gives_the_same_result(data: bytes, cuts: list[int]) -> None:
+@given(st.lists(st.binary(max_size=30) | _OPTION_BYTES, max_size=20).map(b"".join),
+       st.lists(st.integers(1, 40), max_size=20), st.sets(st.sampled_from([BINARY, ECHO, SGA])))
+def test_any_segmentation_gives_the_same_result(data: bytes, cuts: list[int],
+                                                remote: set[int]) -> None:
     """Bytes whole or cut anywhere: same data, same replies, or the same refusal."""
     def run(chunks: list[bytes]) -> tuple[bytes, bytes] | str:
-        t = SteadyTelnet({ECHO, SGA}, set())
+        t = SteadyTelnet({ECHO, SGA, BINARY}, remote)
         out, rep = b"", b""
         try:
             for c in chunks:

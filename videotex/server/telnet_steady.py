@@ -115,6 +115,7 @@ class SteadyTelnet:
                     state = DATA
             elif state == OPTION:
                 replies += self._option(self._cmd, b)
+                nvt = not self._remote & 1 << BINARY  # BINARY may have changed
                 state = DATA
             else:  # IN_SB or SB_IAC: dropped, bounded
                 self._sb_len += 1
