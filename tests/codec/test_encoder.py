@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from terminal_emu import Minitel
 from tests.cellmodel import assert_shows
-from tests.codec.strategies import frames
+from tests.codec.strategies import colors, frames
 from videotex.codec import Cell, Color, Encoder, Frame, Size, drawable, encode_frame, encode_update
 
 
@@ -193,3 +193,59 @@ def test_last_frame_after_a_page_and_an_update() -> None:
     page.cursor = (10, 17)
     enc.update(page)
     assert enc.last_frame() == page
+
+
+def _row0(text: str, **kw: object) -> tuple[Cell, ...]:
+    f = Frame()
+    f.text(0, 1, text, **kw)  # type: ignore[arg-type]
+    return f.row(0)
+
+
+_STATUS_TEXTS = st.sampled_from([" 3615 EXAMENS  00:21  0,46 €", " 3615 EXAMENS  00:42  0,58 €",
+                                 " 3615 EXAMENS  01:03  0,70 €", " Fin dans 30 s", "", "é",
+                                 " 3615 EXAMENS  00:21  0,46 € RÉSULTATS DU BAC"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(frames(), st.lists(st.tuples(_STATUS_TEXTS, colors, st.booleans()), min_size=1,
+                          max_size=6), st.integers(1, 3))
+def test_status_row_update_is_the_update_of_the_whole_frame(
+        page: Frame, ticks: list[tuple[str, Color, bool]], callers: int) -> None:
+    """``update_row0`` (shared between calls, what a session's tick uses) gives the bytes
+    and leaves the encoder as :meth:`Encoder.update` of the last frame with that row 0
+    does, for the first caller (computed) and the next ones (from the shared table)."""
+    for _ in range(callers):
+        fast, slow = Encoder(), Encoder()
+        assert fast.frame(page) == slow.frame(page)
+        for text, fg, inverse in ticks:
+            row0 = _row0(text, fg=fg, inverse=inverse)
+            got = fast.update_row0(row0)
+            wanted = slow.last_frame()
+            if got is None:  # this frame cannot be told from the rows kept
+                assert wanted is None
+                return
+            assert wanted is not None
+            wanted._rows[0] = list(row0)
+            assert got == slow.update(wanted)
+            assert fast.shown == slow.shown
+            assert fast.last_frame() == slow.last_frame()
+
+
+def test_status_row_update_is_shared_and_shows_on_the_minitel() -> None:
+    page = Frame()
+    page.text(3, 2, "RÉSULTATS", fg=Color.YELLOW, size=Size.TALL)
+    for r in range(5, 20):
+        page.text(r, 2, f"ligne {r}")  # a full page: no redraw could be shorter
+    page.cursor = (10, 15)
+    first, second = Encoder(), Encoder()
+    sent = first.frame(page)
+    second.frame(page)
+    sent += first.update_row0(_row0(" 3615 EXAMENS  00:21")) or b""
+    second.update_row0(_row0(" 3615 EXAMENS  00:21"))
+    row0 = _row0(" 3615 EXAMENS  00:42")
+    data = first.update_row0(row0)
+    assert data and second.update_row0(row0) is data  # the second call's are the first's
+    m = Minitel()
+    m.feed(sent + data)
+    assert m.render_text().splitlines()[0].startswith(" 3615 EXAMENS  00:42")
+    assert m.cursor == (10, 15)

@@ -74,6 +74,26 @@ class Service(Protocol):
 _DRAWN: dict[tuple[type, object], Frame] = {}
 _DRAWN_MAX = 512
 
+#: Status rows by their text: the same few texts (time connected, cost) come back in
+#: thousands of calls.
+_STATUS_ROWS: dict[str, tuple[Any, ...]] = {}
+_STATUS_ROWS_MAX = 20_000
+_SCRATCH = Frame()
+
+
+def _status_row(text: str) -> tuple[Any, ...]:
+    """Row 0 of a frame showing ``text`` as the status line (as :meth:`Session.compose`
+    writes it), as the encoder's row tuple."""
+    row = _STATUS_ROWS.get(text)
+    if row is None:
+        _SCRATCH.clear_row(0)
+        _SCRATCH.text(0, 1, text)
+        row = _SCRATCH.row(0)
+        if len(_STATUS_ROWS) >= _STATUS_ROWS_MAX:
+            _STATUS_ROWS.clear()
+        _STATUS_ROWS[text] = row
+    return row
+
 
 @dataclass(frozen=True, slots=True)
 class SessionConfig:
@@ -334,17 +354,17 @@ class Session:
         _reason, self.ctx.warning = self._watch.check(now, self.ctx.meter)
         # A clock tick changes the status row only: start from the frame last shown
         # (the encoder keeps its rows) instead of drawing the whole page again.
-        wanted = self._encoder.last_frame() if status_only and self._drawn else None
-        if wanted is not None:
-            wanted.clear_row(0)
-            wanted.text(0, 1, self.service.status_line(self.ctx)[:36])
-        else:
-            wanted = self.compose()
-        if full or not self._drawn:
-            self._out += self._encoder.frame(wanted)
+        out = None
+        if status_only and self._drawn and not full:
+            out = self._encoder.update_row0(
+                _status_row(self.service.status_line(self.ctx)[:36]))
+        if out is not None:
+            self._out += out
+        elif full or not self._drawn:
+            self._out += self._encoder.frame(self.compose())
             self._drawn = True
         else:
-            self._out += self._encoder.update(wanted)
+            self._out += self._encoder.update(self.compose())
         self._next_status = now + self.service.status_interval(self.ctx)
         if self.ctx.meter is not None:
             self._meter_next = self.ctx.meter.next_change(now)
