@@ -7,9 +7,11 @@ import contextlib
 import os
 import termios
 
+import pytest
+
 from terminal_emu import Key
 from terminal_emu.client import MinitelClient
-from videotex.server.serial_line import SerialLine
+from videotex.server.serial_line import SerialConnection, SerialLine
 
 from .conftest import ELODIE, serve_line
 from .fakes import PtyPair, SevenE1Line, socket_minitel
@@ -141,3 +143,43 @@ async def test_emulator_serial_url_against_direct_mode(service) -> None:
         loop.remove_reader(b.master)
         a.close()
         b.close()
+
+
+def reading(monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
+    """Set while a call waits in ``SerialConnection.read`` (for the caller's next key)."""
+    waiting = asyncio.Event()
+    read = SerialConnection.read
+
+    async def watched(self: SerialConnection) -> bytes:
+        waiting.set()
+        try:
+            return await read(self)
+        finally:
+            waiting.clear()
+
+    monkeypatch.setattr(SerialConnection, "read", watched)
+    return waiting
+
+
+async def test_shutdown_with_the_caller_idle_says_goodbye_and_ends_the_call(
+        service, pty: PtyPair, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: a caller who types nothing leaves the session waiting in ``read`` (for
+    up to a status interval, 60 s); hanging up only marked the connection, so the call
+    outlived the board's grace, then the line's wait_closed, and ended "cancelled"."""
+    waiting = reading(monkeypatch)
+    wire = SevenE1Line(pty)
+    t = MinitelClient(wire, socket_minitel("1B"))
+    served = await serve_line(service, pty.path, 4800, mode="direct")
+    try:
+        await t.wait_for(lambda c: c.minitel.cursor == (10, 15), timeout=15,
+                         what="home page complete")
+        await asyncio.wait_for(waiting.wait(), 5)
+        served.line.close()
+        await asyncio.wait_for(served.board.shutdown(grace=2), 5)
+        assert [reason for _, reason in served.hooks.closed] == ["shutdown"]
+        assert not served.board.calls
+        await t.wait_for_text("AU REVOIR")
+        await asyncio.wait_for(served.line.wait_closed(), 5)
+    finally:
+        await served.stop()
+        wire.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
@@ -13,6 +14,7 @@ from videotex.server.serial_line import SerialLine
 
 from .conftest import ELODIE, serve_line
 from .fakes import FakeModem, PtyPair
+from .test_direct import reading
 
 FAST = {"guard": 0.05, "at_timeout": 0.5, "reopen": 0.1}
 
@@ -136,3 +138,28 @@ async def test_shutdown_during_a_call_says_goodbye_and_hangs_up(service, pty: Pt
     assert modem.count("ATH") == 1
     assert [reason for _, reason in served.hooks.closed] == ["shutdown"]
     modem.stop()
+
+
+async def test_shutdown_with_the_caller_idle_ends_the_call_at_once(
+        service, pty: PtyPair, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: with nothing typed the session waits in ``read``, which only the
+    caller's bytes or a carrier loss woke: the call outlived the shutdown's grace."""
+    waiting = reading(monkeypatch)
+    modem = FakeModem(pty)
+    served = await serve_line(service, pty.path, **FAST)
+    try:
+        await served.line.wait_until(idle)
+        modem.ring()
+        t = await modem.answered()
+        await t.wait_for(lambda c: c.minitel.cursor == (10, 15), timeout=15,
+                         what="home page complete")
+        await asyncio.wait_for(waiting.wait(), 5)
+        served.line.close()
+        await asyncio.wait_for(served.board.shutdown(grace=2), 5)
+        assert [reason for _, reason in served.hooks.closed] == ["shutdown"]
+        await t.wait_closed(10)
+        await asyncio.wait_for(served.line.wait_closed(), 5)
+        assert modem.count("ATH") == 1
+    finally:
+        await served.stop()
+        modem.stop()

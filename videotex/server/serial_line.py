@@ -80,6 +80,8 @@ class Signal(enum.Enum):
     LOST = "lost"
     #: DCD dropped while online.
     CARRIER = "carrier"
+    #: Direct mode: we hung up while the call waited for the caller's next key.
+    WAKE = "wake"
 
 
 class _LineProtocol(asyncio.Protocol):
@@ -249,6 +251,7 @@ class SerialConnection(Connection):
         self._clock = clock or asyncio.get_running_loop().time
         self._queue: asyncio.Queue[bytes] = asyncio.Queue()
         self._pump: asyncio.Task[None] | None = None
+        self._reading = False
         if modem is not None:
             self._pump = asyncio.ensure_future(self._run_pump())
 
@@ -290,11 +293,17 @@ class SerialConnection(Connection):
 
     async def read(self) -> bytes:
         if self.modem is None:  # direct mode: the port's bytes are the caller's
-            if self.ended:
+            if self.ended or self.hung_up:
                 return b""
-            item = await self.port.inbox.get()
+            self._reading = True
+            try:
+                item = await self.port.inbox.get()
+            finally:
+                self._reading = False
             if isinstance(item, bytes):
                 return item
+            if item is Signal.WAKE:  # close() while we waited: the call is over
+                return b""
             self.ended = self.lost = True
             return b""
         data = await self._queue.get()
@@ -311,6 +320,12 @@ class SerialConnection(Connection):
 
     def close(self) -> None:
         self.hung_up = True
+        # A session waits in read() for the caller's next key (up to a status interval):
+        # wake it, or a call we hung up (shutdown) stays on the line until the caller types.
+        if self.modem is not None:
+            self._queue.put_nowait(b"")
+        elif self._reading:
+            self.port.inbox.put_nowait(Signal.WAKE)
 
 
 def _option(cfg: ListenerConfig, key: str, default: float, minimum: float = 0.0) -> float:
@@ -561,6 +576,8 @@ class SerialLine:
             await self._notify()
             # the Minitel stays plugged in: its next key starts the next call
             item = await self._next(port, None)
+            while item is Signal.WAKE:  # a key beat the wake-up to the last call's read
+                item = await self._next(port, None)
             if item is None or item is Signal.LOST:
                 return
 
