@@ -3,6 +3,7 @@ asyncssh client on the other end. Every test waits for screen text or protocol a
 
 from __future__ import annotations
 
+import asyncio
 import stat
 from pathlib import Path
 
@@ -114,6 +115,24 @@ async def test_second_session_on_one_connection_refused(ssh_server) -> None:
         with pytest.raises(asyncssh.ChannelOpenError):
             await conn.create_session(asyncssh.SSHClientSession, encoding=None)
         chan.close()
+
+
+async def test_eof_from_the_caller_ends_the_call_and_closes_the_connection(
+        ssh_server, board) -> None:
+    """Regression: asyncssh answers a caller's EOF with its own, after which the channel
+    ``is_closing()``; our close() took that for closed and sent no exit status and no
+    CLOSE. The call ended but the channel and the TCP connection stayed open for good,
+    outside the per-address limits (``ssh host </dev/null``, or any client that half-closes)."""
+    server = await ssh_server()
+    async with asyncssh.connect("127.0.0.1", port_of(server), **client_options()) as conn:
+        chan, _ = await conn.create_session(asyncssh.SSHClientSession, term_type="minitel",
+                                            encoding=None)
+        chan.write(b"123")
+        chan.write_eof()
+        await asyncio.wait_for(chan.wait_closed(), 5)
+        assert chan.get_exit_status() == 0
+        await asyncio.wait_for(conn.wait_closed(), 5)  # one session per connection
+    assert not board.calls
 
 
 async def test_private_port_with_password_users(ssh_server) -> None:

@@ -233,7 +233,7 @@ class SshConnection(Connection, asyncssh.SSHServerSession[bytes]):
 
     def eof_received(self) -> bool:
         self._hung_up()
-        return False  # close the channel
+        return False  # asyncssh sends our EOF; close() then sends the exit status and CLOSE
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._hung_up()
@@ -283,7 +283,11 @@ class SshConnection(Connection, asyncssh.SSHServerSession[bytes]):
             await self._can_write.wait()
 
     def close(self) -> None:
-        if self._chan is not None and not self._chan.is_closing():
+        # Not guarded by is_closing(): that is also true once asyncssh has answered the
+        # caller's EOF with ours, and such a half-closed channel still needs its exit
+        # status and CLOSE (else it and its connection stay open). exit() does nothing
+        # to a channel already closing or closed.
+        if self._chan is not None:
             self._chan.exit(0)
 
 
