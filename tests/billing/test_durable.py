@@ -7,7 +7,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from tests.server.conftest import service, store_dir
 from videotex.billing import CallRecord, Ledger
+
+__all__ = ["service", "store_dir"]  # the results service fixtures, for the server test
 
 
 def record(i: int) -> CallRecord:
@@ -70,4 +73,40 @@ async def test_a_cancelled_waiter_harms_nobody(tmp_path: Path) -> None:
     tickets = [ledger.open_record(record(i)) for i in range(2, 200)]
     await asyncio.wait_for(asyncio.gather(*(ledger.durable(t) for t in tickets)), 10)
     assert len(on_disk(ledger)) == 199
+    ledger.close()
+
+
+async def test_a_stalled_disk_tells_new_callers_unavailable_and_bills_them_nothing(
+        tmp_path: Path, service) -> None:
+    """The ledger is healthy but its commits hang (another writer holds LMDB's write
+    lock, as a stalled disk would): a new caller is not left facing a blank screen, it
+    is told the service is unavailable after ``ready_timeout``; when the disk is back
+    its record is written, closed ``unavailable`` with nothing billed."""
+    from terminal_emu.client import MinitelClient
+    from videotex.billing import BillingHooks, TariffBook
+    from videotex.server.raw import start_raw
+    from videotex.server.switchboard import Switchboard
+    from videotex.teletel import SystemClock
+
+    ledger = Ledger(tmp_path)
+    billing = BillingHooks(TariffBook.from_config({}), ledger, "3615 EXAMENS")
+    board = Switchboard(service, SystemClock(), hooks=[billing], health=billing.health,
+                        ready_timeout=0.5)
+    server = await start_raw(board.handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    stall = ledger.env.begin(write=True)  # the writer thread now waits for the lock
+    try:
+        client = await MinitelClient.connect(f"raw://127.0.0.1:{port}")
+        await client.wait_for_text("indisponible", timeout=10)
+        await client.wait_closed(timeout=10)
+        assert "RESULTATS" not in client.text
+        assert ledger.healthy  # nothing failed: the disk was slow
+    finally:
+        stall.abort()
+    assert ledger.flush(10)
+    (rec,) = on_disk(ledger).values()
+    assert rec.close_reason == "unavailable" and rec.ended_at is not None
+    assert (rec.duration_s, rec.units, rec.amount_eur) == (0.0, 0, "0")
+    server.close()
+    await board.shutdown(grace=2)
     ledger.close()

@@ -7,7 +7,9 @@ accept, SSH session, modem CONNECT), before the first page; the switchboard then
 is ever served unrecorded (a crash before that leaves a caller who saw nothing, billed
 nothing or, if the commit made it, billed the connection as recovered); ``call_closed``
 runs at the end whatever the cause (Connexion/Fin, hang-up, carrier loss, idle timeout,
-shutdown).
+shutdown). A call whose opening is not on disk within the switchboard's
+``ready_timeout`` (a stalled disk) is told the service is unavailable and closed with
+reason ``unavailable``: 0 s, 0 units, 0 € (never served, not billed).
 One asyncio task checkpoints every live call a little more often than every
 ``checkpoint_every`` seconds (so that the checkpoint is on disk within the interval).
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from .ledger import CallRecord, Ledger, utc_iso
@@ -130,8 +133,14 @@ class BillingHooks:
         if live is None:
             return
         now = call.session.clock.monotonic()
+        if reason == "unavailable":  # never served (see Switchboard.ready_timeout)
+            now = live.meter.started
         live.meter.stop(now)
         self._update(live, now)
+        if reason == "unavailable":
+            live.meter.final_amount = Decimal(0)
+            live.record.amount_eur = "0"
+            live.record.units = 0
         live.record.ended_at = live.record.checkpoint_at
         live.record.close_reason = reason
         self.ledger.close_record(live.record)

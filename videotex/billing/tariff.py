@@ -152,7 +152,7 @@ class TariffBook:
 
     @classmethod
     def from_config(cls, table: dict[str, Any]) -> TariffBook:
-        known = {"plans", "routes", "default", "checkpoint_every", "enabled"}
+        known = {"plans", "routes", "default", "checkpoint_every", "enabled", "ready_timeout"}
         for key in table:
             if key not in known:
                 raise TariffError(f"[billing] {key}: unknown key; known: {', '.join(sorted(known))}")
@@ -175,6 +175,10 @@ class TariffBook:
                 or not 0 < every <= 10):
             raise TariffError("[billing] checkpoint_every: must be a number of seconds "
                               f"above 0 and at most 10, not {every!r}")
+        ready = table.get("ready_timeout", 10.0)
+        if isinstance(ready, bool) or not isinstance(ready, int | float) or not ready > 0:
+            raise TariffError("[billing] ready_timeout: must be a number of seconds above 0, "
+                              f"not {ready!r}")
         raw_routes = table.get("routes", [])
         if not isinstance(raw_routes, list):
             raise TariffError("[billing] routes: must be an array of tables ([[billing.routes]])")

@@ -232,7 +232,8 @@ async def run_server(config: ServerConfig, *, ready: asyncio.Event | None = None
         hooks.append(metrics)
     board = Switchboard(service, SystemClock(), hooks=hooks, gate=config.gate,
                         session_config=SessionConfig(limits=config.limits),
-                        health=billing.health if billing is not None else None)
+                        health=billing.health if billing is not None else None,
+                        ready_timeout=float(config.billing.get("ready_timeout", 10.0)))
     if billing is not None:
         await billing.start()
     # signals first: once a listener is announced, SIGTERM must mean a clean stop

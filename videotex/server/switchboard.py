@@ -61,6 +61,7 @@ class Switchboard:
         session_factory: Callable[..., Session] = Session,
         gate: GatePolicy | None = None,
         health: Callable[[], str | None] | None = None,
+        ready_timeout: float = 10.0,
     ) -> None:
         self.service = service
         self.clock = clock
@@ -73,6 +74,9 @@ class Switchboard:
         self.gate = Gatekeeper(gate)
         #: Returns why the service cannot take calls now (disk full...), or None.
         self.health = health
+        #: Seconds a call may wait for its hooks' ``call_ready`` (billing: the record on
+        #: disk) before the caller is told the service is unavailable, unbilled.
+        self.ready_timeout = ready_timeout
 
     async def handle(self, conn: Connection, *, pacer: Pacer | None = None,
                      config: SessionConfig | None = None) -> None:
@@ -99,12 +103,16 @@ class Switchboard:
             refused = getattr(hook, "call_refused", None)
             if refused is not None:
                 refused(conn, why)
+        await self._say_sorry(conn, unavailable)
+        conn.close()
+
+    @staticmethod
+    async def _say_sorry(conn: Connection, unavailable: bool) -> None:
         text = (b"Service momentanement indisponible." if unavailable
                 else b"Trop d'appels depuis votre ligne.")
         conn.write(b"\x0c\x1f\x4c\x43" + text + b"\x1f\x4e\x43Rappelez plus tard.")
-        with contextlib.suppress(ConnectionError, OSError):
+        with contextlib.suppress(ConnectionError, OSError, TimeoutError):
             await asyncio.wait_for(conn.drain(), 5)
-        conn.close()
 
     async def _serve(self, conn: Connection, pacer: Pacer | None,
                      config: SessionConfig | None) -> None:
@@ -125,10 +133,19 @@ class Switchboard:
             hook.call_opened(call)
         reason = "error"
         try:
-            for hook in self.hooks:
-                ready = getattr(hook, "call_ready", None)
-                if ready is not None:  # billing: the call's record is on disk
-                    await ready(call)
+            try:
+                async with asyncio.timeout(self.ready_timeout):
+                    for hook in self.hooks:
+                        ready = getattr(hook, "call_ready", None)
+                        if ready is not None:  # billing: the call's record is on disk
+                            await ready(call)
+            except TimeoutError:
+                # a stalled disk: better no service than a service nobody can bill
+                log.error("call not served: not ready after %s s", self.ready_timeout,
+                          extra={"call": call_id, "why": "call_ready timeout"})
+                reason = "unavailable"
+                await self._say_sorry(conn, True)
+                return
             if not session.closed:  # a shutdown may have said goodbye meanwhile
                 await interact(conn, session, pacer)
             reason = session.close_reason or "hangup"
