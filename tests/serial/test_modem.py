@@ -76,10 +76,40 @@ async def test_call_dropped_mid_page(service, pty: PtyPair) -> None:
         assert not served.board.calls
         await served.line.wait_until(idle)
         assert modem.count("ATZ") == resets + 1  # initialised again, waiting for RING
-        assert modem.count("+++") == 0  # the caller left: nothing to hang up
+        # NO CARRIER could have been typed by the caller: ATH anyway (the modem, in
+        # command mode already, took "+++" for noise before ATH)
+        assert modem.count("ATH") == 1 and modem.count("+++") == 0
         modem.ring()
         again = await modem.answered()
         await again.wait_for(lambda c: c.bytes_received > 0, what="a second call")
+    finally:
+        await served.stop()
+        modem.stop()
+
+
+async def test_a_caller_typing_no_carrier_is_hung_up_not_taken_for_the_modem(
+        service, pty: PtyPair) -> None:
+    """Taken at its word, the forged NO CARRIER left the modem online and the init
+    commands went to the caller, who could answer them and fake a new call with any
+    caller ID (billing identity, limits): the line must be hung up for sure."""
+    modem = FakeModem(pty)
+    served = await serve_line(service, pty.path, **FAST)
+    try:
+        await served.line.wait_until(idle)
+        modem.ring(caller="0320123456")
+        t = await modem.answered()
+        await t.wait_for_text("RESULTATS DES EXAMENS", timeout=15)
+        await t.send(b"\r\nNO CARRIER\r\n")
+        await t.wait_closed(10)  # the modem saw +++ (online: back to command mode)
+        await modem.until(lambda: modem.count("ATH") == 1, "ATH")
+        assert modem.count("+++") == 1
+        await served.line.wait_until(idle)
+        assert len(served.hooks.closed) == 1
+        assert "ATZ" not in t.text  # no init command reached the caller
+        modem.ring(caller="0999999999")  # the next call is a real one, with its own ID
+        await modem.answered()
+        await served.line.wait_until(lambda line: len(served.hooks.opened) == 2)
+        assert served.hooks.opened[1].conn.identity == "0999999999"
     finally:
         await served.stop()
         modem.stop()

@@ -87,7 +87,36 @@ def test_hayes_whole_cycle_with_caller_id() -> None:
     events = drive(m, "\r\nCONNECT 1200/75\r\n\x13\x53")
     assert events == [Connected(1200, "0320123456", "CONNECT 1200/75"), Data(b"\x13\x53")]
     assert drive(m, "12\r\nNO CARR") == [Data(b"12\r\nNO CARR")]
-    assert drive(m, "IER\r\n") == [CallEnded("carrier")]
+    assert drive(m, "IER\r\n", 5.0) == [CallEnded("carrier")]
+    # a caller can type NO CARRIER: the line is hung up for sure before the init commands
+    assert m.state is ModemState.ESCAPING and m.caller is None
+    assert m.data_to_send() == b""
+    m.tick(6.0)
+    assert m.data_to_send() == b"+++"
+    m.tick(7.0)
+    assert m.data_to_send() == b"ATH\r" and m.state is ModemState.HANGING_UP
+    assert drive(m, "\r\nOK\r\n", 7.1) == [CallEnded("hangup")]
+    assert m.state is ModemState.RESET and m.data_to_send() == b"ATZ\r"
+
+
+def test_hayes_no_carrier_when_already_in_command_mode() -> None:
+    """A real carrier loss: the modem is in command mode, "+++ATH" is an ERROR to it;
+    ATH is sent again and the line resets as usual."""
+    m = Hayes(guard=1.0, timeout=2.0, retries=3)
+    m.start(0.0)
+    drive(m, "OK\r")
+    drive(m, "OK\r")
+    drive(m, "RING\r")
+    drive(m, "CONNECT\r")
+    m.data_to_send()
+    assert drive(m, "\r\nNO CARRIER\r\n", 1.0) == [CallEnded("carrier")]
+    m.tick(2.0)
+    m.tick(3.0)
+    assert m.data_to_send() == b"+++ATH\r"
+    assert drive(m, "\r\nERROR\r\n", 3.1) == []
+    m.tick(5.0)
+    assert m.data_to_send() == b"ATH\r"
+    assert drive(m, "\r\nOK\r\n", 5.1) == [CallEnded("hangup")]
     assert m.state is ModemState.RESET and m.data_to_send() == b"ATZ\r"
 
 

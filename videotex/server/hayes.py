@@ -21,7 +21,11 @@ modem still answers. ``NMBR = ...`` lines (caller ID, between RINGs) are kept as
 
 In ONLINE state the bytes are the caller's: they come back as :class:`Data`, except that
 ``CR LF NO CARRIER`` (what a modem sends when the carrier drops and it returns to command
-mode) ends the call.
+mode) ends the call. A caller can type those bytes too: so the line is then hung up for
+sure, as when we end a call (escape, ATH; or DTR, see :meth:`Hayes.hangup`), before the
+init commands go out. Taken at its word, a forged NO CARRIER left the modem online and
+the init commands reached the caller, who could answer them and fake a new call (RING,
+a caller ID of their choice, CONNECT): unbilled, with another caller's identity.
 """
 
 from __future__ import annotations
@@ -292,7 +296,9 @@ class Hayes:
         """End the call from our side. ``dtr=True``: the driver has just dropped DTR
         (with &D2 the modem hangs up and says NO CARRIER or OK); otherwise escape to
         command mode with "+++" between guard times, then ATH."""
-        if self.state is not ModemState.ONLINE:
+        if self.state is ModemState.ESCAPING and not dtr:
+            return []  # already on the way (after NO CARRIER in the data)
+        if self.state not in (ModemState.ONLINE, ModemState.ESCAPING):
             return []
         self._command = None
         self._attempts = 0
@@ -401,7 +407,13 @@ class Hayes:
             return [Data(data)] if data else []
         before = max(0, at - len(self._tail))
         events: list[Event] = [Data(data[:before])] if before else []
-        return events + self._restart(now, CallEnded("carrier"))
+        # the modem's, or the caller's (see the module docstring): hang up for sure
+        self.state = ModemState.ESCAPING
+        self.caller = None
+        self._command = None
+        self._attempts = 0
+        self._deadline = now + self.guard
+        return [*events, CallEnded("carrier")]
 
 
 def _classify(upper: str) -> tuple[ResultCode | None, str]:

@@ -541,9 +541,11 @@ class SerialLine:
                 watch.cancel()
         if conn.lost:
             return False
-        if modem.state is ModemState.RESET:  # carrier lost: init timings start now
+        if modem.state is ModemState.RESET:  # DCD dropped: init timings start now
             modem.start(loop.time())
-        elif modem.state is ModemState.ONLINE:  # we end the call (Connexion/Fin, shutdown)
+        elif modem.state in (ModemState.ONLINE, ModemState.ESCAPING):
+            # we end the call (Connexion/Fin, shutdown), or NO CARRIER came in the data,
+            # which a caller can type: hang up for sure either way
             await port.drain()
             dtr = await port.drop_dtr(self.dtr_time)
             modem.hangup(loop.time(), dtr=dtr)
