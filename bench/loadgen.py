@@ -94,6 +94,7 @@ class Stats:
     connected: list[float] = field(default_factory=list)  # time home page complete
     connect_latency: list[float] = field(default_factory=list)
     result_latency: list[float] = field(default_factory=list)
+    result_at: list[float] = field(default_factory=list)  # when Envoi was sent
     errors: dict[str, int] = field(default_factory=dict)
     validated: int = 0
 
@@ -225,6 +226,7 @@ async def one_caller(i: int, url: str, cand: Candidate, start_at: float, tails: 
         caller.send(ENVOI)
         await caller.until(tails[1], args.timeout)
         stats.result_latency.append(time.monotonic() - t2)
+        stats.result_at.append(t2)
         if validate:
             m = Minitel()
             m.feed(bytes(caller.stream))
@@ -286,6 +288,7 @@ def worker(payload: dict[str, Any]) -> dict[str, Any]:
         "connected": [t - base_wall for t in stats.connected],
         "connect_latency": stats.connect_latency,
         "result_latency": stats.result_latency,
+        "result_at": [t - base_wall for t in stats.result_at],
         "errors": stats.errors,
         "validated": stats.validated,
     }
@@ -314,6 +317,20 @@ def pct(values: list[float], q: float) -> float:
         return float("nan")
     values = sorted(values)
     return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def by_tenth(samples: list[tuple[float, float]]) -> list[float]:
+    """p99 (ms) of the latencies of each tenth of the run (by when Envoi was sent): where
+    in the run the slow answers are."""
+    if not samples:
+        return []
+    samples.sort()
+    lo, hi = samples[0][0], samples[-1][0]
+    width = (hi - lo) / 10 or 1.0
+    tenths: list[list[float]] = [[] for _ in range(10)]
+    for at, x in samples:
+        tenths[min(9, int((at - lo) / width))].append(x)
+    return [round(pct(t, 0.99) * 1000, 1) if t else float("nan") for t in tenths]
 
 
 def main() -> int:
@@ -406,6 +423,9 @@ def main() -> int:
         "envoi_to_result_p95_ms": round(pct(lat, 0.95) * 1000, 1),
         "envoi_to_result_p99_ms": round(pct(lat, 0.99) * 1000, 1),
         "errors": errors, "validated": sum(r["validated"] for r in results),
+        "envoi_to_result_p99_ms_by_tenth": by_tenth(
+            [(at, x) for r in results for at, x in zip(r["result_at"], r["result_latency"],
+                                                       strict=True)]),
     }
     if args.server_pid:
         report["server_rss_before_mib"] = round(rss_before / 1024, 1)
