@@ -15,6 +15,7 @@ from terminal_emu.client import ConnectError, MinitelClient
 from terminal_emu.transport_ws import WsTransport
 
 from .conftest import ELODIE, PAUL_PARIS, WsServer, serve_ws
+from .test_fuzz_ws import HANDSHAKE, client_frame
 
 
 async def consult(url: str, numero: str, birth: str) -> MinitelClient:
@@ -93,6 +94,31 @@ async def test_oversized_message_closes_with_1009(ws_server: WsServer) -> None:
         assert ws.close_code == 1009
     assert call.task is not None
     await asyncio.wait_for(call.task, 5)
+    assert not ws_server.board.calls
+
+
+async def test_keys_queued_when_the_connection_fails_do_not_hold_the_call(
+        ws_server: WsServer) -> None:
+    """Regression: a burst of keys, then an oversized message, then the caller hangs up.
+    The server fails the connection (1009) with the keys still queued and, its queue full,
+    no longer reads the socket. Each answer to a queued key went to send(), which on a
+    closing connection waits for the socket to close, unseen until websockets' close
+    timeout: the call (and its meter) ran on 10 s after the caller had gone."""
+    reader, writer = await asyncio.open_connection(ws_server.host, ws_server.port)
+    try:
+        writer.write(HANDSHAKE)
+        answer = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        assert answer.startswith(b"HTTP/1.1 101")
+        assert await asyncio.wait_for(reader.read(4096), 5)  # the home page: a call is on
+        (call,) = ws_server.board.calls
+        writer.write(b"".join(client_frame(1, b"1") for _ in range(30))
+                     + client_frame(2, b"x" * 5000))
+        while await asyncio.wait_for(reader.read(65536), 5):  # up to the server's EOF
+            pass
+    finally:
+        writer.close()
+    assert call.task is not None
+    await asyncio.wait_for(call.task, 3)
     assert not ws_server.board.calls
 
 

@@ -36,6 +36,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
+from websockets.protocol import State
 from websockets.typing import Origin, Subprotocol
 
 from .config import ListenerConfig
@@ -139,6 +140,12 @@ class WsConnection(Connection):
             return
         text = self._out.decode("latin-1")
         self._out.clear()
+        if self._ws.state is not State.OPEN:
+            # Closing: send() would wait for the socket to close, up to the close timeout
+            # (10 s) while the call and its meter run on, and with the caller's messages
+            # filling the queue the socket is not even read. Reading them on resumes it:
+            # the read after the last one reports the hang-up.
+            return
         # a caller who is gone is reported by the next read, as a hang-up
         with contextlib.suppress(ConnectionClosed):
             await self._ws.send(text)
