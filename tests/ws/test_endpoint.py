@@ -122,6 +122,20 @@ async def test_keys_queued_when_the_connection_fails_do_not_hold_the_call(
     assert not ws_server.board.calls
 
 
+async def test_keys_left_queued_after_the_call_do_not_hold_the_connection(
+        ws_server: WsServer) -> None:
+    """Regression: keys sent behind Connexion/Fin stay queued once the call is over; past
+    websockets' queue limit the socket is no longer read, so the caller's answer to our
+    close frame went unseen: the connection lingered until the close timeout (10 s),
+    and a shutdown waited as long for it."""
+    async with connect(ws_server.ws) as ws:
+        await asyncio.wait_for(ws.recv(), 5)
+        for key in ["\x13I"] + ["1"] * 40:
+            await ws.send(key)
+        await asyncio.wait_for(ws.wait_closed(), 3)
+    assert not ws_server.board.calls
+
+
 async def test_max_message_option_is_honoured(service) -> None:
     board, listener = await serve_ws(service, max_message=16)
     port = listener.server.sockets[0].getsockname()[1]

@@ -159,10 +159,22 @@ class WsConnection(Connection):
         await self._ws.close()
 
     async def wait_closed(self) -> None:
-        """Until the closing handshake is over (after :meth:`close`)."""
-        if self._closer is not None:
-            await self._closer
-        await self._ws.wait_closed()
+        """Until the closing handshake is over (after :meth:`close`, once the call has
+        stopped reading). What the caller sends meanwhile is read and dropped: left
+        queued past websockets' limit, it stops the socket being read, and the caller's
+        answer to our close frame then goes unseen until the close timeout (10 s)."""
+        discard = asyncio.ensure_future(self._discard())
+        try:
+            if self._closer is not None:
+                await self._closer
+            await self._ws.wait_closed()
+        finally:
+            discard.cancel()
+
+    async def _discard(self) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                await self._ws.recv()
 
 
 class WsListener:
