@@ -55,12 +55,43 @@ def start_server(workers: int, transport: str, metrics: Path) -> tuple[subproces
     raise SystemExit("the server did not start (is var/store built? run `make run` once)")
 
 
+def sessions_now(metrics: Path) -> int | None:
+    """Sessions the server holds now, from ``videotex status`` (None: unreadable)."""
+    status = subprocess.run([str(ROOT / ".venv/bin/videotex"), "status",
+                             "--metrics-dir", str(metrics)],
+                            capture_output=True, text=True, check=False)
+    lines = status.stdout.splitlines()
+    try:
+        at = lines.index("sessions by transport:")
+    except ValueError:
+        return None
+    total = 0
+    for line in lines[at + 1:]:
+        if not line.startswith("  "):
+            break
+        total += int(line.split()[-1])
+    return total
+
+
+def wait_calls_gone(metrics: Path, timeout: float = 300.0) -> float:
+    """Wait until the server holds no call (the callers of the last run have hung up
+    and their calls are closed); returns the seconds waited."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        if sessions_now(metrics) == 0:
+            break
+        time.sleep(1.0)
+    return round(time.monotonic() - t0, 1)
+
+
 def loadgen(url: str, pid: int, out: Path, *extra: str) -> dict[str, Any]:
     cmd = [PY, str(ROOT / "bench/loadgen.py"), "--url", url, "--server-pid", str(pid),
            "--candidates", str(ROOT / "var/demo-files/csv"), "--store", str(ROOT / "var/store"),
            "--json", str(out), *extra]
     print("$", " ".join(cmd[1:]), file=sys.stderr, flush=True)
-    subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, check=False, timeout=1800)
+    done = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, check=False, timeout=1800)
+    if not out.exists():
+        return {"failed": f"loadgen exited {done.returncode} without a report (see above)"}
     report: dict[str, Any] = json.loads(out.read_text())
     return report
 
@@ -84,6 +115,9 @@ def main() -> int:
                                          "--mode", "ramp", "--ramp", str(args.ramp), "--stay",
                                          "--sessions", str(args.sessions),
                                          "--timeout", "120", "--deadline", str(args.ramp + 600))
+                print(json.dumps({"hold": report["hold"]}, indent=1), file=sys.stderr,
+                      flush=True)
+                report["calls_closed_after_s"] = wait_calls_gone(Path(tmp) / "metrics")
             if args.storm:
                 report["storm"] = loadgen(url, proc.pid, Path(tmp) / "storm.json",
                                           "--mode", "storm", "--sessions", str(args.storm),
