@@ -4,7 +4,10 @@ their own inbox; staging and its outcome are checked through the store and the i
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import functools
+import inspect
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +15,7 @@ import asyncssh
 import pytest
 
 from videotex.server.config import ListenerConfig
-from videotex.server.sftp import SftpListener
+from videotex.server.sftp import InboxServer, SftpListener
 from videotex.server.sftp import start as start_sftp
 from videotex.server.sftp_inbox import InboxRefusal, check_name
 from videotex.server.switchboard import Switchboard
@@ -55,8 +58,15 @@ def fresh_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-async def dropbox(board: Switchboard, fresh_store: Path, tmp_path: Path
+async def dropbox(board: Switchboard, fresh_store: Path, tmp_path: Path,
+                  request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
                   ) -> AsyncIterator[DropBoxServer]:
+    """The drop box on loopback; ``indirect`` parametrization gives the highest SFTP
+    version the server offers (3 as in production; 6 to reach ``open56``)."""
+    version = getattr(request, "param", 3)
+    if version != 3:
+        monkeypatch.setattr(asyncssh, "create_server",
+                            functools.partial(asyncssh.create_server, sftp_version=version))
     keys = {name: asyncssh.generate_private_key("ssh-ed25519") for name in ("rectorat", "autre")}
     options = {
         "accounts": {name: key.export_public_key().decode().strip()
@@ -255,3 +265,152 @@ async def test_upload_cut_by_a_lost_connection_is_not_staged(dropbox: DropBoxSer
     async with dropbox.connect("rectorat") as conn, conn.start_sftp_client() as sftp:
         await put(sftp, "cut.sealed", sealed("brevet", "lille"))  # the name is free
         assert "cut.sealed.accepted" in await sftp.listdir()
+
+
+# -- every request asyncssh dispatches with a client path ---------------------------------
+
+#: asyncssh.SFTPServer methods that take a client path (their default acts on it as given).
+PATH_METHODS = sorted(
+    name for name, member in vars(asyncssh.SFTPServer).items()
+    if callable(member) and not name.startswith("_")
+    and {"path", "oldpath", "newpath"} & set(inspect.signature(member).parameters))
+#: Defaults that may stay: they touch no file and take no client path.
+HARMLESS_DEFAULTS = {"exit", "lock", "unlock", "format_longname", "format_user",
+                     "format_group", "convert_attrs",
+                     "reverse_map_path"}  # only used by the default realpath/readlink
+
+
+def test_every_sftp_server_method_is_the_inbox_s_own() -> None:
+    """Regression: ``lsetstat``, ``statvfs``, ``open56`` (and ``fstatvfs``, ``fsync``)
+    were asyncssh's defaults, acting on the client's path as given. A method asyncssh
+    adds later fails here until it is looked at."""
+    defaults = {name for name, member in vars(asyncssh.SFTPServer).items()
+                if callable(member) and not name.startswith("_")
+                and getattr(InboxServer, name) is member}
+    assert defaults <= HARMLESS_DEFAULTS, sorted(defaults - HARMLESS_DEFAULTS)
+    assert {"open", "open56", "setstat", "lsetstat", "statvfs", "map_path"} <= set(PATH_METHODS)
+
+
+def _snapshot(*roots: Path) -> dict[str, tuple[object, ...]]:
+    """Everything a request could change about the files under ``roots`` (not atime)."""
+    out: dict[str, tuple[object, ...]] = {}
+    for root in roots:
+        for path in [root, *sorted(root.rglob("*"))]:
+            st = path.lstat()
+            content = path.read_bytes() if path.is_file() and not path.is_symlink() else b""
+            out[str(path)] = (st.st_mode, st.st_uid, st.st_gid, st.st_size, st.st_mtime_ns,
+                              st.st_nlink, content)
+    return out
+
+
+def _path_requests(sftp: asyncssh.SFTPClient, target: str, new: str, directory: str
+                   ) -> dict[str, Callable[[], Awaitable[object]]]:
+    """A client request for each path a server method takes (with SFTP v6, ``open`` and
+    ``link`` are sent as v6 requests)."""
+    attrs = asyncssh.SFTPAttrs(permissions=0o777, atime=0, mtime=0)
+    call = functools.partial
+    return {
+        "open (read)": call(read_text, sftp, target),
+        "open (write)": call(put, sftp, target, b"x"),
+        "open (create)": call(put, sftp, new, b"x"),
+        "stat": call(sftp.stat, target),
+        "lstat": call(sftp.lstat, target),
+        "setstat": call(sftp.setstat, target, attrs),
+        "lsetstat": call(sftp.setstat, target, attrs, follow_symlinks=False),
+        "truncate": call(sftp.truncate, target, 0),
+        "statvfs": call(sftp.statvfs, target),
+        "readlink": call(sftp.readlink, target),
+        "remove": call(sftp.remove, target),
+        "rename": call(sftp.rename, target, new),
+        "posix_rename": call(sftp.posix_rename, target, new),
+        "link": call(sftp.link, target, new),
+        "link to": call(sftp.link, "/", target),
+        "symlink": call(sftp.symlink, target, new),
+        "mkdir": call(sftp.mkdir, new),
+        "listdir": call(sftp.listdir, directory),
+        "rmdir": call(sftp.rmdir, directory),
+        "realpath": call(sftp.realpath, directory),
+    }
+
+
+@pytest.mark.parametrize("dropbox", [3, 6], indirect=True, ids=["sftp3", "sftp6"])
+async def test_no_request_reaches_a_file_outside_the_inbox(
+        dropbox: DropBoxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: ``lsetstat@openssh.com`` and ``statvfs@openssh.com`` ran asyncssh's
+    defaults on the client's path: any provider key could chmod/chown/touch any file the
+    server can reach (the host key went 0600 -> 0644) and probe any path; ``open56`` would
+    have opened any file had the server offered SFTP v5/v6. Every request that carries a
+    path is sent here with paths outside the inbox (absolute, relative to the server's
+    working directory, plain names there) and must fail, leaving every file as it was."""
+    outside = tmp_path / "outside"
+    (outside / "empty").mkdir(parents=True)
+    secret = outside / "secret.txt"
+    secret.write_text("server file")
+    secret.chmod(0o600)
+    (outside / "link").symlink_to(secret)
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    (cwd / "victim.txt").write_text("in the server's working directory")
+    (cwd / "victim.txt").chmod(0o600)
+    monkeypatch.chdir(cwd)
+    host_key = tmp_path / "host_key"
+    before = _snapshot(outside, cwd, host_key, dropbox.inbox)
+
+    called: set[str] = set()
+
+    def spy(name: str) -> None:
+        original = getattr(InboxServer, name)
+
+        def method(self: InboxServer, *args: object) -> object:
+            called.add(name)
+            return original(self, *args)
+
+        monkeypatch.setattr(InboxServer, name, method)
+
+    for name in PATH_METHODS:
+        spy(name)
+
+    # a plain name is a name in the inbox; the default methods took it in the server's cwd
+    targets = [str(secret), str(host_key), "../outside/secret.txt", "victim.txt",
+               str(outside / "link")]
+    answered: list[str] = []
+    async with dropbox.connect("rectorat") as conn, \
+            conn.start_sftp_client(sftp_version=6) as sftp:
+        for target in targets:
+            new = str(outside / "new.sealed") if target.startswith("/") else "../new.sealed"
+            directory = str(outside / "empty") if target.startswith("/") else "../outside"
+            requests = _path_requests(sftp, target, new, directory)
+            for what, request in requests.items():
+                try:
+                    await request()
+                except asyncssh.SFTPError:
+                    continue
+                answered.append(f"{what} {target}")
+        assert await sftp.realpath("victim.txt") == "/victim.txt"  # the inbox's name
+
+    after = _snapshot(outside, cwd, host_key, dropbox.inbox)
+    changed = sorted(path for path in before.keys() | after.keys()
+                     if before.get(path) != after.get(path))
+    assert not answered and not changed, f"answered OK: {answered}; changed: {changed}"
+    not_sent = {"map_path", "reverse_map_path"}  # reached only through the defaults
+    expected = set(PATH_METHODS) - not_sent
+    assert called >= expected - {"open" if sftp.version >= 5 else "open56"}, sorted(
+        expected - called)
+
+
+async def test_handle_requests_on_inbox_files(dropbox: DropBoxServer) -> None:
+    """fstatvfs and fsync on the inbox's own handles: a clear answer, not asyncssh's
+    defaults (which call fileno() on the handle object)."""
+    async with dropbox.connect("rectorat") as conn, conn.start_sftp_client() as sftp:
+        async with sftp.open("kept.sealed", "wb") as f:
+            await f.write(b"x")
+            await f.fsync()
+            with pytest.raises(asyncssh.SFTPOpUnsupported, match="not offered"):
+                await f.statvfs()
+        with pytest.raises(asyncssh.SFTPOpUnsupported, match="not offered"):
+            await sftp.statvfs("/")
+        async with sftp.open("kept.sealed.rejected", "rb") as f:
+            await f.fsync()
+            with pytest.raises(asyncssh.SFTPOpUnsupported, match="not offered"):
+                await f.statvfs()
+    assert os.path.exists(dropbox.inbox / "rectorat" / "kept.sealed.rejected")

@@ -10,7 +10,15 @@ Refused, each with an SFTP error whose message says why: ``..`` and subdirectori
 names that are not plain (leading dot, odd characters), symlinks, uploads of names not
 ending in ``.sealed``, reusing the name of an accepted file, uploads larger than
 ``max_upload`` (the write fails and the partial file is dropped), removing or renaming
-files, directories and links. The SFTP port offers no shell, no exec, no forwarding.
+files, directories and links, file system statistics (``statvfs``), SFTP v5/v6 opens.
+The SFTP port offers no shell, no exec, no forwarding.
+
+Every :class:`asyncssh.SFTPServer` method that takes a client path is overridden here:
+each goes through :meth:`InboxServer._name` or refuses outright. asyncssh's defaults act
+on the path as given (no chroot), so one left in place reaches the whole file system;
+:meth:`InboxServer.map_path`, which those defaults go through, refuses as a last line.
+``tests/ssh/test_sftp.py::test_every_sftp_server_method_is_the_inbox_s_own`` fails when
+asyncssh adds a method this class does not override.
 
 Listener options (``[[listen]]`` keys, ``cfg.options``):
 
@@ -177,10 +185,34 @@ class InboxServer(asyncssh.SFTPServer):
     def setstat(self, path: bytes, attrs: SFTPAttrs) -> None:
         self._file(path)  # times and modes are the server's; accepted and ignored
 
+    lsetstat = setstat  # lsetstat@openssh.com: the inbox has no links to set
+
     def fsetstat(self, file_obj: object, attrs: SFTPAttrs) -> None:
         return None
 
+    def fsync(self, file_obj: object) -> None:
+        if isinstance(file_obj, Upload) and not file_obj.aborted:
+            os.fsync(file_obj.fd)
+
     # -- everything else is refused ----------------------------------------------
+
+    def map_path(self, path: bytes) -> NoReturn:
+        # Only asyncssh's default methods map client paths to local ones, and every
+        # method that takes a path is overridden above or below; one added by a later
+        # asyncssh must not reach the file system through the default mapping.
+        _refuse("unsupported", "this request is not offered on the drop box")
+
+    def open56(self, path: bytes, desired_access: int, flags: int,
+               attrs: SFTPAttrs) -> NoReturn:
+        _refuse("unsupported", "the drop box speaks SFTP version 3; SFTP v5/v6 opens are "
+                "not offered")
+
+    def statvfs(self, path: bytes) -> NoReturn:
+        self._name(path)
+        _refuse("unsupported", "file system statistics are not offered on the drop box")
+
+    def fstatvfs(self, file_obj: object) -> NoReturn:
+        _refuse("unsupported", "file system statistics are not offered on the drop box")
 
     def remove(self, path: bytes) -> NoReturn:
         _refuse("denied", "files in the inbox are kept as the record of what was sent; "
