@@ -12,6 +12,7 @@ import pytest
 
 from terminal_emu import Key
 from terminal_emu.client import ConnectError, MinitelClient
+from videotex.server import ssh as ssh_module
 from videotex.server.ssh import hash_password, load_host_key, verify_password
 
 from .conftest import ELODIE, PAUL_PARIS, port_of
@@ -158,3 +159,86 @@ def test_password_hash_round_trip() -> None:
 async def test_private_port_without_users_is_a_config_error(ssh_server) -> None:
     with pytest.raises(ValueError, match="no users"):
         await ssh_server(public=False)
+
+
+class _Guesser(asyncssh.SSHClient):
+    """Answers every password (or keyboard-interactive) prompt with the next guess."""
+
+    def __init__(self, guesses: list[str]) -> None:
+        self.guesses = list(guesses)
+        self.asked = 0
+
+    def _next(self) -> str | None:
+        self.asked += 1
+        return self.guesses.pop(0) if self.guesses else None
+
+    def password_auth_requested(self) -> str | None:
+        return self._next()
+
+    def kbdint_auth_requested(self) -> str:
+        return ""
+
+    def kbdint_challenge_received(self, name: str, instructions: str, lang: str,
+                                  prompts: list[tuple[str, bool]]) -> list[str] | None:
+        guess = self._next()
+        return None if guess is None else [guess]
+
+
+@pytest.fixture
+def verified(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The hashes the server ran scrypt against, one per password checked."""
+    calls: list[str] = []
+
+    def counting(password: str, hashed: str) -> bool:
+        calls.append(hashed)
+        return verify_password(password, hashed)
+
+    monkeypatch.setattr(ssh_module, "verify_password", counting)
+    return calls
+
+
+@pytest.mark.parametrize("method", ["password", "keyboard-interactive"])
+async def test_three_wrong_passwords_end_the_connection(ssh_server, verified: list[str],
+                                                       method: str) -> None:
+    """Regression: a connection could try passwords for as long as login_timeout (60 s)
+    allowed (200 in 8.7 s in the review). After MAX_PASSWORD_TRIES failures the server
+    disconnects; the right password sent next on the same connection gets nothing."""
+    server = await ssh_server(public=False, users={"guichet": hash_password("s3cret")})
+    guesser = _Guesser(["wrong1", "wrong2", "wrong3", "s3cret"])
+    only = {"password_auth": False} if method == "keyboard-interactive" else \
+        {"kbdint_auth": False}
+    with pytest.raises(asyncssh.DisconnectError):
+        conn, _ = await asyncssh.create_connection(
+            lambda: guesser, "127.0.0.1", port_of(server), username="guichet",
+            known_hosts=None, client_keys=None, agent_path=None, **only)
+        conn.close()
+    assert ssh_module.MAX_PASSWORD_TRIES == 3
+    assert len(verified) == 3
+    assert guesser.asked >= 3
+    # a new connection starts a new count; the right password gets in
+    t = await MinitelClient.connect(f"ssh://guichet:s3cret@127.0.0.1:{port_of(server)}")
+    await t.wait_for_text("RESULTATS DES EXAMENS")
+    await t.close()
+
+
+async def test_unknown_user_costs_the_same_scrypt_as_a_known_one(
+        ssh_server, verified: list[str]) -> None:
+    """Regression: an unknown user name was answered without running scrypt (200
+    attempts in 0.13 s against 8.7 s), so user names could be told apart by timing. Each
+    password is now checked against a scrypt hash of the same parameters, a dummy one for
+    unknown users and users without a password. Counted, not timed."""
+    key = asyncssh.generate_private_key("ssh-ed25519")
+    server = await ssh_server(public=False, users={
+        "guichet": hash_password("s3cret"), "cle": key.export_public_key().decode()})
+    for user in ("guichet", "intrus", "cle"):
+        with pytest.raises(asyncssh.PermissionDenied):
+            async with asyncssh.connect("127.0.0.1", port_of(server), username=user,
+                                        password="wrong", known_hosts=None,
+                                        client_keys=None, agent_path=None,
+                                        kbdint_auth=False):
+                pass
+    assert len(verified) == 3
+    params = {hashed.split("$")[0] for hashed in verified}
+    assert params == {"scrypt"}
+    assert {len(hashed) for hashed in verified} == {len(hash_password("x"))}
+    assert verified[1] == verified[2] != verified[0]  # the dummy hash, not a user's

@@ -23,7 +23,10 @@ Listener options (``[[listen]]`` keys, ``cfg.options``):
 ``users``
     ``{name = "CREDENTIAL"}`` where CREDENTIAL is a password hash made by
     :func:`hash_password` (``scrypt$...``), a public key line (``ssh-ed25519 AAAA...``),
-    or the path of an ``authorized_keys`` file.
+    or the path of an ``authorized_keys`` file. A connection gets
+    :data:`MAX_PASSWORD_TRIES` password (or keyboard-interactive) attempts, then is
+    disconnected; every attempt runs scrypt, against a dummy hash for a user name without
+    a password, so the answer time does not tell which user names exist.
 ``banner``
     text shown by the client before login (OpenSSH prints it).
 ``session_timeout``
@@ -52,6 +55,7 @@ from .switchboard import Switchboard
 
 __all__ = [
     "DEFAULT_HOST_KEY",
+    "MAX_PASSWORD_TRIES",
     "SshConnection",
     "SshListener",
     "hash_password",
@@ -67,6 +71,8 @@ DEFAULT_HOST_KEY = Path("var/ssh/ssh_host_ed25519_key")
 #: Input kept unread before the channel stops reading (SSH flow control takes over).
 _MAX_BUFFERED = 16384
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+#: Password attempts per connection (either method); the last failure disconnects.
+MAX_PASSWORD_TRIES = 3
 
 REFUSED_EXEC = ("videotex: this server runs no commands; connect without one "
                 "to reach the Minitel service\r\n")
@@ -302,6 +308,7 @@ class _PublicServer(asyncssh.SSHServer):
         self._conn: asyncssh.SSHServerConnection | None = None
         self._has_session = False
         self._timer: asyncio.TimerHandle | None = None
+        self._password_tries = 0
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self._conn = conn
@@ -332,11 +339,26 @@ class _PublicServer(asyncssh.SSHServer):
         return bool(self._policy.passwords)
 
     async def validate_password(self, username: str, password: str) -> bool:
+        # Also reached by keyboard-interactive (asyncssh asks for the password that way).
+        if self._password_tries >= MAX_PASSWORD_TRIES:
+            return False  # sent before our disconnect arrived: not even checked
+        self._password_tries += 1
         hashed = self._policy.passwords.get(username)
-        if hashed is None:
-            return False
+        # Unknown user names cost the same scrypt work, against a dummy hash: the answer
+        # time must not tell which user names exist.
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(None, verify_password, password, hashed)
+        ok = await loop.run_in_executor(None, verify_password, password,
+                                        hashed or self._policy.dummy_hash)
+        ok = ok and hashed is not None
+        if not ok and self._password_tries >= MAX_PASSWORD_TRIES and self._conn is not None:
+            log.warning("ssh password attempts exhausted, disconnected",
+                        extra={"peer": str(self._conn.get_extra_info("peername")),
+                               "user": username[:32]})
+            # after this failure is answered (asyncssh sends it when we return)
+            loop.call_soon(self._conn.disconnect,
+                           asyncssh.DISC_NO_MORE_AUTH_METHODS_AVAILABLE,
+                           f"too many authentication failures ({MAX_PASSWORD_TRIES})")
+        return ok
 
     def public_key_auth_supported(self) -> bool:
         return bool(self._policy.keys)
@@ -396,6 +418,8 @@ class _Policy:
                 self.keys[name] = authorized_keys(credential, at)
             else:
                 raise ValueError(f"{at}: expected a password hash, a public key or a path")
+        # what a password for a user name without one is checked against (same cost)
+        self.dummy_hash = hash_password(secrets.token_urlsafe(16)) if self.passwords else ""
 
 
 class SshListener:
