@@ -7,6 +7,8 @@ import asyncio
 import functools
 import inspect
 import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +19,7 @@ import pytest
 from videotex.server.config import ListenerConfig
 from videotex.server.sftp import InboxServer, SftpListener
 from videotex.server.sftp import start as start_sftp
-from videotex.server.sftp_inbox import InboxRefusal, check_name
+from videotex.server.sftp_inbox import DropBox, InboxRefusal, check_name
 from videotex.server.switchboard import Switchboard
 from videotex.store.publish import staged_batches
 from videotex.store.sealed import generate_key, seal_bytes
@@ -414,3 +416,68 @@ async def test_handle_requests_on_inbox_files(dropbox: DropBoxServer) -> None:
             with pytest.raises(asyncssh.SFTPOpUnsupported, match="not offered"):
                 await f.statvfs()
     assert os.path.exists(dropbox.inbox / "rectorat" / "kept.sealed.rejected")
+
+
+# -- several workers share an inbox ----------------------------------------------------------
+
+
+def _parts(inbox: Path) -> list[str]:
+    return sorted(p.name for p in inbox.iterdir() if p.name.startswith(".part-"))
+
+
+async def test_a_starting_worker_leaves_uploads_in_progress_alone(
+        fresh_store: Path, tmp_path: Path) -> None:
+    """Regression: with --workers N every worker runs the drop box, and a starting (or
+    restarted) worker deleted every ``.part-*`` file of every inbox, uploads in progress
+    on the other workers included; their close then failed (``os.link`` on a missing
+    file). Only files no live process holds are removed now."""
+    first = DropBox(tmp_path / "inbox", fresh_store, ["rectorat"], 1 << 20)
+    inbox = first.inbox("rectorat")
+    up = inbox.open_upload("live.sealed")
+    inbox.write(up, 0, sealed("brevet", "lille"))
+    cut = inbox.path / ".part-0123456789ab-cut.sealed"  # left by a worker that died
+    cut.write_bytes(b"half an upload")
+    second = DropBox(tmp_path / "inbox", fresh_store, ["rectorat"], 1 << 20)
+    try:
+        assert _parts(inbox.path) == [up.temp.name]
+        assert await inbox.finish(up)  # the upload goes on, and is staged
+        assert (inbox.path / "live.sealed.accepted").exists()
+        assert _parts(inbox.path) == []
+    finally:
+        first.close()
+        second.close()
+
+
+_HOLDER = """
+import sys
+from videotex.server.sftp_inbox import DropBox
+box = DropBox(sys.argv[1], sys.argv[2], ["rectorat"], 1 << 20)
+inbox = box.inbox("rectorat")
+up = inbox.open_upload("other-worker.sealed")
+inbox.write(up, 0, b"being written")
+print(up.temp, flush=True)
+sys.stdin.read()
+"""
+
+
+def test_upload_of_a_live_worker_kept_of_a_killed_one_removed(
+        fresh_store: Path, tmp_path: Path) -> None:
+    """The same across processes: a worker writing an upload keeps its ``.part`` file
+    through another worker's start; once that worker is killed (SIGKILL: no clean-up of
+    its own) the next start removes the file."""
+    root = tmp_path / "inbox"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, str(root), str(fresh_store)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        cwd=Path(__file__).parents[2])
+    try:
+        assert holder.stdout is not None
+        temp = Path(holder.stdout.readline().strip())
+        assert temp.parent == root / "rectorat" and temp.exists()
+        DropBox(root, fresh_store, ["rectorat"], 1 << 20).close()
+        assert temp.exists()  # the other worker is still writing it
+    finally:
+        holder.kill()
+        holder.wait()
+    DropBox(root, fresh_store, ["rectorat"], 1 << 20).close()
+    assert not temp.exists()

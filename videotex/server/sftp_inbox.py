@@ -9,7 +9,15 @@ it, and the only names a provider can use:
   exam, académie, session and row count read from the sealed header.
 * ``NAME.sealed.rejected``: written when staging refused the file, with the reason; the
   rejected upload itself is removed so that a corrected file can use the same name.
-* ``.part-*``: uploads in progress (hidden, unreachable through SFTP).
+* ``.part-*``: uploads in progress, and outcome files being written (hidden,
+  unreachable through SFTP).
+
+Every worker of ``videotex serve --workers N`` runs the drop box on the same inboxes.
+The process writing a ``.part-*`` file holds an exclusive ``flock`` on it from its
+creation until it is linked to its final name (or dropped) and closed; a starting worker
+removes only the ``.part-*`` files whose lock it can take, i.e. those no live process
+holds: the kernel releases a lock when its process dies, SIGKILL included, so what a
+dead worker left goes, and an upload another worker is receiving stays, however slow.
 
 Staging is :func:`videotex.store.ingest` (what ``videotex ingest`` does: framing
 checked, no key needed, a published batch is refused), run in a one-thread executor so
@@ -20,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import fcntl
 import logging
 import os
 import re
@@ -126,8 +135,7 @@ class Inbox:
         if os.path.lexists(self.file(name)):
             raise InboxRefusal("exists", f"{name}: already uploaded and accepted; upload "
                                "a new file under another name")
-        temp = self.path / f".part-{secrets.token_hex(6)}-{name}"
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        temp, fd = _create_part(self.path, name)
         self.uploading.add(name)
         return Upload(self, name, temp, fd)
 
@@ -146,8 +154,8 @@ class Inbox:
         """Drop an upload: its temp file goes, its name is free again."""
         if not up.aborted:
             up.aborted = why
-            os.close(up.fd)
             up.temp.unlink(missing_ok=True)
+            os.close(up.fd)
             self.uploading.discard(up.name)
             log.warning("sftp upload aborted", extra={"account": self.account,
                                                       "file": up.name, "why": why})
@@ -157,7 +165,6 @@ class Inbox:
         before this returns, so the provider sees it as soon as the close is answered."""
         if up.aborted:
             return False
-        os.close(up.fd)
         final = self.file(up.name)
         try:
             try:
@@ -166,7 +173,9 @@ class Inbox:
                 raise InboxRefusal("exists", f"{up.name}: already uploaded and "
                                    "accepted") from None
             finally:
+                # unlinked before the close drops the lock (see the module docstring)
                 up.temp.unlink(missing_ok=True)
+                os.close(up.fd)
             loop = asyncio.get_running_loop()
             outcome = await loop.run_in_executor(self.dropbox.executor, self._stage, up.name)
         finally:
@@ -201,12 +210,53 @@ class Inbox:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    temp = path.with_name(f".part-{secrets.token_hex(6)}-{path.name}")
-    with open(temp, "x", encoding="utf-8") as f:
+    temp, fd = _create_part(path.parent, path.name)
+    with open(fd, "w", encoding="utf-8") as f:
         f.write(text)
         f.flush()
         os.fsync(f.fileno())
-    os.replace(temp, path)
+        os.replace(temp, path)  # before the close drops the lock
+
+
+def _create_part(directory: Path, name: str) -> tuple[Path, int]:
+    """A new ``.part-<random>-NAME`` in ``directory``, open for writing and locked until
+    closed (the lock tells starting workers it is not abandoned)."""
+    for _ in range(3):
+        temp = directory / f".part-{secrets.token_hex(6)}-{name}"
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if os.fstat(fd).st_nlink:
+                return temp, fd
+        except BlockingIOError:
+            pass
+        # A worker starting in the instant between our create and our lock took the
+        # file for abandoned (it holds the lock, or has removed the file): a new name.
+        os.close(fd)
+    raise InboxRefusal("failure", f"{name}: could not create a temporary file; try again")
+
+
+def _remove_if_abandoned(path: Path) -> bool:
+    """Remove a ``.part-*`` file unless a live process holds its lock."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return False  # finished or removed meanwhile
+    except OSError as e:
+        log.warning("sftp: cannot check a leftover upload file",
+                    extra={"file": str(path), "why": e.strerror})
+        return False
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False  # not ours
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False  # being written by a live worker
+        path.unlink(missing_ok=True)
+        return True
+    finally:
+        os.close(fd)
 
 
 class DropBox:
@@ -230,7 +280,9 @@ class DropBox:
             path.mkdir(parents=True, exist_ok=True, mode=0o700)
             self.inboxes[account] = Inbox(account, path, self)
             for stale in path.glob(".part-*"):
-                stale.unlink()  # uploads cut by a previous stop
+                if _remove_if_abandoned(stale):  # left by a stopped or dead worker
+                    log.info("sftp: removed an abandoned upload file",
+                             extra={"account": account, "file": stale.name})
 
     def inbox(self, account: str) -> Inbox:
         return self.inboxes[account]
