@@ -4,11 +4,13 @@ asyncssh client on the other end. Every test waits for screen text or protocol a
 from __future__ import annotations
 
 import asyncio
+import logging
 import stat
 from pathlib import Path
 
 import asyncssh
 import pytest
+from asyncssh.packet import String, UInt32
 
 from terminal_emu import Key
 from terminal_emu.client import ConnectError, MinitelClient
@@ -242,3 +244,61 @@ async def test_unknown_user_costs_the_same_scrypt_as_a_known_one(
     assert params == {"scrypt"}
     assert {len(hashed) for hashed in verified} == {len(hash_password("x"))}
     assert verified[1] == verified[2] != verified[0]  # the dummy hash, not a user's
+
+
+async def _session_without_start(conn: asyncssh.SSHClientConnection,
+                                 then: str) -> asyncssh.SSHClientChannel[bytes]:
+    """A session channel that never starts: CHANNEL_OPEN "session" and, per ``then``,
+    nothing, a "pty-req", or a "subsystem" request the server refuses. asyncssh's
+    ``create_session`` always ends with shell, exec or subsystem, so its channel is
+    opened here one level down (``SSHClientChannel._open``, as ``create`` does)."""
+    chan: asyncssh.SSHClientChannel[bytes] = asyncssh.SSHClientChannel(
+        conn, asyncio.get_running_loop(), "strict", None, "strict", 2**21, 32768)
+    await chan._open(b"session")
+    chan._session = asyncssh.SSHClientSession()
+    chan._session.connection_made(chan)
+    if then == "pty-req":
+        assert await chan._make_request(
+            b"pty-req", String("minitel"), UInt32(40), UInt32(25), UInt32(0), UInt32(0),
+            String(b"\x00"))
+    elif then == "refused subsystem":
+        assert not await chan._make_request(b"subsystem", String("sftp"))
+    return chan
+
+
+@pytest.mark.parametrize("then", ["no channel", "nothing", "pty-req", "refused subsystem"])
+async def test_session_channel_never_started_is_closed_after_session_timeout(
+        ssh_server, board, caplog: pytest.LogCaptureFixture, then: str) -> None:
+    """Regression: session_timeout only closed connections that opened no session
+    channel. One that opened it and then sent no shell/exec request (or only a pty-req,
+    or a refused subsystem) stayed open for good, answering keepalives, never seen by
+    board.handle and so outside the per-address gate: a cheap way to hold descriptors.
+    The same bound now runs until the session has started. A caller who asked for a
+    shell before it is served as usual."""
+    timeout = 2.0
+    caplog.set_level(logging.INFO, logger="videotex.ssh")
+    server = await ssh_server(session_timeout=timeout)
+    url = f"ssh://x@127.0.0.1:{port_of(server)}"
+    caller = await MinitelClient.connect(url)  # its timer runs out first
+    await caller.wait_for_text("RESULTATS DES EXAMENS")
+    conn = await asyncssh.connect("127.0.0.1", port_of(server), **client_options())
+    try:
+        chan = None if then == "no channel" else await _session_without_start(conn, then)
+        await asyncio.wait_for(conn.wait_closed(), timeout + 10)
+    finally:
+        conn.close()
+    assert chan is None or chan.is_closing()
+    closed = [r for r in caplog.records if r.name == "videotex.ssh"
+              and r.getMessage().startswith("ssh session not started")]
+    reason = "no session channel" if chan is None else "session channel without shell or exec"
+    assert [(r.levelno, getattr(r, "reason", None)) for r in closed] == [(logging.INFO, reason)]
+    assert len(board.calls) == 1  # the caller; that channel never reached board.handle
+    # the caller's timer ran out before: still served
+    await caller.wait_for(lambda c: c.minitel.cursor == (10, 15), what="number field")
+    await caller.type(ELODIE[0])
+    await caller.press(Key.SUITE)
+    await caller.type(ELODIE[1])
+    await caller.wait_for(lambda c: ELODIE[1] in c.text, what="birth date echoed")
+    await caller.press(Key.ENVOI)
+    await caller.wait_for_text("Mention Très bien")
+    await caller.close()

@@ -30,7 +30,11 @@ Listener options (``[[listen]]`` keys, ``cfg.options``):
 ``banner``
     text shown by the client before login (OpenSSH prints it).
 ``session_timeout``
-    seconds a connection may stay without opening its session (default 30).
+    seconds from the TCP connection to the start of its session (default 30): login,
+    the session channel and its shell (or exec) request must all come within it, else
+    the connection is closed. A session channel opened and left without a shell request
+    (after a PTY request only, or a refused subsystem) is not a started session: it
+    never reaches :meth:`Switchboard.handle`, so nothing else would limit it.
 """
 
 from __future__ import annotations
@@ -175,6 +179,8 @@ class SshConnection(Connection, asyncssh.SSHServerSession[bytes]):
         self.term_type: str | None = None
         self.task: asyncio.Task[None] | None = None
         self._exec_refused = False
+        #: asyncssh accepted a shell or exec request (``session_started`` ran).
+        self.started = False
 
     # asyncssh side
     def connection_made(self, chan: asyncssh.SSHServerChannel[bytes]) -> None:
@@ -220,6 +226,7 @@ class SshConnection(Connection, asyncssh.SSHServerSession[bytes]):
         return None  # a Minitel screen does not resize
 
     def session_started(self) -> None:
+        self.started = True
         if self._exec_refused:
             self._tell(REFUSED_EXEC)
             if self._chan is not None:
@@ -306,20 +313,28 @@ class _PublicServer(asyncssh.SSHServer):
     def __init__(self, policy: _Policy) -> None:
         self._policy = policy
         self._conn: asyncssh.SSHServerConnection | None = None
-        self._has_session = False
+        self._session: SshConnection | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._password_tries = 0
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self._conn = conn
         self._timer = asyncio.get_running_loop().call_later(
-            self._policy.session_timeout, self._no_session)
+            self._policy.session_timeout, self._not_started)
 
-    def _no_session(self) -> None:
-        if not self._has_session and self._conn is not None:
-            log.info("ssh connection without a session closed",
-                     extra={"peer": str(self._conn.get_extra_info("peername"))})
-            self._conn.close()
+    def _not_started(self) -> None:
+        # A session channel alone is not enough: until its shell (or exec) request the
+        # caller is not in board.handle, so not under the per-address gate either.
+        if self._conn is None or (self._session is not None and self._session.started):
+            return
+        reason = ("no session channel" if self._session is None
+                  else "session channel without shell or exec")
+        timeout = self._policy.session_timeout
+        log.info("ssh session not started within session_timeout, connection closed",
+                 extra={"peer": str(self._conn.get_extra_info("peername")),
+                        "reason": reason, "timeout": timeout})
+        self._conn.disconnect(asyncssh.DISC_BY_APPLICATION,
+                              f"session not started within {timeout:g} s ({reason})")
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._timer is not None:
@@ -364,10 +379,10 @@ class _PublicServer(asyncssh.SSHServer):
         return bool(self._policy.keys)
 
     def session_requested(self) -> SshConnection | bool:
-        if self._has_session:
+        if self._session is not None:
             return False  # one caller, one line
-        self._has_session = True
-        return SshConnection(self._policy.serve)
+        self._session = SshConnection(self._policy.serve)
+        return self._session
 
     def connection_requested(self, dest_host: str, dest_port: int, orig_host: str,
                              orig_port: int) -> bool:
