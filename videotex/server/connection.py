@@ -20,6 +20,9 @@ class Connection(ABC):
     channel: str = "?"
     #: Where the caller is, as the transport knows it (address:port, modem line, user).
     peer: str = ""
+    #: ``write`` hands the bytes to the line at once (``drain`` is only flow control):
+    #: a timer may then write a status row without the coroutine that reads.
+    writes_now: bool = False
 
     @property
     def gone(self) -> bool:
@@ -54,6 +57,8 @@ class Connection(ABC):
 
 class StreamConnection(Connection):
     """An asyncio stream pair (raw TCP)."""
+
+    writes_now = True
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
                  channel: str) -> None:

@@ -1,0 +1,106 @@
+"""How time wakes a call over real sockets (``videotex.server.interact``): the status row
+ticks with no key typed, typing still works between ticks, and a time limit ends the
+call on a tick. Telnet and raw TCP write a tick from the timer, without interrupting the
+read; a paced line goes through the coroutine. Waits for the screen, never sleeps."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from pages import ResultsService, ServiceConfig
+from terminal_emu import Key
+from terminal_emu.client import MinitelClient
+from videotex.server.connection import Pacer, StreamConnection
+from videotex.server.interact import interact
+from videotex.server.raw import start_raw
+from videotex.server.switchboard import Switchboard
+from videotex.server.telnet import start_telnet
+from videotex.store import ResultsStore
+from videotex.teletel import Limits, Session, SessionConfig, SystemClock
+
+
+def _fast_service(store_dir: Any) -> ResultsService:
+    # the status row every 0.3 s (60 s in service)
+    return ResultsService(ResultsStore(store_dir), ServiceConfig(status_interval=0.3))
+
+
+@pytest.fixture
+async def urls(store_dir) -> AsyncIterator[dict[str, str]]:
+    board = Switchboard(_fast_service(store_dir), SystemClock(), session_config=SessionConfig(
+        limits=Limits(idle_timeout=3.0, idle_warning=1.0, countdown_step=0.5)))
+    tel = await start_telnet(board.handle, "127.0.0.1", 0)
+    raw = await start_raw(board.handle, "127.0.0.1", 0)
+    yield {"telnet": f"telnet://127.0.0.1:{tel.sockets[0].getsockname()[1]}",
+           "raw": f"raw://127.0.0.1:{raw.sockets[0].getsockname()[1]}"}
+    tel.close()
+    raw.close()
+    await board.shutdown(grace=2)
+
+
+def _status(t: MinitelClient) -> str:
+    return t.text.splitlines()[0]
+
+
+@pytest.mark.parametrize("kind", ["telnet", "raw"])
+async def test_ticks_reach_an_idle_caller_and_typing_still_works(urls, kind: str) -> None:
+    t = await MinitelClient.connect(urls[kind])
+    try:
+        await t.wait_for(lambda c: c.minitel.cursor == (10, 15), what="home page")
+        first = _status(t)
+        await t.wait_for(lambda c: _status(c) != first, what="a status tick, no key typed")
+        second = _status(t)
+        await t.wait_for(lambda c: _status(c) != second, what="another status tick")
+        await t.type("123")
+        await t.wait_for(lambda c: "123" in c.text, what="echo between ticks")
+        now = _status(t)
+        await t.wait_for(lambda c: _status(c) != now, what="ticks go on after typing")
+        await t.wait_for(lambda c: c.minitel.cursor == (10, 18), what="cursor back in field")
+    finally:
+        await t.close()
+
+
+@pytest.mark.parametrize("kind", ["telnet", "raw"])
+async def test_idle_limit_ends_the_call_on_a_tick(urls, kind: str) -> None:
+    t = await MinitelClient.connect(urls[kind])
+    await t.wait_for(lambda c: c.minitel.cursor == (10, 15), what="home page")
+    await t.wait_for(lambda c: "Sans action, fin dans" in _status(c), timeout=5.0,
+                     what="the idle warning, counting down")
+    await t.wait_for(lambda c: "Merci de votre appel" in c.text, timeout=5.0,
+                     what="the goodbye page of the idle hang-up")
+    await t.wait_closed(timeout=5.0)
+
+
+class _Pipe(StreamConnection):
+    """A raw TCP line made to look like a line whose writes need the coroutine."""
+
+    writes_now = False
+
+
+async def test_a_paced_line_ticks_through_the_coroutine(store_dir) -> None:
+    service = _fast_service(store_dir)
+    sessions: list[Session] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        session = Session(service, SystemClock(), caller="test", channel="raw")
+        sessions.append(session)
+        await interact(_Pipe(reader, writer, "raw"), session, Pacer(9600))
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    try:
+        port = server.sockets[0].getsockname()[1]
+        t = await MinitelClient.connect(f"raw://127.0.0.1:{port}")
+        await t.wait_for(lambda c: c.minitel.cursor == (10, 15), what="home page")
+        first = _status(t)
+        await t.wait_for(lambda c: _status(c) != first, what="a paced status tick")
+        await t.type("45")
+        await t.wait_for(lambda c: "45" in c.text, what="echo on the paced line")
+        await t.press(Key.CONNEXION_FIN)
+        await t.wait_closed()
+        assert sessions[0].closed
+    finally:
+        server.close()
