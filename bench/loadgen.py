@@ -11,7 +11,11 @@ page, then hangs up or stays connected until the end of the run. Modes:
               complete home page), callers hang up at once.
 
 It reports connects/s, p50/p95/p99 from Envoi to the complete result page, errors, and the
-server's memory (RSS of ``--server-pid`` and its children). Everything is bounded: the
+server's memory (RSS of ``--server-pid`` and its children) and CPU time. "Complete" is
+when the page's last bytes reached the caller's socket (the kernel's receive timestamp,
+``SO_TIMESTAMPNS``); the ``as_read`` figures are when this process's event loop read them,
+which adds the load generator's own delays (it shares the machine's cores with the
+server; ``client_loop_lag`` shows how late its loop runs). Everything is bounded: the
 number of callers, every wait (``--timeout``), and the whole run (``--deadline``).
 
 Callers are light (no emulator each): a page is complete when the bytes received end with
@@ -27,10 +31,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import csv
 import json
+import os
 import random
 import resource
+import socket
+import struct
 import sys
 import time
 from dataclasses import dataclass, field
@@ -93,7 +101,10 @@ def published_only(cands: list[Candidate], store: Path) -> list[Candidate]:
 class Stats:
     connected: list[float] = field(default_factory=list)  # time home page complete
     connect_latency: list[float] = field(default_factory=list)
+    #: Envoi sent -> last byte of the result page at the caller's socket (kernel time).
     result_latency: list[float] = field(default_factory=list)
+    #: Envoi sent -> the same bytes read by this process's event loop.
+    result_loop_latency: list[float] = field(default_factory=list)
     result_at: list[float] = field(default_factory=list)  # when Envoi was sent
     errors: dict[str, int] = field(default_factory=dict)
     validated: int = 0
@@ -102,37 +113,102 @@ class Stats:
         self.errors[kind] = self.errors.get(kind, 0) + 1
 
 
-class LightCaller:
-    """A caller that only watches bytes (telnet framing removed)."""
+#: Linux: timestamp received data (struct timespec, CLOCK_REALTIME) in recvmsg.
+SO_TIMESTAMPNS = 35
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                 telnet: bool, keep: bool) -> None:
-        self.reader = reader
-        self.writer = writer
+
+class LightCaller:
+    """A caller that only watches bytes (telnet framing removed), on a plain socket.
+
+    It reads with ``recvmsg`` and asks the kernel for the time each read's last segment
+    reached the socket (``SO_TIMESTAMPNS``): when a page was complete at the caller's
+    end, whatever this process's event loop was doing then (it runs thousands of other
+    callers, on the same cores as the server). Between waits it does not read at all:
+    what a held call is sent waits in the kernel."""
+
+    def __init__(self, sock: socket.socket, telnet: bool, keep: bool) -> None:
+        self.sock = sock
+        self.loop = asyncio.get_running_loop()
         self.telnet = TelnetCodec() if telnet else None
         self.buf = bytearray()
         self.keep = keep
         self.stream = bytearray()  # everything, for validation
+        #: Wall time the last bytes read reached the socket (kernel), and were read.
+        self.arrived = 0.0
+        self.read_at = 0.0
+
+    @classmethod
+    async def connect(cls, host: str, port: int, local: tuple[str, int] | None,
+                      telnet: bool, keep: bool) -> LightCaller:
+        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET,
+                             socket.SOCK_STREAM)
+        try:
+            sock.setblocking(False)
+            if local is not None:
+                sock.bind(local)
+            await asyncio.get_running_loop().sock_connect(sock, (host, port))
+            sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        except BaseException:
+            sock.close()
+            raise
+        return cls(sock, telnet, keep)
 
     async def until(self, tail: bytes, timeout: float) -> None:
-        async with asyncio.timeout(timeout):
-            while not self.buf.endswith(tail):
-                data = await self.reader.read(65536)
-                if not data:
-                    raise ConnectionError("server hung up")
-                if (self.telnet is not None and 0xFF in data) or (
-                        self.telnet is not None and self.telnet._state != "data"):
-                    data = self.telnet.decode(data)
-                    if self.telnet.replies:
-                        self.writer.write(bytes(self.telnet.replies))
-                        self.telnet.replies.clear()
-                self.buf += data
-                if self.keep:
-                    self.stream += data
+        """Read until the bytes received end with ``tail``; sets :attr:`arrived`."""
+        if self.buf.endswith(tail):
+            return
+        done: asyncio.Future[None] = self.loop.create_future()
+        fd = self.sock.fileno()
+        self.loop.add_reader(fd, self._readable, tail, done)
+        try:
+            async with asyncio.timeout(timeout):
+                await done
+        finally:
+            self.loop.remove_reader(fd)
 
-    def send(self, data: bytes) -> None:
-        self.buf.clear()
-        self.writer.write(data)
+    def _readable(self, tail: bytes, done: asyncio.Future[None]) -> None:
+        if done.done():
+            return
+        try:
+            data, anc, _flags, _addr = self.sock.recvmsg(65536, 64)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as e:
+            done.set_exception(ConnectionError(f"read: {e}"))
+            return
+        if not data:
+            done.set_exception(ConnectionError("server hung up"))
+            return
+        self.read_at = time.time()
+        for level, kind, raw in anc:
+            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(raw) >= 16:
+                sec, nsec = struct.unpack("qq", raw[:16])
+                self.arrived = sec + nsec / 1e9
+        if self.telnet is not None and (0xFF in data or self.telnet._state != "data"):
+            data = self.telnet.decode(data)
+            if self.telnet.replies:
+                self.send(bytes(self.telnet.replies), clear=False)
+                self.telnet.replies.clear()
+        self.buf += data
+        if self.keep:
+            self.stream += data
+        if self.buf.endswith(tail):
+            done.set_result(None)
+
+    def send(self, data: bytes, *, clear: bool = True) -> None:
+        """Send now (a few bytes: the socket buffer takes them at once)."""
+        if clear:
+            self.buf.clear()
+        sent = self.sock.send(data)
+        if sent != len(data):
+            raise ConnectionError(f"sent {sent} of {len(data)} bytes")
+
+    def close(self) -> None:
+        # read what waits first: closing with unread bytes sends a reset, not a FIN
+        with contextlib.suppress(OSError):
+            while self.sock.recv(65536):
+                pass
+        self.sock.close()
 
 
 async def reference(url: str, cand: Candidate, timeout: float) -> tuple[bytes, bytes]:
@@ -201,31 +277,35 @@ async def one_caller(i: int, url: str, cand: Candidate, start_at: float, tails: 
     if delay > 0:
         await asyncio.sleep(delay)
     t0 = time.monotonic()
+    assert parts.hostname is not None and parts.port is not None
     try:
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(parts.hostname, parts.port,
-                                    local_addr=source_address(i, args.sources)), args.timeout)
+        caller = await asyncio.wait_for(LightCaller.connect(
+            parts.hostname, parts.port, source_address(i, args.sources),
+            parts.scheme == "telnet", validate), args.timeout)
     except (OSError, TimeoutError):
         stats.error("connect")
         return
-    caller = LightCaller(reader, writer, parts.scheme == "telnet", validate)
     try:
         await caller.until(tails[0], args.timeout)
         t1 = time.monotonic()
         stats.connected.append(t1)
         stats.connect_latency.append(t1 - t0)
-        if args.mode == "storm":
+        if args.mode == "storm" or args.idle:
+            if args.hold > 0:  # background callers: held idle on the home page
+                await asyncio.sleep(max(0.0, end_at + args.hold - time.monotonic()))
+                caller.send(FIN)
             return
         caller.send(cand.numero.encode())
         caller.send(SUITE)
         caller.send(cand.birth.encode())
-        await writer.drain()
         await asyncio.sleep(0)  # let the echo start; Envoi is timed on its own
         caller.buf.clear()
         t2 = time.monotonic()
+        sent_wall = time.time()
         caller.send(ENVOI)
         await caller.until(tails[1], args.timeout)
-        stats.result_latency.append(time.monotonic() - t2)
+        stats.result_latency.append(caller.arrived - sent_wall)
+        stats.result_loop_latency.append(caller.read_at - sent_wall)
         stats.result_at.append(t2)
         if validate:
             m = Minitel()
@@ -234,17 +314,17 @@ async def one_caller(i: int, url: str, cand: Candidate, start_at: float, tails: 
                 stats.error("wrong-result")
             else:
                 stats.validated += 1
-        if args.stay:
-            remaining = end_at - time.monotonic()
+        if args.stay or args.hold > 0:
+            remaining = end_at + args.hold - time.monotonic()
             if remaining > 0:
                 await asyncio.sleep(remaining)
-        writer.write(FIN)
+        caller.send(FIN)
     except TimeoutError:
         stats.error("timeout")
     except (ConnectionError, OSError):
         stats.error("closed")
     finally:
-        writer.close()
+        caller.close()
 
 
 def _plain(text: str) -> str:
@@ -277,21 +357,55 @@ def worker(payload: dict[str, Any]) -> dict[str, Any]:
                 validate=args.validate_every > 0 and (payload["first"] + i) % args.validate_every == 0))
             for i, (c, off) in enumerate(zip(cands, offsets, strict=True))
         ]
+        lag_task = asyncio.ensure_future(watch_lag(lags))
         _done, pending = await asyncio.wait(tasks, timeout=args.deadline)
+        lag_task.cancel()
         for t in pending:
             t.cancel()
             stats.error("deadline")
 
+    lags: list[float] = []
     asyncio.run(run())
     base_wall = time.monotonic()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     return {
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "loop_lag": lags,
         "connected": [t - base_wall for t in stats.connected],
         "connect_latency": stats.connect_latency,
         "result_latency": stats.result_latency,
+        "result_loop_latency": stats.result_loop_latency,
         "result_at": [t - base_wall for t in stats.result_at],
         "errors": stats.errors,
         "validated": stats.validated,
     }
+
+
+async def watch_lag(lags: list[float], every: float = 0.05) -> None:
+    """How late this process's event loop wakes a 50 ms timer: the load generator's own
+    share of the latencies it measures (its loop also runs the callers)."""
+    while True:
+        t = time.monotonic()
+        await asyncio.sleep(every)
+        lags.append(time.monotonic() - t - every)
+
+
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) of a process and all its descendants so far."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            with open(f"/proc/{p}/task/{p}/children") as f:
+                todo += [int(x) for x in f.read().split()]
+        except OSError:
+            continue
+    return total
 
 
 def rss_kib(pid: int) -> int:
@@ -345,6 +459,11 @@ def main() -> int:
     ap.add_argument("--rate", type=float, default=100.0, help="steady: callers per second")
     ap.add_argument("--stay", action="store_true", help="stay connected after the result "
                     "until every caller is done (simultaneous sessions)")
+    ap.add_argument("--hold", type=float, default=0.0, help="stay connected this many "
+                    "seconds more after the last caller's arrival (with --mode storm: callers "
+                    "held idle on the home page, a background load for another run)")
+    ap.add_argument("--idle", action="store_true", help="callers stop at the home page "
+                    "(no consultation): with --hold, idle calls held as a background load")
     ap.add_argument("--candidates", type=Path, default=Path("var/demo-files/csv"))
     ap.add_argument("--store", type=Path, help="only candidates whose result this store "
                     "shows now (others get the publication hour, a different page)")
@@ -381,6 +500,7 @@ def main() -> int:
     procs = args.procs or max(1, -(-n // 15000))
     args.sources = args.sources or -(-n // PORTS_PER_SOURCE)
     rss_before = rss_kib(args.server_pid) if args.server_pid else 0
+    cpu_before = cpu_s(args.server_pid) if args.server_pid else 0.0
     payloads = []
     for p in range(procs):
         sl = slice(p, n, procs)
@@ -405,6 +525,7 @@ def main() -> int:
     wall = time.monotonic() - t0
     connected = sorted(t for r in results for t in r["connected"])
     lat = [x for r in results for x in r["result_latency"]]
+    llat = [x for r in results for x in r["result_loop_latency"]]
     clat = [x for r in results for x in r["connect_latency"]]
     errors: dict[str, int] = {}
     for r in results:
@@ -422,12 +543,19 @@ def main() -> int:
         "envoi_to_result_p50_ms": round(pct(lat, 0.5) * 1000, 1),
         "envoi_to_result_p95_ms": round(pct(lat, 0.95) * 1000, 1),
         "envoi_to_result_p99_ms": round(pct(lat, 0.99) * 1000, 1),
+        "envoi_to_result_as_read_p50_ms": round(pct(llat, 0.5) * 1000, 1),
+        "envoi_to_result_as_read_p99_ms": round(pct(llat, 0.99) * 1000, 1),
         "errors": errors, "validated": sum(r["validated"] for r in results),
         "envoi_to_result_p99_ms_by_tenth": by_tenth(
             [(at, x) for r in results for at, x in zip(r["result_at"], r["result_latency"],
                                                        strict=True)]),
     }
+    lags = [x for r in results for x in r["loop_lag"]]
+    report["client_cpu_s"] = round(sum(r["cpu_s"] for r in results), 1)
+    report["client_loop_lag_p99_ms"] = round(pct(lags, 0.99) * 1000, 1)
+    report["client_loop_lag_max_ms"] = round(max(lags, default=float("nan")) * 1000, 1)
     if args.server_pid:
+        report["server_cpu_s"] = round(cpu_s(args.server_pid) - cpu_before, 1)
         report["server_rss_before_mib"] = round(rss_before / 1024, 1)
         report["server_rss_peak_mib"] = round(peak[0] / 1024, 1)
         if args.stay and connected:  # per session actually held at the peak
