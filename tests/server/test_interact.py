@@ -104,3 +104,43 @@ async def test_a_paced_line_ticks_through_the_coroutine(store_dir) -> None:
         assert sessions[0].closed
     finally:
         server.close()
+
+
+class _Member:
+    """Stands for a call's deadlines in the wheel (what the wheel calls is ``fire``)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, due: float, log: list[Any],
+                 fail: bool = False) -> None:
+        self.loop, self.due, self.log, self.fail = loop, due, log, fail
+
+    def fire(self) -> None:
+        self.log.append((self, self.loop.time()))
+        if self.fail:
+            raise RuntimeError("this call's tick failed")
+
+
+async def test_the_wheel_fires_never_early_removes_and_isolates_faults() -> None:
+    from videotex.server.interact import _wheel
+
+    loop = asyncio.get_running_loop()
+    wheel = _wheel(loop)
+    assert _wheel(loop) is wheel  # one per loop
+    log: list[Any] = []
+    errors: list[dict[str, Any]] = []
+    loop.set_exception_handler(lambda _loop, ctx: errors.append(ctx))
+    now = loop.time()
+    members = [_Member(loop, now + d, log, fail=(i == 0))
+               for i, d in enumerate((0.01, 0.01, 0.07, 0.12))]
+    slots = [wheel.add(m, m.due) for m in members]  # type: ignore[arg-type]
+    gone = _Member(loop, now + 0.01, log)
+    wheel.remove(gone, wheel.add(gone, gone.due))  # type: ignore[arg-type]
+    assert slots[0] == slots[1]  # due together: one slot, one wake-up
+    async with asyncio.timeout(5):
+        while len(log) < len(members):
+            await asyncio.sleep(0.01)
+    fired = {id(m): at for m, at in log}
+    assert set(fired) == {id(m) for m in members}  # the removed one never fired
+    for m in members:
+        assert fired[id(m)] >= m.due  # never early
+    assert len(errors) == 1 and "this call's tick failed" in str(errors[0]["exception"])
+    assert wheel.slots == {}
