@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import csv
 import io
 import json
@@ -99,39 +98,33 @@ async def chaos_caller(i: int, host: str, port: int, cand: Candidate, start_at: 
     out["wall_start"] = time.time()
     out["t0"] = time.monotonic()
     try:
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(host, port, local_addr=source_address(i, sources)), timeout)
+        caller = await asyncio.wait_for(LightCaller.connect(
+            host, port, source_address(i, sources), False, False), timeout)
     except (OSError, TimeoutError) as e:
         out["error"] = f"connect: {type(e).__name__}"
         out["end"] = time.monotonic()
         out["wall_end"] = time.time()
         return out
     out["connected"] = time.monotonic()
-    sock = writer.get_extra_info("sockname")
+    sock = caller.sock.getsockname()
     out["peer"] = f"{sock[0]}:{sock[1]}"
-    caller = LightCaller(reader, writer, False, False)
     try:
         await caller.until(tails[0], timeout)
         out["home"] = time.monotonic()
         if lookup:
             caller.send(cand.numero.encode() + SUITE + cand.birth.encode())
-            await writer.drain()
             await asyncio.sleep(0)
             caller.buf.clear()
             caller.send(ENVOI)
             await caller.until(tails[1], timeout)
             out["result"] = time.monotonic()
         # stay on the line, reading: a line dropped by a kill is seen at once
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(hold):
-                while True:
-                    if not await reader.read(65536):
-                        raise ConnectionError("server hung up")
+        if await caller.closed_within(hold):
+            raise ConnectionError("server hung up")
         out["hung_up"] = True
-        writer.write(FIN)
-        async with asyncio.timeout(timeout):
-            while await reader.read(65536):
-                pass
+        caller.send(FIN)
+        if not await caller.closed_within(timeout):
+            raise TimeoutError
     except TimeoutError:
         out["error"] = "timeout"
     except (ConnectionError, OSError):
@@ -139,7 +132,7 @@ async def chaos_caller(i: int, host: str, port: int, cand: Candidate, start_at: 
     finally:
         out["end"] = time.monotonic()
         out["wall_end"] = time.time()
-        writer.close()
+        caller.close()
     return out
 
 

@@ -153,9 +153,11 @@ class LightCaller:
             raise
         return cls(sock, telnet, keep)
 
-    async def until(self, tail: bytes, timeout: float) -> None:
-        """Read until the bytes received end with ``tail``; sets :attr:`arrived`."""
-        if self.buf.endswith(tail):
+    async def until(self, tail: bytes | None, timeout: float) -> None:
+        """Read until the bytes received end with ``tail`` (None: until the server hangs
+        up, raising ConnectionError; TimeoutError in either case after ``timeout``);
+        sets :attr:`arrived`."""
+        if tail is not None and self.buf.endswith(tail):
             return
         done: asyncio.Future[None] = self.loop.create_future()
         fd = self.sock.fileno()
@@ -166,7 +168,18 @@ class LightCaller:
         finally:
             self.loop.remove_reader(fd)
 
-    def _readable(self, tail: bytes, done: asyncio.Future[None]) -> None:
+    async def closed_within(self, timeout: float) -> bool:
+        """Read (and drop) what comes until the server hangs up (True) or ``timeout``
+        passes (False)."""
+        try:
+            await self.until(None, timeout)
+        except ConnectionError:
+            return True
+        except TimeoutError:
+            return False
+        return True
+
+    def _readable(self, tail: bytes | None, done: asyncio.Future[None]) -> None:
         if done.done():
             return
         try:
@@ -189,6 +202,8 @@ class LightCaller:
             if self.telnet.replies:
                 self.send(bytes(self.telnet.replies), clear=False)
                 self.telnet.replies.clear()
+        if tail is None:
+            return  # waiting for the hang-up: nothing kept
         self.buf += data
         if self.keep:
             self.stream += data
