@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import itertools
 from collections.abc import Iterator
 
 import pytest
 
 from terminal_emu import Key
 from terminal_emu.client import MinitelClient
-from videotex.server.gcpolicy import GcPolicy
+from videotex.server.gcpolicy import GcPolicy, worker_phase
 from videotex.server.raw import start_raw
 from videotex.server.switchboard import Switchboard
 from videotex.server.telnet import start_telnet
@@ -109,3 +110,29 @@ def test_gc_policy_zero_keeps_cpython_policy_and_refuses_negative() -> None:
     policy = GcPolicy(full_every=0)
     policy.start()  # no loop needed: nothing is taken over
     assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def test_workers_spread_their_full_collections() -> None:
+    phases = [worker_phase(i) for i in range(8)]
+    assert all(0 <= p < 1 for p in phases)
+    gaps = sorted(phases)
+    # eight workers: no two within a twentieth of a period of each other
+    assert min(b - a for a, b in itertools.pairwise(gaps)) > 0.05
+    with pytest.raises(ValueError, match="fraction of the period"):
+        GcPolicy(full_every=600, phase=1.0)
+
+
+async def test_the_first_full_collection_waits_for_the_worker_phase() -> None:
+    loop = asyncio.get_running_loop()
+    seen: list[float] = []
+    policy = GcPolicy(full_every=0.2, on_full=lambda s, n: seen.append(loop.time()),
+                      phase=0.5)
+    started = loop.time()
+    policy.start()
+    try:
+        async with asyncio.timeout(5):
+            while not seen:
+                await asyncio.sleep(0.02)
+    finally:
+        policy.stop()
+    assert seen[0] - started >= 0.3  # (1 + phase) periods, never sooner

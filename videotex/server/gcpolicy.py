@@ -16,7 +16,9 @@ The policy here:
   the youngest generation every ``YOUNG_EVERY`` seconds and the middle one every
   ``MIDDLE_EVERY``, so each pause covers only what survived since the last one;
 * a full collection runs every ``full_every`` seconds; its duration is logged and
-  counted (metric ``videotex_gc_full_seconds``);
+  counted (metric ``videotex_gc_full_seconds``). Workers of one machine spread theirs
+  (``phase``: worker *i* starts its cycle ``i`` × 0.38 of a period later, modulo one
+  period), so that they never all stop at once on cores they share;
 * ended calls are freed by reference counting, not by the collector: the listeners
   break the reference cycles a finished connection leaves (``telnet._unlink``,
   ``raw._forget``), and tests check that an ended call leaves no cyclic garbage.
@@ -32,7 +34,7 @@ import logging
 import time
 from collections.abc import Callable
 
-__all__ = ["GcPolicy"]
+__all__ = ["GcPolicy", "worker_phase"]
 
 log = logging.getLogger("videotex.gc")
 
@@ -41,12 +43,24 @@ YOUNG_EVERY = 0.1
 MIDDLE_EVERY = 1.0
 
 
+def worker_phase(index: int) -> float:
+    """Where worker ``index``'s full collections fall in the period: spread for any number
+    of workers (multiples of 0.382, the golden ratio's fractional complement, mod 1)."""
+    return (max(0, index) * 0.381966) % 1.0
+
+
 class GcPolicy:
     def __init__(self, full_every: float = 600.0,
-                 on_full: Callable[[float, int], None] | None = None) -> None:
+                 on_full: Callable[[float, int], None] | None = None,
+                 phase: float = 0.0) -> None:
         if full_every < 0:
             raise ValueError(f"gc full_every must be >= 0 seconds, not {full_every!r}")
+        if not 0 <= phase < 1:
+            raise ValueError(f"gc phase must be a fraction of the period in [0, 1), "
+                             f"not {phase!r}")
         self.full_every = full_every
+        #: The first full collection comes (1 + phase) periods after start.
+        self.phase = phase
         self.on_full = on_full
         self.fulls = 0
         self.longest = 0.0
@@ -78,7 +92,7 @@ class GcPolicy:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         middle = loop.time() + MIDDLE_EVERY
-        full = loop.time() + self.full_every
+        full = loop.time() + self.full_every * (1 + self.phase)
         while True:
             await asyncio.sleep(YOUNG_EVERY)
             now = loop.time()

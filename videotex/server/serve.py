@@ -211,7 +211,7 @@ def parse_serial_spec(spec: str) -> tuple[str, dict[str, Any]]:
 
 async def run_server(config: ServerConfig, *, ready: asyncio.Event | None = None,
                      announce: bool = True, on_ready: Any = None) -> None:
-    from .gcpolicy import GcPolicy
+    from .gcpolicy import GcPolicy, worker_phase
     from .metrics import MetricsHooks
 
     store = ResultsStore(config.store)
@@ -255,7 +255,8 @@ async def run_server(config: ServerConfig, *, ready: asyncio.Event | None = None
         print(f"Connect with: terminal-emu connect telnet://{c.host}:{c.port}"
               f"   (or: telnet {c.host} {c.port})", flush=True)
     gc_policy = GcPolicy(config.gc_full_every,
-                         on_full=metrics.gc_full_done if metrics is not None else None)
+                         on_full=metrics.gc_full_done if metrics is not None else None,
+                         phase=worker_phase(int(os.environ.get("VIDEOTEX_WORKER", "0"))))
     gc_policy.start()  # after startup: what it built is frozen
     if ready is not None:
         ready.set()
