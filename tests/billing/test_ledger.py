@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -14,6 +15,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import lmdb
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from videotex.billing import CallRecord, Ledger, OfferBook, TariffPlan
 from videotex.billing.cli import report_main
@@ -228,3 +232,115 @@ def test_report_command_line(tmp_path: Path) -> None:
     assert out.returncode == 2 and "'hier' is not an ISO date" in out.stderr
     out = run("--store", str(tmp_path / "a"), "--from", "2005-07-09", "--to", "2005-07-08")
     assert out.returncode == 2 and "is not before --to" in out.stderr
+
+
+def old_utc_iso(when: datetime) -> str:
+    """``utc_iso`` as it was (strftime): the reference for ordinary dates."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+ZONES = [None, UTC, timezone(timedelta(hours=2)), timezone(timedelta(hours=-9, minutes=-30)),
+         timezone(timedelta(hours=14))]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.datetimes(min_value=datetime(1000, 1, 2), max_value=datetime(9999, 12, 30),
+                    timezones=st.sampled_from(ZONES)))
+@example(datetime(2005, 7, 8, 8, 0, 0, 999999, tzinfo=UTC))  # truncated, not rounded
+@example(datetime(2005, 12, 31, 23, 59, 59, 999500, tzinfo=timezone(timedelta(hours=-1))))
+@example(datetime(2005, 7, 8, 8, 0))
+def test_utc_iso_reads_as_the_strftime_it_replaces(when: datetime) -> None:
+    from videotex.billing.ledger import utc_iso
+
+    assert utc_iso(when) == old_utc_iso(when)
+    assert len(utc_iso(when)) == 24
+
+
+def test_utc_iso_keeps_four_digits_before_the_year_1000() -> None:
+    from videotex.billing.ledger import utc_iso
+
+    assert utc_iso(datetime(999, 12, 31, 23, 59, 59, 999999)) == "0999-12-31T23:59:59.999Z"
+    assert utc_iso(datetime(1, 1, 1, tzinfo=UTC)) == "0001-01-01T00:00:00.000Z"
+
+
+TEXT = st.text(alphabet=st.characters(blacklist_categories=()), max_size=12)  # surrogates too
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXT, TEXT, st.floats(allow_nan=False, allow_infinity=False), st.integers(),
+       st.none() | TEXT)
+@example("0320123456", "192.0.2.7:40312", 12.3, 2, None)
+@example("élève\u00e9\"\\\n", "\udc80\U0001f600", 1e300, -1, "\x00")
+def test_record_bytes_are_the_compact_json_they_were(caller: str, peer: str, seconds: float,
+                                                      lookups: int, ended: str | None) -> None:
+    r = record(1)
+    r.caller, r.peer, r.duration_s, r.lookups, r.ended_at = caller, peer, seconds, lookups, ended
+    data = r.to_bytes()
+    assert data == json.JSONEncoder(separators=(",", ":")).encode(r.__dict__).encode()
+    assert data.isascii() and CallRecord.from_bytes(data) == r
+
+
+def test_records_of_older_and_newer_versions_still_decode() -> None:
+    old = {"session_id": "s1", "channel": "telnet", "caller": "10.0.0.1", "service": "s",
+           "started_at": "2005-07-08T08:00:00.000Z", "ended_at": None, "duration_s": 1.5,
+           "units": 1, "amount_eur": "0.13", "result_found": False, "lookups": 0}
+    rec = CallRecord.from_bytes(json.dumps(old).encode())
+    assert rec.duration_s == 1.5 and rec.peer == "" and rec.vat_rate == "0.196"
+    newer = CallRecord.from_bytes(json.dumps({**old, "later": 1}).encode())
+    assert newer == rec and CallRecord.from_bytes(rec.to_bytes()) == rec
+
+
+def open_table(ledger: Ledger) -> dict[bytes, bytes]:
+    with ledger.env.begin(db=ledger._open_db) as txn:
+        return {bytes(k): bytes(v) for k, v in txn.cursor()}
+
+
+@pytest.mark.parametrize("flush_between", [False, True])
+def test_checkpoints_leave_the_opening_listed_and_a_close_unlists(
+        tmp_path: Path, flush_between: bool) -> None:
+    ledger = Ledger(tmp_path, batch_interval=0.05)
+    recs = [record(i) for i in range(10)]
+    for r in recs:
+        ledger.open_record(r)
+    if flush_between:  # the checkpoints commit in a later transaction than the openings
+        assert ledger.flush(10)
+    for r in recs:
+        r.duration_s = 20.0
+        ledger.checkpoint(r)
+    for r in recs[:3]:
+        r.ended_at = r.started_at
+        ledger.close_record(r)
+    late = record(10)  # opened, checkpointed, closed: one transaction or several
+    ledger.open_record(late)
+    late.duration_s = 5.0
+    ledger.checkpoint(late)
+    late.ended_at = late.started_at
+    ledger.close_record(late)
+    assert ledger.flush(10)
+    assert open_table(ledger) == {r.key: ledger.owner.encode() for r in recs[3:]}
+    assert ledger.open_count() == 7
+    stored = {r.session_id: r for r in ledger.records()}
+    assert [stored[r.session_id].duration_s for r in recs] == [20.0] * 10
+    assert stored[late.session_id].duration_s == 5.0 and stored[late.session_id].ended_at
+    ledger.close()
+
+
+def test_a_dead_owners_checkpoint_in_a_later_transaction_is_recovered(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path, batch_interval=0.05)
+    ledger.owner = f"{socket.gethostname()}:999999999:1"  # a pid that cannot run
+    recs = [record(i) for i in range(5)]
+    for r in recs:
+        ledger.open_record(r)
+    assert ledger.flush(10)
+    for r in recs:
+        r.duration_s, r.units, r.checkpoint_at = 45.0, 3, "2005-07-08T08:00:45.000Z"
+        ledger.checkpoint(r)
+    assert ledger.flush(10)
+    assert ledger.recover(datetime(2005, 7, 8, 9, 0, tzinfo=UTC)) == 5
+    assert ledger.open_count() == 0 and ledger.recover() == 0
+    for r in ledger.records():
+        assert r.recovered and r.close_reason == "recovered"
+        assert (r.duration_s, r.units, r.ended_at) == (45.0, 3, "2005-07-08T08:00:45.000Z")
+    ledger.close()

@@ -59,6 +59,28 @@ PUBLIC_FIELDS = ("session_id", "channel", "caller", "service", "started_at", "en
 _ENCODE = json.JSONEncoder(separators=(",", ":")).encode
 
 
+def _c_encoder() -> Any:
+    """The C encoder that ``_ENCODE`` builds anew at each call (most of its cost), built
+    once: the same bytes (ASCII, the rest escaped), without the circularity check (a
+    record is flat). None without the C accelerator."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    try:
+        return make(None, json.JSONEncoder().default, json.encoder.encode_basestring_ascii,
+                    None, ":", ",", False, False, True) if make else None
+    except TypeError:  # another signature: use the plain encoder
+        return None
+
+
+_C_ENCODE = _c_encoder()
+
+
+def _encode_flat(obj: dict[str, Any]) -> str:
+    """``_ENCODE(obj)`` for a dict of plain values."""
+    if _C_ENCODE is None:
+        return _ENCODE(obj)
+    return "".join(_C_ENCODE(obj, 0))
+
+
 class LedgerError(RuntimeError):
     """The ledger cannot be opened or written."""
 
@@ -66,10 +88,13 @@ class LedgerError(RuntimeError):
 def utc_iso(when: datetime) -> str:
     """A fixed-width UTC timestamp, ``2005-07-08T08:00:00.000Z``: keys sort in time order.
 
-    Naive datetimes are taken as UTC."""
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    Naive datetimes are taken as UTC. (The string of ``strftime("%Y-%m-%dT%H:%M:%S.%f")``
+    cut to the millisecond, but a year before 1000 has its four digits too.)"""
+    if when.tzinfo is not None:
+        if when.tzinfo is not UTC:
+            when = when.astimezone(UTC)
+        when = when.replace(tzinfo=None)
+    return when.isoformat(timespec="milliseconds") + "Z"
 
 
 @dataclass
@@ -114,7 +139,7 @@ class CallRecord:
 
     def to_bytes(self) -> bytes:
         """Compact JSON (the instance dict holds exactly the fields, all plain values)."""
-        return _ENCODE(self.__dict__).encode()
+        return _encode_flat(self.__dict__).encode()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> CallRecord:
@@ -166,8 +191,13 @@ def owner_alive(owner: str) -> bool:
     return _start_ticks(pid) == ticks
 
 
-#: A queued operation: (keeps the record open, commit at once, key, value).
-_Op = tuple[bool, bool, bytes, bytes]
+#: What a queued operation does besides writing the record. An opening lists the record
+#: in the ``open`` table (and is committed without the gathering delay: a caller waits for
+#: it); a checkpoint leaves that table alone (the record's opening was queued before it,
+#: and the writer commits in queue order); a closing takes the record out of it.
+_OPEN, _CHECKPOINT, _CLOSE = 0, 1, 2
+#: A queued operation: (kind, key, value).
+_Op = tuple[int, bytes, bytes]
 
 
 def _resolve(futs: list[asyncio.Future[None]]) -> None:
@@ -208,7 +238,9 @@ class Ledger:
         self._queue: queue.SimpleQueue[_Op | None] = queue.SimpleQueue()
         self._queued = 0
         self._written = 0
-        self._cond = threading.Condition()
+        #: Held to take a ticket (``with self._lock``: C-level, unlike the condition's).
+        self._lock = threading.RLock()
+        self._cond = threading.Condition(self._lock)
         #: (ticket, n, loop, future) of the coroutines waiting in :meth:`durable`.
         self._waiters: list[tuple[int, int, asyncio.AbstractEventLoop,
                                   asyncio.Future[None]]] = []
@@ -220,13 +252,13 @@ class Ledger:
 
     # -- writes (queued) -------------------------------------------------------------
 
-    def _put(self, record: CallRecord, *, is_open: bool, urgent: bool = False) -> int:
+    def _put(self, record: CallRecord, kind: int) -> int:
         if self._closed:
             raise LedgerError(f"{self.path}: the ledger is closed; record "
                               f"{record.session_id} was not queued")
         # the bytes are taken now: later changes to the record go with a later operation
-        op = (is_open, urgent, record.key, record.to_bytes())
-        with self._cond:  # tickets in queue order, whatever thread queues
+        op = (kind, record.key, record.to_bytes())
+        with self._lock:  # tickets in queue order, whatever thread queues
             self._queued += 1
             ticket = self._queued
             self._queue.put(op)
@@ -241,17 +273,19 @@ class Ledger:
         record.owner = self.owner
         if record.checkpoint_at is None:
             record.checkpoint_at = record.started_at
-        return self._put(record, is_open=True, urgent=True)
+        return self._put(record, _OPEN)
 
     def checkpoint(self, record: CallRecord) -> int:
-        """Queue the current state of an open record (where a crash would leave it)."""
+        """Queue the current state of an open record (where a crash would leave it); its
+        :meth:`open_record` must have been queued before (the ``open`` table keeps the
+        entry that put there)."""
         record.owner = record.owner or self.owner
-        return self._put(record, is_open=True)
+        return self._put(record, _CHECKPOINT)
 
     def close_record(self, record: CallRecord) -> int:
         """Queue the final state of a record; it is no longer open."""
         record.owner = record.owner or self.owner
-        return self._put(record, is_open=False)
+        return self._put(record, _CLOSE)
 
     def is_durable(self, ticket: int) -> bool:
         """Whether the operation of ``ticket`` (and every one queued before) is on disk."""
@@ -305,7 +339,7 @@ class Ledger:
                 pending.append(item)
             # gather what is already queued, waiting at most batch_interval for more,
             # and not at all once an opening is in the batch (a caller waits for it)
-            urgent = any(op[1] for op in pending)
+            urgent = any(op[0] == _OPEN for op in pending)
             deadline = time.monotonic() + self.batch_interval
             while len(pending) < MAX_BATCH and not stop:
                 try:
@@ -318,7 +352,7 @@ class Ledger:
                     stop = True
                 else:
                     pending.append(item)
-                    urgent = urgent or item[1]
+                    urgent = urgent or item[0] == _OPEN
             if self._commit(pending):
                 with self._cond:
                     self._written += len(pending)
@@ -335,12 +369,14 @@ class Ledger:
         owner = self.owner.encode()
         try:
             with self.env.begin(write=True) as txn:
-                for is_open, _urgent, key, value in batch:
-                    txn.put(key, value, db=self._records_db)
-                    if is_open:
-                        txn.put(key, owner, db=self._open_db)
-                    else:
-                        txn.delete(key, db=self._open_db)
+                records = txn.cursor(db=self._records_db)
+                listed = txn.cursor(db=self._open_db)
+                for kind, key, value in batch:
+                    records.put(key, value)
+                    if kind == _OPEN:
+                        listed.put(key, owner)
+                    elif kind == _CLOSE and listed.set_key(key):
+                        listed.delete()
         except (lmdb.Error, OSError) as e:
             if self.healthy:
                 log.error("billing ledger cannot write: %s; %d records waiting", e,
