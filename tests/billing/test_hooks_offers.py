@@ -242,3 +242,72 @@ def test_concurrent_consumption_across_processes(tmp_path: Path) -> None:
     ledger = Ledger(tmp_path)
     assert len(OfferBook(ledger).purchases("10.0.0.9", "3333000003")) == 1 + 12
     ledger.close()
+
+
+def old_iso(when: datetime) -> str:
+    """``utc_iso`` as it was written before (strftime), the reference for the records."""
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def test_checkpoints_carry_the_meter_figures_across_units_and_charges(tmp_path: Path) -> None:
+    start = datetime(2005, 7, 8, 8, 0, 0, 987654, tzinfo=UTC)  # truncated, not rounded
+    clock = FakeClock(start)
+    ledger = Ledger(tmp_path)
+    hooks = BillingHooks(TariffBook.from_config({}), ledger, "3615 EXAMENS")
+    call = make_call(clock)
+    hooks.call_opened(call)
+    meter = call.session.ctx.meter
+    assert meter is not None
+    assert stored(ledger)["c1"].started_at == "2005-07-08T08:00:00.987Z"
+    seen = []
+    # (seconds to advance, one-off charge before the checkpoint)
+    steps = [(5, None), (14.941, None), (0.001, None), (0, Decimal("3.00")), (10, None),
+             (0, Decimal("0.50")), (19.94, Decimal("0")), (3600, None)]
+    for advance, charge in steps:
+        clock.advance(advance)
+        if charge is not None:
+            meter.charge(charge, "a consultation")
+        assert hooks.checkpoint_all() == 1
+        rec = stored(ledger)["c1"]
+        now = clock.monotonic()
+        millis = meter.millis(now)
+        assert (rec.duration_s, rec.units, rec.amount_eur, rec.charges_eur) == (
+            millis / 1000, meter.units(now), str(meter.amount(now)), str(meter.extras))
+        assert rec.checkpoint_at == old_iso(start + timedelta(milliseconds=millis))
+        assert rec.ended_at is None and ledger.open_count() == 1
+        seen.append((rec.units, rec.amount_eur, rec.charges_eur))
+    assert seen == [
+        (1, "0.13", "0"), (1, "0.13", "0"),
+        (2, "0.24", "0"),                      # 19.942 s: the second unit has started
+        (2, "3.24", "3.00"),                   # a charge, the same units
+        (2, "3.24", "3.00"), (2, "3.74", "3.50"),
+        (3, "3.86", "3.50"),                   # 49.882 s
+        (184, "24.31", "3.50"),
+    ]
+    clock.advance(1)
+    hooks.call_closed(call, "caller")
+    rec = stored(ledger)["c1"]
+    assert (rec.units, rec.amount_eur, rec.charges_eur) == (184, "24.31", "3.50")
+    assert rec.ended_at == rec.checkpoint_at == "2005-07-08T09:00:51.869Z"  # 3650.882 s
+    assert ledger.open_count() == 0
+    ledger.close()
+
+
+def test_a_checkpoint_on_a_free_time_plan_follows_the_charges(tmp_path: Path) -> None:
+    book = TariffBook.from_config({
+        "plans": {"web": {"per_consultation": True, "price_per_minute": 0,
+                          "connection_charge": 0}},
+        "routes": [{"channel": "ws", "plan": "web"}]})
+    ledger = Ledger(tmp_path)
+    hooks = BillingHooks(book, ledger, "3615 EXAMENS")
+    clock = FakeClock(START)
+    call = make_call(clock, "w", conn=Conn(channel="ws"))
+    hooks.call_opened(call)
+    clock.advance(10)
+    hooks.checkpoint_all()
+    assert (stored(ledger)["w"].units, stored(ledger)["w"].amount_eur) == (0, "0.00")
+    call.session.ctx.meter.charge(Decimal("3.00"))
+    hooks.checkpoint_all()
+    rec = stored(ledger)["w"]
+    assert (rec.units, rec.amount_eur, rec.charges_eur) == (0, "3.00", "3.00")
+    ledger.close()

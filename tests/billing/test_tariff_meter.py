@@ -50,6 +50,15 @@ def test_units_match_exact_ceiling(millis: int) -> None:
     assert units_for(DEFAULT_PLAN, millis) == math.ceil(exact)
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.floats(min_value=-5, max_value=10 * 3600, allow_nan=False))
+def test_units_in_is_units_at_the_metered_millis(elapsed: float) -> None:
+    free = TariffPlan(per_consultation=True, price_per_minute=Decimal(0))
+    for plan in (DEFAULT_PLAN, free):
+        m = Meter(plan, 1000.0)
+        assert m.units_in(m.millis(1000.0 + elapsed)) == m.units(1000.0 + elapsed)
+
+
 def test_amounts_read_like_the_status_row() -> None:
     m = Meter(DEFAULT_PLAN, 0.0)
     assert str(m.amount(0.0)) == "0.13"       # 0.018 + 0.113 = 0.131

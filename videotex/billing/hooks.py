@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -54,16 +54,27 @@ def caller_identity(call: Any) -> str:
 
 
 class _Live:
-    __slots__ = ("call", "meter", "record", "started_wall", "ticket")
+    __slots__ = ("amount_eur", "call", "charges_eur", "extras", "meter", "record",
+                 "started_utc", "ticket", "units")
 
     def __init__(self, call: Any, record: CallRecord, meter: Meter,
                  started_wall: datetime) -> None:
         self.call = call
         self.record = record
         self.meter = meter
-        self.started_wall = started_wall
+        #: The wall clock at connection, UTC, naive (what ``started_at`` reads: a naive
+        #: time is UTC already, see :func:`utc_iso`).
+        self.started_utc = (started_wall if started_wall.tzinfo is None
+                            else started_wall.astimezone(UTC).replace(tzinfo=None))
         #: The ledger ticket of the record's opening (see :meth:`Ledger.durable`).
         self.ticket = 0
+        #: ``meter.amount`` and ``meter.extras`` as text, for ``units`` units and these
+        #: ``extras`` (the Decimal object: a charge replaces it); they change only when
+        #: a unit falls or a charge is made, not at each checkpoint.
+        self.units = -1
+        self.extras: Decimal | None = None
+        self.amount_eur = ""
+        self.charges_eur = ""
 
 
 class BillingHooks:
@@ -105,6 +116,8 @@ class BillingHooks:
         )
         rec.checkpoint_at = rec.started_at
         live = self.live[rec.session_id] = _Live(call, rec, meter, wall)
+        live.units, live.extras = rec.units, meter.extras  # the amounts just computed
+        live.amount_eur, live.charges_eur = rec.amount_eur, str(meter.extras)
         live.ticket = self.ledger.open_record(rec)
 
     async def call_ready(self, call: Any) -> None:
@@ -119,13 +132,19 @@ class BillingHooks:
         rec, meter = live.record, live.meter
         facts = live.call.session.ctx.facts
         millis = meter.millis(now)
+        units = meter.units_in(millis)
+        extras = meter.extras
+        if units != live.units or extras is not live.extras:
+            live.units, live.extras = units, extras
+            live.amount_eur = str(meter.amount(now))
+            live.charges_eur = str(extras)
         rec.duration_s = millis / 1000
-        rec.units = meter.units(now)
-        rec.amount_eur = str(meter.amount(now))
-        rec.charges_eur = str(meter.extras)
+        rec.units = units
+        rec.amount_eur = live.amount_eur
+        rec.charges_eur = live.charges_eur
         rec.result_found = bool(facts.get("result_found"))
         rec.lookups = int(facts.get("lookups", 0))
-        rec.checkpoint_at = utc_iso(live.started_wall + timedelta(milliseconds=millis))
+        rec.checkpoint_at = utc_iso(live.started_utc + timedelta(milliseconds=millis))
 
     def call_closed(self, call: Any, reason: str) -> None:
         """Stop the meter and close the record, whatever ended the call."""
@@ -147,19 +166,21 @@ class BillingHooks:
 
     def checkpoint_all(self) -> int:
         """Queue a checkpoint of every live call; returns how many."""
+        update, checkpoint = self._update, self.ledger.checkpoint
         for live in list(self.live.values()):
-            self._update(live, live.call.session.clock.monotonic())
-            self.ledger.checkpoint(live.record)
+            update(live, live.call.session.clock.monotonic())
+            checkpoint(live.record)
         return len(self.live)
 
     async def checkpoint_all_async(self) -> int:
         """:meth:`checkpoint_all`, yielding to the event loop every ``CHUNK`` calls."""
         done = 0
+        update, checkpoint, get = self._update, self.ledger.checkpoint, self.live.get
         for n, key in enumerate(list(self.live), start=1):
-            live = self.live.get(key)
+            live = get(key)
             if live is not None:  # not closed meanwhile
-                self._update(live, live.call.session.clock.monotonic())
-                self.ledger.checkpoint(live.record)
+                update(live, live.call.session.clock.monotonic())
+                checkpoint(live.record)
                 done += 1
             if n % CHUNK == 0:
                 await asyncio.sleep(0)

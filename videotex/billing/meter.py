@@ -77,10 +77,15 @@ class Meter:
 
     def units(self, now_mono: float) -> int:
         """Units due so far (0 on a plan where time is free)."""
+        return self.units_in(self.millis(now_mono))
+
+    def units_in(self, millis: int) -> int:
+        """Units due for a metered duration of ``millis`` ms (what :meth:`units` gives
+        when :meth:`millis` is ``millis``)."""
         if self._ratio is None:
             return 0
         num, den = self._ratio
-        return max(1, -(-self.millis(now_mono) * num // den))
+        return max(1, -(-millis * num // den))
 
     def amount(self, now_mono: float) -> Decimal:
         """Amount due so far, incl. tax, in euros rounded to the cent."""
