@@ -55,6 +55,15 @@ def start_server(workers: int, transport: str, metrics: Path) -> tuple[subproces
     raise SystemExit("the server did not start (is var/store built? run `make run` once)")
 
 
+def stop_server(proc: subprocess.Popen[str]) -> None:
+    """SIGTERM (a clean stop: calls closed, ledger written), SIGKILL after 120 s."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(120)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def sessions_now(metrics: Path) -> int | None:
     """Sessions the server holds now, from ``videotex status`` (None: unreadable)."""
     status = subprocess.run([str(ROOT / ".venv/bin/videotex"), "status",
@@ -127,11 +136,7 @@ def main() -> int:
                                     capture_output=True, text=True, check=False)
             report["status_after"] = status.stdout.strip().splitlines()
         finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(120)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_server(proc)
     print(json.dumps(report, indent=1))
     return 0
 

@@ -26,30 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bench_scale import PY, ROOT, sessions_now, start_server
-
-
-def tree(pid: int) -> list[int]:
-    """A process and its descendants."""
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        try:
-            with open(f"/proc/{p}/task/{p}/children") as f:
-                todo += [int(x) for x in f.read().split()]
-        except OSError:
-            pass
-    return out
-
-
-def cpu_s(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+from bench.bench_scale import PY, ROOT, sessions_now, start_server, stop_server
+from bench.loadgen import process_cpu_s, process_tree
 
 
 def main() -> int:
@@ -84,12 +62,12 @@ def main() -> int:
         report["held"] = held
         report["seconds_to_hold"] = round(time.monotonic() - t0, 1)
         time.sleep(20)  # the last arrivals' first ticks and checkpoints
-        server, client = tree(proc.pid), tree(gen.pid)
-        before = {p: cpu_s(p) for p in server + client}
+        server, client = process_tree(proc.pid), process_tree(gen.pid)
+        before = {p: process_cpu_s(p) for p in server + client}
         t = time.monotonic()
         time.sleep(args.window)
         dt = time.monotonic() - t
-        used = {p: cpu_s(p) - before[p] for p in server + client}
+        used = {p: process_cpu_s(p) - before[p] for p in server + client}
         server_s = sum(used[p] for p in server)
         report["server_cores"] = round(server_s / dt, 3)
         report["server_cores_by_process"] = [round(used[p] / dt, 3) for p in server]
@@ -97,15 +75,11 @@ def main() -> int:
         report["held_at_end"] = sessions_now(tmp / "metrics")
         report["server_us_per_call_per_s"] = round(server_s / dt / max(held, 1) * 1e6, 1)
     finally:
-        with_children = tree(gen.pid)
+        with_children = process_tree(gen.pid)
         for p in with_children:  # the load generator's pool too: no stray callers
             with contextlib.suppress(ProcessLookupError):
                 os.kill(p, signal.SIGKILL)
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(120)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_server(proc)
     print(json.dumps(report, indent=1))
     return 0
 

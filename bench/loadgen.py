@@ -405,40 +405,50 @@ async def watch_lag(lags: list[float], every: float = 0.05) -> None:
         lags.append(time.monotonic() - t - every)
 
 
-def cpu_s(pid: int) -> float:
-    """CPU seconds (user + system) of a process and all its descendants so far."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    todo = [pid]
+def process_tree(pid: int) -> list[int]:
+    """A process and all its descendants (those alive now)."""
+    out, todo = [], [pid]
     while todo:
         p = todo.pop()
+        out.append(p)
         try:
-            with open(f"/proc/{p}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / tick
             with open(f"/proc/{p}/task/{p}/children") as f:
                 todo += [int(x) for x in f.read().split()]
         except OSError:
             continue
-    return total
+    return out
+
+
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) of one process so far (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_rss_kib(pid: int) -> int:
+    """RSS of one process, KiB (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) of a process and all its descendants so far."""
+    return sum(process_cpu_s(p) for p in process_tree(pid))
 
 
 def rss_kib(pid: int) -> int:
     """RSS of a process and all its descendants, KiB."""
-    total = 0
-    todo = [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            with open(f"/proc/{p}/status") as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-            with open(f"/proc/{p}/task/{p}/children") as f:
-                todo += [int(x) for x in f.read().split()]
-        except OSError:
-            continue
-    return total
+    return sum(process_rss_kib(p) for p in process_tree(pid))
 
 
 def pct(values: list[float], q: float) -> float:

@@ -56,8 +56,13 @@ class _Wheel:
             raise RuntimeError("the event loop of this wheel is gone")
         return loop
 
+    @staticmethod
+    def slot_of(when: float) -> int:
+        """The slot a deadline at loop time ``when`` waits in (it ends after ``when``)."""
+        return int(when / _SLOT) + 1
+
     def add(self, member: _Deadlines, when: float) -> int:
-        slot = int(when / _SLOT) + 1
+        slot = self.slot_of(when)
         members = self.slots.get(slot)
         if members is None:
             members = self.slots[slot] = {}
@@ -126,7 +131,7 @@ class _Deadlines:
             return
         when = self.loop_time(deadline)
         if self.slot is not None:
-            if int(when / _SLOT) + 1 == self.slot:
+            if self.wheel.slot_of(when) == self.slot:
                 return
             self._leave()
         self.slot = self.wheel.add(self, when)
