@@ -397,7 +397,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         root = args.keep or Path(tmp)
         store = root / "store"
-        from videotex.server.demo import ensure_demo_store
+        from videotex.runtime.demo import ensure_demo_store
 
         ensure_demo_store(store, root / "demo-files")
         cands = published_only(load_candidates(root / "demo-files" / "csv", 0, args.seed),
@@ -416,7 +416,7 @@ def main() -> int:
         finally:
             if server.proc.poll() is None:
                 server.stop(60)
-        from videotex.billing.cli import load
+        from videotex.cli.billing import load
 
         records = load([str(store)])
         total = report_total(store)

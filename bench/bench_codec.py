@@ -20,6 +20,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
+from videotex.cli.page import optimize_page
 from videotex.codec import (
     Color,
     Encoder,
@@ -29,7 +30,6 @@ from videotex.codec import (
     encode_frame,
     encode_update,
 )
-from videotex.codec.cli import optimize_page
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "vdt-samples"
 BAUD_CPS = 120  # 1200 Bd, 7E1: 10 bits per character

@@ -282,7 +282,7 @@ def sealed_header() -> Target:
 def proxy(version: int) -> Target:
     """``proxyproto.parse`` as the listeners call it: on the bytes so far; a complete
     header must stay the same when more bytes follow, and respect the spec's sizes."""
-    from videotex.server import proxyproto
+    from videotex.protocols import proxyproto
 
     if version == 1:
         seeds = [b"PROXY TCP4 192.0.2.7 127.0.0.1 51000 3615\r\n\x13A",
@@ -318,7 +318,7 @@ def proxy(version: int) -> Target:
 def telnet_steady() -> Target:
     """``SteadyTelnet`` from any state telnetlib3 may leave; a twin fed the same bytes
     split elsewhere must agree; replies are only refusals or acknowledgements."""
-    from videotex.server.telnet_steady import SteadyTelnet, SubnegotiationTooLong
+    from videotex.protocols.telnet import SteadyTelnet, SubnegotiationTooLong
 
     rng = random.Random(13)
     pair: list[SteadyTelnet] = []
@@ -369,8 +369,8 @@ def sftp_names() -> Target:
     """Paths an SFTP client sends, through ``InboxServer._name`` as every request does."""
     from asyncssh import SFTPError
 
-    from videotex.server.sftp import InboxServer
-    from videotex.server.sftp_inbox import _NAME
+    from videotex.inbox.sftp import InboxServer
+    from videotex.inbox.sftp_inbox import _NAME
 
     inbox = Path("/srv/inbox/acme")
 
@@ -389,7 +389,7 @@ def sftp_names() -> Target:
 def hayes() -> Target:
     """The modem dialogue fed what a modem (and, online, the caller) sends, with timers
     fired now and then; buffers stay bounded and caller bytes pass untouched."""
-    from videotex.server.hayes import Connected, Data, Hayes, ModemState
+    from videotex.protocols.hayes import Connected, Data, Hayes, ModemState
 
     rng = random.Random(17)
     box: dict[str, Any] = {"now": 0.0}
@@ -545,8 +545,8 @@ def telnet(h: LoopHarness) -> Target:
     telnetlib3 (with our subnegotiation filter), the hand-over to ``SteadyTelnet`` when
     the client has answered (or at once, for clients that never answer), the PROXY
     header on one connection in eight. A connection lasts a few inputs."""
-    from videotex.server import proxyproto
-    from videotex.server.telnet import MinitelTelnetProtocol, _SteadyProtocol
+    from videotex.channels.telnet import MinitelTelnetProtocol, _SteadyProtocol
+    from videotex.protocols import proxyproto
 
     rng = random.Random(19)
     stats = {"connections": 0, "handed_over": 0, "dropped": 0, "videotex_bytes": 0}
@@ -651,7 +651,7 @@ def ws_frames() -> Target:
     from websockets.frames import Frame, Opcode
     from websockets.server import ServerProtocol
 
-    from videotex.server.ws import MAX_MESSAGE, WsConnection, _select_subprotocol
+    from videotex.channels.ws import MAX_MESSAGE, WsConnection, _select_subprotocol
 
     stats = {"messages": 0, "text_messages": 0, "bytes_read": 0, "dropped_chars": 0}
     documented = (ProtocolError, PayloadTooBig, UnicodeDecodeError, EOFError)
@@ -729,8 +729,8 @@ def ws_http(h: LoopHarness) -> Target:
     """The WebSocket listener as ``ws.start`` makes it (our process_request, page table,
     origins, subprotocols, max_size; websockets' HTTP parsing and handshake), on an
     in-memory transport: the opening request, then whatever follows it."""
-    from videotex.server.config import ListenerConfig
-    from videotex.server.ws import start
+    from videotex.channels.ws import start
+    from videotex.runtime.config import ListenerConfig
 
     stats = {"http_101": 0, "http_200": 0, "http_4xx": 0, "no_answer": 0, "videotex_bytes": 0}
 

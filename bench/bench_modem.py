@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 async def one_call(service, speed: int) -> tuple[int, float]:
     from tests.serial.conftest import serve_line
     from tests.serial.fakes import FakeModem, PtyPair
-    from videotex.server.hayes import ModemState
+    from videotex.protocols.hayes import ModemState
 
     pty = PtyPair()
     modem = FakeModem(pty, speed=speed)

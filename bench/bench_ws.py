@@ -62,10 +62,10 @@ async def latency(url: str, callers: int) -> list[float]:
 async def main(callers: int, rounds: int) -> None:
     from pages import ResultsService, ServiceConfig
     from tests.server.conftest import ELODIE, build_store
-    from videotex.server.config import ListenerConfig
-    from videotex.server.gate import GatePolicy
-    from videotex.server.listeners import start_listener
-    from videotex.server.switchboard import Switchboard
+    from videotex.protocols.gate import GatePolicy
+    from videotex.runtime.config import ListenerConfig
+    from videotex.runtime.listeners import start_listener
+    from videotex.runtime.switchboard import Switchboard
     from videotex.store import ResultsStore
     from videotex.teletel import SystemClock
 

@@ -58,12 +58,12 @@ from terminal_emu import Key
 from terminal_emu.client import MinitelClient, open_transport
 from tests.serial.fakes import FakeModem, PtyPair, SevenE1Line, socket_minitel, with_parity
 from tests.server.conftest import ELODIE, PAUL_PARIS, service, store_dir
-from videotex.server.config import ListenerConfig
-from videotex.server.hayes import ModemState
-from videotex.server.listeners import Listener, start_listener
-from videotex.server.serial_line import SerialLine
-from videotex.server.switchboard import Call, Switchboard
-from videotex.server.telnet_steady import MAX_SUBNEGOTIATION
+from videotex.channels.serial_line import SerialLine
+from videotex.protocols.hayes import ModemState
+from videotex.protocols.telnet import MAX_SUBNEGOTIATION
+from videotex.runtime.config import ListenerConfig
+from videotex.runtime.listeners import Listener, start_listener
+from videotex.runtime.switchboard import Call, Switchboard
 from videotex.teletel import SystemClock
 
 __all__ = ["service", "store_dir"]  # fixtures used by the test below

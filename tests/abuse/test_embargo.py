@@ -45,11 +45,11 @@ from terminal_emu.client import MinitelClient, open_transport
 from tests.cellmodel import STATUS_CELLS, assert_same_screen, normalise_screen
 from tests.serial.fakes import PtyPair, socket_minitel
 from videotex.cli import main as videotex
-from videotex.server.config import ListenerConfig
-from videotex.server.gate import GatePolicy
-from videotex.server.listeners import Listener, start_listener
-from videotex.server.logs import JsonFormatter
-from videotex.server.switchboard import Switchboard
+from videotex.protocols.gate import GatePolicy
+from videotex.runtime.config import ListenerConfig
+from videotex.runtime.listeners import Listener, start_listener
+from videotex.runtime.logs import JsonFormatter
+from videotex.runtime.switchboard import Switchboard
 from videotex.store import ACADEMIES, EXAMS, ResultsStore, publish_batch
 from videotex.store.exams import ACADEMY_CODES, EXAM_CODES
 from videotex.store.lmdbstore import close_env

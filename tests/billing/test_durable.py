@@ -84,8 +84,8 @@ async def test_a_stalled_disk_tells_new_callers_unavailable_and_bills_them_nothi
     its record is written, closed ``unavailable`` with nothing billed."""
     from terminal_emu.client import MinitelClient
     from videotex.billing import BillingHooks, TariffBook
-    from videotex.server.raw import start_raw
-    from videotex.server.switchboard import Switchboard
+    from videotex.channels.raw import start_raw
+    from videotex.runtime.switchboard import Switchboard
     from videotex.teletel import SystemClock
 
     ledger = Ledger(tmp_path)

@@ -20,8 +20,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from videotex.billing import CallRecord, Ledger, OfferBook, TariffPlan
-from videotex.billing.cli import report_main
 from videotex.billing.report import aggregate, render
+from videotex.cli.billing import report_main
 
 
 def record(i: int, *, found: bool = False, start: str = "2005-07-08T08:00:00+00:00",

@@ -8,7 +8,7 @@ import pytest
 
 from tests.cellmodel import assert_same_screen
 from videotex.cli import main
-from videotex.codec.cli import TERMINAL_COLS, optimize_page
+from videotex.cli.page import TERMINAL_COLS, optimize_page
 from videotex.codec.frame import BLANK_SPACE
 
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "vdt-samples"

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from tests.server.conftest import ELODIE, PAUL_PARIS, service, store_dir
-from videotex.server.config import ListenerConfig
-from videotex.server.serial_line import SerialLine, start
-from videotex.server.switchboard import Call, Switchboard
+from videotex.channels.serial_line import SerialLine, start
+from videotex.runtime.config import ListenerConfig
+from videotex.runtime.switchboard import Call, Switchboard
 from videotex.teletel import SystemClock
 
 from .fakes import PtyPair

@@ -11,7 +11,7 @@ import pytest
 
 from terminal_emu import Key
 from terminal_emu.client import MinitelClient
-from videotex.server.serial_line import SerialConnection, SerialLine
+from videotex.channels.serial_line import SerialConnection, SerialLine
 
 from .conftest import ELODIE, serve_line
 from .fakes import PtyPair, SevenE1Line, socket_minitel

@@ -9,8 +9,8 @@ import pytest
 
 from terminal_emu import Key
 from terminal_emu.client import MinitelClient
-from videotex.server.hayes import ModemState
-from videotex.server.serial_line import SerialLine
+from videotex.channels.serial_line import SerialLine
+from videotex.protocols.hayes import ModemState
 
 from .conftest import ELODIE, serve_line
 from .fakes import FakeModem, PtyPair

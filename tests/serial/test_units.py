@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from terminal_emu.client import ConnectError
 from terminal_emu.transport_serial import even_parity, open_serial, strip_parity
-from videotex.server.config import ListenerConfig
-from videotex.server.framing import (
+from videotex.channels.serial_line import SerialLine, SerialLineError
+from videotex.protocols.framing import (
     SUB,
     HardwareDecoder,
     SoftwareCodec,
@@ -17,7 +17,7 @@ from videotex.server.framing import (
     check_parity,
     parity_errors,
 )
-from videotex.server.hayes import (
+from videotex.protocols.hayes import (
     AnswerFailed,
     CallEnded,
     Connected,
@@ -30,7 +30,7 @@ from videotex.server.hayes import (
     Unresponsive,
     parse_init,
 )
-from videotex.server.serial_line import SerialLine, SerialLineError
+from videotex.runtime.config import ListenerConfig
 
 from .fakes import with_parity
 

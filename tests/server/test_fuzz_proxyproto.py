@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from videotex.server import proxyproto
-from videotex.server.proxyproto import MAX_V1, MAX_V2, ProxyHeader, ProxyProtocolError
+from videotex.protocols import proxyproto
+from videotex.protocols.proxyproto import MAX_V1, MAX_V2, ProxyHeader, ProxyProtocolError
 
 V1 = b"PROXY TCP4 192.0.2.7 127.0.0.1 51000 3615\r\n"
 V2 = (proxyproto.V2_SIGNATURE + b"\x21\x11" + struct.pack("!H", 12)

@@ -1,6 +1,6 @@
 """An ended call is freed by reference counting; full collections run on our schedule.
 
-The server turns CPython's automatic collection off (``videotex.server.gcpolicy``),
+The server turns CPython's automatic collection off (``videotex.runtime.gcpolicy``),
 which is only sound if a finished call leaves no reference cycle behind: these tests
 end calls both ways (the caller hangs up, the server hangs up) over telnet and raw
 with the collector off, and look for what is left.
@@ -17,10 +17,10 @@ import pytest
 
 from terminal_emu import Key
 from terminal_emu.client import MinitelClient
-from videotex.server.gcpolicy import GcPolicy, worker_phase
-from videotex.server.raw import start_raw
-from videotex.server.switchboard import Switchboard
-from videotex.server.telnet import start_telnet
+from videotex.channels.raw import start_raw
+from videotex.channels.telnet import start_telnet
+from videotex.runtime.gcpolicy import GcPolicy, worker_phase
+from videotex.runtime.switchboard import Switchboard
 from videotex.teletel import SystemClock
 
 #: Objects a server-side call is made of; none may outlive the call.

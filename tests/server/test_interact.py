@@ -1,4 +1,4 @@
-"""How time wakes a call over real sockets (``videotex.server.interact``): the status row
+"""How time wakes a call over real sockets (``videotex.runtime.interact``): the status row
 ticks with no key typed, typing still works between ticks, and a time limit ends the
 call on a tick. Telnet and raw TCP write a tick from the timer, without interrupting the
 read; a paced line goes through the coroutine. Waits for the screen, never sleeps."""
@@ -14,11 +14,11 @@ import pytest
 from pages import ResultsService, ServiceConfig
 from terminal_emu import Key
 from terminal_emu.client import MinitelClient
-from videotex.server.connection import Pacer, StreamConnection
-from videotex.server.interact import interact
-from videotex.server.raw import start_raw
-from videotex.server.switchboard import Switchboard
-from videotex.server.telnet import start_telnet
+from videotex.channels.connection import Pacer, StreamConnection
+from videotex.channels.raw import start_raw
+from videotex.channels.telnet import start_telnet
+from videotex.runtime.interact import interact
+from videotex.runtime.switchboard import Switchboard
 from videotex.store import ResultsStore
 from videotex.teletel import Limits, Session, SessionConfig, SystemClock
 
@@ -122,7 +122,7 @@ class _Member:
 
 
 async def test_the_wheel_fires_never_early_removes_and_isolates_faults() -> None:
-    from videotex.server.interact import _wheel
+    from videotex.runtime.interact import _wheel
 
     loop = asyncio.get_running_loop()
     wheel = _wheel(loop)

@@ -13,9 +13,9 @@ from pages import ResultsService
 from pages.guard import EnumerationGuard, GuardPolicy
 from terminal_emu import Key
 from terminal_emu.client import MinitelClient
-from videotex.server.gate import Gatekeeper, GatePolicy
-from videotex.server.switchboard import Switchboard
-from videotex.server.telnet import start_telnet
+from videotex.channels.telnet import start_telnet
+from videotex.protocols.gate import Gatekeeper, GatePolicy
+from videotex.runtime.switchboard import Switchboard
 from videotex.store import ResultsStore
 from videotex.teletel import Limits, SessionConfig, SystemClock
 
@@ -198,7 +198,7 @@ async def test_unhealthy_service_tells_new_callers_instead_of_serving_unbilled(s
     "[limits]\nunknown = 1\n",
 ])
 def test_bad_limits_configuration_names_the_key(tmp_path, bad: str) -> None:
-    from videotex.server.config import ConfigError, load_config
+    from videotex.runtime.config import ConfigError, load_config
 
     path = tmp_path / "server.toml"
     path.write_text(bad)
@@ -207,7 +207,7 @@ def test_bad_limits_configuration_names_the_key(tmp_path, bad: str) -> None:
 
 
 def test_limits_configuration_is_applied(tmp_path) -> None:
-    from videotex.server.config import load_config
+    from videotex.runtime.config import load_config
 
     path = tmp_path / "server.toml"
     path.write_text("[limits]\nidle_timeout = 0\nmax_session = 600\n"

@@ -11,11 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from terminal_emu.client import MinitelClient
-from videotex.server import proxyproto
-from videotex.server.proxyproto import ProxyHeader, ProxyProtocolError
-from videotex.server.raw import start_raw
-from videotex.server.switchboard import Switchboard
-from videotex.server.telnet import start_telnet
+from videotex.channels.raw import start_raw
+from videotex.channels.telnet import start_telnet
+from videotex.protocols import proxyproto
+from videotex.protocols.proxyproto import ProxyHeader, ProxyProtocolError
+from videotex.runtime.switchboard import Switchboard
 from videotex.teletel import SystemClock
 
 SIG = proxyproto.V2_SIGNATURE

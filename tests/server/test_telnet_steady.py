@@ -9,14 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from terminal_emu.telnet import TelnetCodec
-from videotex.server.switchboard import Switchboard
-from videotex.server.telnet import start_telnet
-from videotex.server.telnet_steady import (
+from videotex.channels.telnet import start_telnet
+from videotex.protocols.telnet import (
     MAX_SUBNEGOTIATION,
     SteadyTelnet,
     SubnegotiationTooLong,
     escape,
 )
+from videotex.runtime.switchboard import Switchboard
 from videotex.teletel import SystemClock
 
 IAC, DONT, DO, WONT, WILL, SB, SE = 0xFF, 0xFE, 0xFD, 0xFC, 0xFB, 0xFA, 0xF0

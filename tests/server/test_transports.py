@@ -12,10 +12,10 @@ import pytest
 
 from terminal_emu import Key
 from terminal_emu.client import MinitelClient
-from videotex.server.connection import Connection, Pacer
-from videotex.server.raw import start_raw
-from videotex.server.switchboard import Switchboard
-from videotex.server.telnet import start_telnet
+from videotex.channels.connection import Connection, Pacer
+from videotex.channels.raw import start_raw
+from videotex.channels.telnet import start_telnet
+from videotex.runtime.switchboard import Switchboard
 from videotex.teletel import SystemClock
 
 from .conftest import ELODIE, PAUL_PARIS
@@ -162,7 +162,7 @@ async def test_pacer_spreads_output_at_line_speed(monkeypatch: pytest.MonkeyPatc
     async def fake_sleep(seconds: float) -> None:
         slept.append(seconds)
 
-    monkeypatch.setattr("videotex.server.connection.asyncio.sleep", fake_sleep)
+    monkeypatch.setattr("videotex.channels.connection.asyncio.sleep", fake_sleep)
     conn = _Recorder()
     pacer = Pacer(1200)
     await pacer.send(conn, bytes(600))

@@ -11,10 +11,10 @@ import pytest
 
 from pages import ResultsService, ServiceConfig
 from tests.server.conftest import ELODIE, NOW, PAUL_PARIS, build_store
-from videotex.server.config import ListenerConfig
-from videotex.server.ssh import SshListener
-from videotex.server.ssh import start as start_ssh
-from videotex.server.switchboard import Switchboard
+from videotex.channels.ssh import SshListener
+from videotex.channels.ssh import start as start_ssh
+from videotex.runtime.config import ListenerConfig
+from videotex.runtime.switchboard import Switchboard
 from videotex.store import ResultsStore
 from videotex.teletel import SystemClock
 

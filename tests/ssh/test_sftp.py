@@ -16,11 +16,11 @@ from pathlib import Path
 import asyncssh
 import pytest
 
-from videotex.server.config import ListenerConfig
-from videotex.server.sftp import InboxServer, SftpListener
-from videotex.server.sftp import start as start_sftp
-from videotex.server.sftp_inbox import DropBox, InboxRefusal, check_name
-from videotex.server.switchboard import Switchboard
+from videotex.inbox.sftp import InboxServer, SftpListener
+from videotex.inbox.sftp import start as start_sftp
+from videotex.inbox.sftp_inbox import DropBox, InboxRefusal, check_name
+from videotex.runtime.config import ListenerConfig
+from videotex.runtime.switchboard import Switchboard
 from videotex.store.publish import staged_batches
 from videotex.store.sealed import generate_key, seal_bytes
 
@@ -450,7 +450,7 @@ async def test_a_starting_worker_leaves_uploads_in_progress_alone(
 
 _HOLDER = """
 import sys
-from videotex.server.sftp_inbox import DropBox
+from videotex.inbox.sftp_inbox import DropBox
 box = DropBox(sys.argv[1], sys.argv[2], ["rectorat"], 1 << 20)
 inbox = box.inbox("rectorat")
 up = inbox.open_upload("other-worker.sealed")

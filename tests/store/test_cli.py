@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from videotex.store.cli import register
+from videotex.cli.store import register
 from videotex.store.lmdbstore import close_env
 
 from .helpers import csv_text, number, row

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import pytest
 
 from tests.server.conftest import ELODIE, PAUL_PARIS, service, store_dir
-from videotex.server.config import ListenerConfig
-from videotex.server.switchboard import Switchboard
-from videotex.server.ws import WsListener, start
+from videotex.channels.ws import WsListener, start
+from videotex.runtime.config import ListenerConfig
+from videotex.runtime.switchboard import Switchboard
 from videotex.teletel import SystemClock
 
 __all__ = ["ELODIE", "PAUL_PARIS", "WsServer", "service", "store_dir", "ws_server"]

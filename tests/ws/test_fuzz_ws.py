@@ -1,6 +1,6 @@
 """WebSocket input under hostile bytes, on the server side as deployed.
 
-* Frames: websockets' sans-IO ``ServerProtocol`` configured as :func:`videotex.server.ws.start`
+* Frames: websockets' sans-IO ``ServerProtocol`` configured as :func:`videotex.channels.ws.start`
   configures it (``max_size`` 4 KiB, no compression), opened by a valid handshake, then
   fed any frame bytes split anywhere. It either gives frames or fails the connection with
   a documented close code; every complete message then goes through
@@ -33,7 +33,7 @@ from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
 from websockets.server import ServerProtocol
 
-from videotex.server.ws import MAX_MESSAGE, WsConnection, _select_subprotocol
+from videotex.channels.ws import MAX_MESSAGE, WsConnection, _select_subprotocol
 
 from .conftest import WsServer
 

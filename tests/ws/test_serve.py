@@ -11,7 +11,7 @@ from pathlib import Path
 
 from terminal_emu import Key
 from terminal_emu.client import MinitelClient
-from videotex.server.web.make_font import FONT_JS, font_js
+from videotex.channels.web.make_font import FONT_JS, font_js
 
 from .conftest import ELODIE
 
@@ -56,4 +56,4 @@ async def test_serve_ws_end_to_end(store_dir: Path, tmp_path: Path) -> None:
 
 def test_committed_font_matches_the_emulator_glyphs() -> None:
     assert FONT_JS.read_text(encoding="utf-8") == font_js(), (
-        "font.js is out of date: run .venv/bin/python -m videotex.server.web.make_font")
+        "font.js is out of date: run .venv/bin/python -m videotex.channels.web.make_font")

@@ -5,7 +5,7 @@
 - ``clock``   the injected clock (monotonic for durations, UTC wall time for display)
 
 Nothing here imports asyncio, sockets or serial: transports drive a :class:`Session`
-through :func:`videotex.server.interact.interact`.
+through :func:`videotex.runtime.interact.interact`.
 """
 
 from __future__ import annotations

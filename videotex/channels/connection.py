@@ -1,7 +1,7 @@
 """The byte pipe every transport adapts to, and output pacing.
 
 Transport quirks (telnet IAC, SSH channels, serial framing, WebSocket frames) stay in
-the adapters; :func:`~videotex.server.interact.interact` only sees :class:`Connection`.
+the adapters; :func:`~videotex.runtime.interact.interact` only sees :class:`Connection`.
 """
 
 from __future__ import annotations

@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .csvfile import parse_results
-from .errors import StoreError
-from .exams import ACADEMIES, EXAMS
-from .lmdbstore import UTC, ResultsStore
-from .publish import (
+from videotex.store.csvfile import parse_results
+from videotex.store.errors import StoreError
+from videotex.store.exams import ACADEMIES, EXAMS
+from videotex.store.lmdbstore import UTC, ResultsStore
+from videotex.store.publish import (
     commit_batch,
     ingest,
     prepare_batch,
@@ -35,8 +35,8 @@ from .publish import (
     sha256_file,
     staged_batches,
 )
-from .records import result_to_json
-from .sealed import generate_key, read_key, seal_bytes, write_key
+from videotex.store.records import result_to_json
+from videotex.store.sealed import generate_key, read_key, seal_bytes, write_key
 
 __all__ = ["register"]
 
@@ -278,7 +278,7 @@ def cmd_lookup(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
-    from .demo import batch_sizes, write_demo_data
+    from videotex.store.demo import batch_sizes, write_demo_data
 
     if args.count < 1:
         raise UsageError(f"--count must be positive, got {args.count}")

@@ -39,9 +39,10 @@ from websockets.http11 import Request, Response
 from websockets.protocol import State
 from websockets.typing import Origin, Subprotocol
 
-from .config import ListenerConfig
+from videotex.runtime.config import ListenerConfig
+from videotex.runtime.switchboard import Switchboard
+
 from .connection import Connection, Pacer
-from .switchboard import Switchboard
 
 __all__ = [
     "ENDPOINTS",

@@ -18,7 +18,7 @@ from typing import Any
 import serial
 from serial_asyncio_fast import SerialTransport, create_serial_connection
 
-from .framing import HardwareDecoder, LineCodec, Parity, SoftwareCodec
+from videotex.protocols.framing import HardwareDecoder, LineCodec, Parity, SoftwareCodec
 
 __all__ = ["Port", "SerialLineError", "Signal", "is_pty", "open_port"]
 

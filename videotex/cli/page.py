@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .cellmodel import compare
-from .encoder import encode_frame
-from .frame import BLANK_SPACE, COLS, Frame
+from videotex.codec.cellmodel import compare
+from videotex.codec.encoder import encode_frame
+from videotex.codec.frame import BLANK_SPACE, COLS, Frame
 
 __all__ = ["TERMINAL_COLS", "OptimizeResult", "optimize_page", "page_frame", "register"]
 

@@ -45,13 +45,12 @@ from pathlib import Path
 from typing import Any
 
 from pages import ServiceConfig
+from videotex.protocols.gate import GatePolicy
 from videotex.teletel import Limits
-
-from .gate import GatePolicy
 
 __all__ = ["ConfigError", "ListenerConfig", "ServerConfig", "load_config", "parse_address"]
 
-#: Listener kinds; ``videotex.server.listeners`` maps each to its starter.
+#: Listener kinds; ``videotex.runtime.listeners`` maps each to its starter.
 KINDS = ("telnet", "raw", "ssh", "sftp", "ws", "serial")
 #: Kinds whose address is a device, not HOST:PORT.
 DEVICE_KINDS = ("serial",)
@@ -93,7 +92,7 @@ class ServerConfig:
     gate: GatePolicy = field(default_factory=GatePolicy)
     #: The [billing] table, checked by videotex.billing at startup.
     billing: dict[str, Any] = field(default_factory=dict)
-    #: Seconds between full garbage collections (``videotex.server.gcpolicy``); 0 = CPython's.
+    #: Seconds between full garbage collections (``videotex.runtime.gcpolicy``); 0 = CPython's.
     gc_full_every: float = 600.0
 
 

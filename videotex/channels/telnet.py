@@ -29,10 +29,8 @@ from typing import Any
 from telnetlib3.server_base import BaseServer
 from telnetlib3.telopt import BINARY, DO, ECHO, SGA, WILL
 
-from . import proxyproto
-from .connection import Connection, StreamConnection
-from .raw import close_and_forget
-from .telnet_steady import (
+from videotex.protocols import proxyproto
+from videotex.protocols.telnet import (
     AFTER_IAC,
     DATA,
     IN_SB,
@@ -43,6 +41,9 @@ from .telnet_steady import (
     SubnegotiationTooLong,
     escape,
 )
+
+from .connection import Connection, StreamConnection
+from .raw import close_and_forget
 
 log = logging.getLogger("videotex.telnet")
 

@@ -23,6 +23,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
+from .app import run_server
 from .config import DEVICE_KINDS, ListenerConfig, ServerConfig
 
 __all__ = ["Supervisor"]
@@ -208,15 +209,11 @@ def _metrics_main(addr: tuple[str, int] | None) -> int:
 
 
 def _worker_main(index: int, config: ServerConfig, ready_fd: int) -> int:
-    from .serve import run_server
-
-    os.environ["VIDEOTEX_WORKER"] = str(index)
-
     def ready() -> None:
         os.write(ready_fd, b"r")
 
     try:
-        asyncio.run(run_server(config, announce=False, on_ready=ready))
+        asyncio.run(run_server(config, worker=index, announce=False, on_ready=ready))
     except Exception:
         log.exception("worker failed", extra={"worker": index})
         return 1

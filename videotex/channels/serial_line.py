@@ -35,12 +35,8 @@ from typing import Any
 
 import serial
 
-from videotex.teletel import SessionConfig, TerminalLink
-
-from .config import ListenerConfig
-from .connection import Connection, Pacer
-from .framing import Parity
-from .hayes import (
+from videotex.protocols.framing import Parity
+from videotex.protocols.hayes import (
     CallEnded,
     CommandFailed,
     Connected,
@@ -54,8 +50,12 @@ from .hayes import (
     Unresponsive,
     parse_init,
 )
+from videotex.runtime.config import ListenerConfig
+from videotex.runtime.switchboard import Switchboard
+from videotex.teletel import SessionConfig, TerminalLink
+
+from .connection import Connection, Pacer
 from .serial_port import Port, SerialLineError, Signal, open_port
-from .switchboard import Switchboard
 
 __all__ = ["Port", "SerialConnection", "SerialLine", "SerialLineError", "open_port", "start"]
 

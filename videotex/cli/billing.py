@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .ledger import CallRecord, Ledger, LedgerError
-from .report import BY, FORMATS, aggregate, plot, render
+from videotex.billing.ledger import CallRecord, Ledger, LedgerError
+from videotex.billing.report import BY, FORMATS, aggregate, plot, render
 
 __all__ = ["register"]
 

@@ -1,26 +1,27 @@
-"""The ``videotex`` command line.
+"""The ``videotex`` command line: all of it lives in this package.
 
-Each concern owns its subcommands in its own module, which exposes
-``register(subparsers)``; this module only assembles them, so that adding a
-command never means editing another concern's code. A handler returns the
-process exit status.
+Each concern owns its subcommands in its own module here (``page``: page optimize;
+``store``: the results store; ``serve``: serve and status; ``billing``: billing report),
+which exposes ``register(subparsers)``; this module only assembles them, so that adding
+a command never means editing another concern's code. A handler returns the process
+exit status. The libraries they call (codec, store, billing, runtime) print nothing and
+parse no arguments.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import sys
 from collections.abc import Sequence
 
 __all__ = ["build_parser", "main"]
 
 #: Modules contributing subcommands, in help order.
 COMMAND_MODULES = (
-    "videotex.codec.cli",  # page optimize
-    "videotex.store.cli",  # keygen, seal, ingest, publish, schedule, lookup, demo-data
-    "videotex.server.serve",  # serve, status
-    "videotex.billing.cli",  # billing report
+    "videotex.cli.page",  # page optimize
+    "videotex.cli.store",  # keygen, seal, ingest, publish, schedule, lookup, demo-data
+    "videotex.cli.serve",  # serve, status
+    "videotex.cli.billing",  # billing report
 )
 
 
@@ -41,6 +42,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     status: int = args.handler(args)
     return status
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -53,9 +53,10 @@ from typing import Any
 
 import asyncssh
 
-from .config import ListenerConfig
+from videotex.runtime.config import ListenerConfig
+from videotex.runtime.switchboard import Switchboard
+
 from .connection import Connection, Pacer
-from .switchboard import Switchboard
 
 __all__ = [
     "DEFAULT_HOST_KEY",

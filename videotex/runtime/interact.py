@@ -11,9 +11,8 @@ from __future__ import annotations
 import asyncio
 import weakref
 
+from videotex.channels.connection import Connection, Pacer
 from videotex.teletel import Session
-
-from .connection import Connection, Pacer
 
 __all__ = ["interact", "send_pending"]
 

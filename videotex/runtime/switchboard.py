@@ -17,10 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from videotex.channels.connection import Connection, Pacer
+from videotex.protocols.gate import Gatekeeper, GatePolicy
 from videotex.teletel import Clock, Session, SessionConfig
 
-from .connection import Connection, Pacer
-from .gate import Gatekeeper, GatePolicy
 from .interact import interact, send_pending
 
 __all__ = ["Call", "CallHooks", "Switchboard"]

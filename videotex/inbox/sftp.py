@@ -4,7 +4,7 @@ Named provider accounts log in with a public key only (no password, no keyboard
 interactive, no ``none``); each sees ``/`` = its own inbox and nothing else. A sealed
 file uploaded there is staged on close, as ``videotex ingest`` would, and the outcome
 appears next to it (``NAME.sealed.accepted`` or ``NAME.sealed.rejected``): see
-:mod:`videotex.server.sftp_inbox` for the rules of the inbox.
+:mod:`videotex.inbox.sftp_inbox` for the rules of the inbox.
 
 Refused, each with an SFTP error whose message says why: ``..`` and subdirectories,
 names that are not plain (leading dot, odd characters), symlinks, uploads of names not
@@ -46,9 +46,7 @@ from typing import Any, NoReturn
 import asyncssh
 from asyncssh import FXF_WRITE, SFTPAttrs, SFTPName
 
-from .config import ListenerConfig
-from .sftp_inbox import DropBox, Inbox, InboxRefusal, Upload, check_name
-from .ssh import (
+from videotex.channels.ssh import (
     DEFAULT_HOST_KEY,
     SshListener,
     authorized_keys,
@@ -56,7 +54,10 @@ from .ssh import (
     quiet_asyncssh,
     server_options,
 )
-from .switchboard import Switchboard
+from videotex.runtime.config import ListenerConfig
+from videotex.runtime.switchboard import Switchboard
+
+from .sftp_inbox import DropBox, Inbox, InboxRefusal, Upload, check_name
 
 __all__ = ["DEFAULT_INBOX", "DEFAULT_MAX_UPLOAD", "InboxServer", "SftpListener", "start"]
 

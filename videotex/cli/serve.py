@@ -1,9 +1,11 @@
-"""``videotex serve``: listeners, the switchboard, graceful shutdown.
+"""``videotex serve`` and ``videotex status``: the command line of the server.
 
-Startup order: configuration (fails early with a message naming the key), logging, the
-results store (opened in this process), the listeners; then it prints one line per
-listener (``listening telnet://127.0.0.1:3615``) and how to connect. SIGINT/SIGTERM:
-stop accepting, send every caller the goodbye page, close.
+``serve`` turns its flags and the configuration file into a :class:`ServerConfig`
+(failing early with a message naming the key or flag), sets up logging, the open-files
+limit and the metrics directory, builds the demo store if asked, then runs the server:
+:func:`videotex.runtime.app.run_server` in this process, or the
+:class:`~videotex.runtime.workers.Supervisor` for ``--workers N`` or ``--metrics``.
+``status`` reads a running server's metrics directory.
 """
 
 from __future__ import annotations
@@ -12,22 +14,15 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import os
-import signal
 import sys
 from pathlib import Path
 from typing import Any
 
-from pages import ResultsService
-from videotex.store import ResultsStore
-from videotex.teletel import SessionConfig, SystemClock
+from videotex.runtime.app import run_server
+from videotex.runtime.config import ConfigError, listener, load_config, parse_address
+from videotex.runtime.logs import setup_logging
 
-from .config import ConfigError, ServerConfig, listener, load_config, parse_address
-from .listeners import Listener, start_listener
-from .logs import setup_logging
-from .switchboard import Switchboard
-
-__all__ = ["parse_serial_spec", "register", "run_server"]
+__all__ = ["parse_serial_spec", "register"]
 
 log = logging.getLogger("videotex.serve")
 
@@ -112,11 +107,11 @@ def main(args: argparse.Namespace) -> int:
     setup_logging(config.log_format, config.log_level)
     _open_files_limit()
     metrics_addr = parse_address(args.metrics, "--metrics") if args.metrics else None
-    from .metrics import prepare
+    from videotex.runtime.metrics import prepare
 
     prepare(Path(args.metrics_dir), clean=True)
     if args.demo:
-        from .demo import ensure_demo_store
+        from videotex.runtime.demo import ensure_demo_store
 
         if not (config.store / "results.lmdb").exists():
             print(f"Building a demo results store in {config.store} ...", flush=True)
@@ -127,7 +122,7 @@ def main(args: argparse.Namespace) -> int:
               "(create one with videotex ingest/publish, or use --demo)", file=sys.stderr)
         return 1
     if args.workers != 1 or metrics_addr is not None:
-        from .workers import Supervisor
+        from videotex.runtime.workers import Supervisor
 
         return Supervisor(config, args.workers, metrics_dir=Path(args.metrics_dir),
                           metrics_addr=metrics_addr).run()
@@ -157,7 +152,7 @@ def _open_files_limit() -> int:
 def status_main(args: argparse.Namespace) -> int:
     import time
 
-    from .metrics import read_status
+    from videotex.runtime.metrics import read_status
 
     directory = Path(args.metrics_dir)
     if not directory.is_dir():
@@ -207,72 +202,3 @@ def parse_serial_spec(spec: str) -> tuple[str, dict[str, Any]]:
     if options.get("mode", "modem") not in ("modem", "direct"):
         raise ConfigError(f"--serial {spec}: mode must be modem or direct")
     return device, options
-
-
-async def run_server(config: ServerConfig, *, ready: asyncio.Event | None = None,
-                     announce: bool = True, on_ready: Any = None) -> None:
-    from .gcpolicy import GcPolicy, worker_phase
-    from .metrics import MetricsHooks
-
-    store = ResultsStore(config.store)
-    service = ResultsService(store, config.service)
-    hooks: list[Any] = []
-    billing = None
-    if config.billing.get("enabled", True):
-        from videotex.billing import BillingHooks, Ledger, TariffBook
-
-        ledger = Ledger(config.store)
-        ledger.recover()  # records left open by a crash: closed at their last checkpoint
-        billing = BillingHooks(TariffBook.from_config(config.billing), ledger,
-                               config.service.access_code,
-                               float(config.billing.get("checkpoint_every", 10.0)))
-        hooks.append(billing)  # first: metrics read the stopped meter
-    metrics = MetricsHooks() if "PROMETHEUS_MULTIPROC_DIR" in os.environ else None
-    if metrics is not None:
-        hooks.append(metrics)
-    board = Switchboard(service, SystemClock(), hooks=hooks, gate=config.gate,
-                        session_config=SessionConfig(limits=config.limits),
-                        health=billing.health if billing is not None else None,
-                        ready_timeout=float(config.billing.get("ready_timeout", 10.0)))
-    if billing is not None:
-        await billing.start()
-    # signals first: once a listener is announced, SIGTERM must mean a clean stop
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    servers: list[Listener] = []
-    for cfg in config.listeners:
-        server = await start_listener(cfg, board)
-        servers.append(server)
-        for url in server.addresses():
-            if announce:
-                print(f"listening {url}", flush=True)
-            log.info("listening", extra={"url": url})
-    telnets = [c for c in config.listeners if c.kind == "telnet"]
-    if telnets and announce:
-        c = telnets[0]
-        print(f"Connect with: terminal-emu connect telnet://{c.host}:{c.port}"
-              f"   (or: telnet {c.host} {c.port})", flush=True)
-    gc_policy = GcPolicy(config.gc_full_every,
-                         on_full=metrics.gc_full_done if metrics is not None else None,
-                         phase=worker_phase(int(os.environ.get("VIDEOTEX_WORKER", "0"))))
-    gc_policy.start()  # after startup: what it built is frozen
-    if ready is not None:
-        ready.set()
-    if on_ready is not None:
-        on_ready()
-    try:
-        await stop.wait()
-    finally:
-        gc_policy.stop()
-    log.info("shutting down", extra={"calls": len(board.calls)})
-    for server in servers:
-        server.close()
-    await board.shutdown("shutdown")
-    for server in servers:
-        await server.wait_closed()
-    if billing is not None:
-        await billing.stop()
-        billing.ledger.close()
-    store.close()

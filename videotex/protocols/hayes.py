@@ -1,6 +1,6 @@
 """The Hayes modem dialogue of a server line, sans-IO: result codes in, AT commands out.
 
-The line driver (:mod:`videotex.server.serial_line`) feeds what the modem sends with
+The line driver (:mod:`videotex.channels.serial_line`) feeds what the modem sends with
 :meth:`Hayes.receive_data`, calls :meth:`Hayes.tick` at :meth:`Hayes.next_deadline`, sends
 :meth:`Hayes.data_to_send`, and acts on the returned events. Time is an argument
 (monotonic seconds); nothing here sleeps, reads a port or owns a timer.

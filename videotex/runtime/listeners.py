@@ -15,11 +15,12 @@ import asyncio
 import importlib
 from typing import Protocol
 
+from videotex.channels.connection import Connection, Pacer
+from videotex.channels.raw import start_raw
+from videotex.channels.telnet import start_telnet
+
 from .config import ListenerConfig
-from .connection import Connection, Pacer
-from .raw import start_raw
 from .switchboard import Switchboard
-from .telnet import start_telnet
 
 __all__ = ["STARTERS", "Listener", "ServerListener", "start_listener"]
 
@@ -84,12 +85,12 @@ async def _start_raw(cfg: ListenerConfig, board: Switchboard) -> Listener:
 
 #: kind -> "module:function" (imported when that kind is configured).
 STARTERS: dict[str, str] = {
-    "telnet": "videotex.server.listeners:_start_telnet",
-    "raw": "videotex.server.listeners:_start_raw",
-    "ssh": "videotex.server.ssh:start",
-    "sftp": "videotex.server.sftp:start",
-    "ws": "videotex.server.ws:start",
-    "serial": "videotex.server.serial_line:start",
+    "telnet": "videotex.runtime.listeners:_start_telnet",
+    "raw": "videotex.runtime.listeners:_start_raw",
+    "ssh": "videotex.channels.ssh:start",
+    "sftp": "videotex.inbox.sftp:start",
+    "ws": "videotex.channels.ws:start",
+    "serial": "videotex.channels.serial_line:start",
 }
 
 

@@ -10,7 +10,8 @@ import logging
 import socket
 from collections.abc import Awaitable, Callable
 
-from . import proxyproto
+from videotex.protocols import proxyproto
+
 from .connection import Connection, StreamConnection
 
 __all__ = ["close_and_forget", "read_proxy_header", "start_raw"]

@@ -1,0 +1,103 @@
+"""``run_server``: one server process, from its configuration to a clean stop.
+
+Startup order: the results store (opened in this process, after any fork), the billing
+hooks (the ledger recovered first), the switchboard, the signal handlers, the listeners;
+then the garbage-collection policy takes over. SIGINT/SIGTERM: stop accepting, send every
+caller the goodbye page, close the ledger and the store. ``videotex serve`` calls it in
+its own process, and the supervisor (:mod:`.workers`) in each worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from collections.abc import Callable
+from typing import Any
+
+from pages import ResultsService
+from videotex.store import ResultsStore
+from videotex.teletel import SessionConfig, SystemClock
+
+from .config import ServerConfig
+from .gcpolicy import GcPolicy, worker_phase
+from .listeners import Listener, start_listener
+from .metrics import MetricsHooks
+from .switchboard import Switchboard
+
+__all__ = ["run_server"]
+
+log = logging.getLogger("videotex.serve")
+
+
+async def run_server(config: ServerConfig, *, worker: int = 0,
+                     ready: asyncio.Event | None = None, announce: bool = True,
+                     on_ready: Callable[[], None] | None = None) -> None:
+    """Serve ``config`` until SIGINT or SIGTERM, then say goodbye to every caller.
+
+    ``worker`` is this process's index among ``--workers N`` (0 for a lone server): it
+    spreads the workers' full garbage collections. ``ready`` is set and ``on_ready``
+    called once every listener is up (``announce``: print where, for a person)."""
+    store = ResultsStore(config.store)
+    service = ResultsService(store, config.service)
+    hooks: list[Any] = []
+    billing = None
+    if config.billing.get("enabled", True):
+        from videotex.billing import BillingHooks, Ledger, TariffBook
+
+        ledger = Ledger(config.store)
+        ledger.recover()  # records left open by a crash: closed at their last checkpoint
+        billing = BillingHooks(TariffBook.from_config(config.billing), ledger,
+                               config.service.access_code,
+                               float(config.billing.get("checkpoint_every", 10.0)))
+        hooks.append(billing)  # first: metrics read the stopped meter
+    metrics = MetricsHooks() if "PROMETHEUS_MULTIPROC_DIR" in os.environ else None
+    if metrics is not None:
+        hooks.append(metrics)
+    board = Switchboard(service, SystemClock(), hooks=hooks, gate=config.gate,
+                        session_config=SessionConfig(limits=config.limits),
+                        health=billing.health if billing is not None else None,
+                        ready_timeout=float(config.billing.get("ready_timeout", 10.0)))
+    if billing is not None:
+        await billing.start()
+    # signals first: once a listener is announced, SIGTERM must mean a clean stop
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    servers: list[Listener] = []
+    for cfg in config.listeners:
+        server = await start_listener(cfg, board)
+        servers.append(server)
+        for url in server.addresses():
+            if announce:
+                print(f"listening {url}", flush=True)
+            log.info("listening", extra={"url": url})
+    telnets = [c for c in config.listeners if c.kind == "telnet"]
+    if telnets and announce:
+        c = telnets[0]
+        print(f"Connect with: terminal-emu connect telnet://{c.host}:{c.port}"
+              f"   (or: telnet {c.host} {c.port})", flush=True)
+    gc_policy = GcPolicy(config.gc_full_every,
+                         on_full=metrics.gc_full_done if metrics is not None else None,
+                         phase=worker_phase(worker))
+    gc_policy.start()  # after startup: what it built is frozen
+    if ready is not None:
+        ready.set()
+    if on_ready is not None:
+        on_ready()
+    try:
+        await stop.wait()
+    finally:
+        gc_policy.stop()
+    log.info("shutting down", extra={"calls": len(board.calls)})
+    for server in servers:
+        server.close()
+    await board.shutdown("shutdown")
+    for server in servers:
+        await server.wait_closed()
+    if billing is not None:
+        await billing.stop()
+        billing.ledger.close()
+    store.close()
