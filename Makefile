@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean telnetlib3
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -19,7 +19,12 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/python .ci/telnetlib3_versions.py
 	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+# the telnetlib3 hand-over with each tested release (a cached venv per release)
+telnetlib3: $(STAMP)
+	$(BIN)/python .ci/telnetlib3_versions.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -541,11 +541,16 @@ class _ErrorLog(logging.Handler):
 
 
 def telnet(h: LoopHarness) -> Target:
-    """``MinitelTelnetProtocol`` as a listener makes it: the opening negotiation by
+    """The telnet protocol as a listener makes it: the opening negotiation by
     telnetlib3 (with our subnegotiation filter), the hand-over to ``SteadyTelnet`` when
     the client has answered (or at once, for clients that never answer), the PROXY
     header on one connection in eight. A connection lasts a few inputs."""
-    from videotex.channels.telnet import MinitelTelnetProtocol, _SteadyProtocol
+    from videotex.channels.telnet import _SteadyProtocol, steady_connection
+    from videotex.channels.telnet_negotiation import (
+        Negotiated,
+        negotiation_input,
+        protocol_factory,
+    )
     from videotex.protocols import proxyproto
 
     rng = random.Random(19)
@@ -556,6 +561,9 @@ def telnet(h: LoopHarness) -> Target:
     async def handler(conn: Any) -> None:
         while data := await conn.read():
             box["got"] += len(data)
+
+    def take_over(transport: Any, done: Negotiated) -> Any:
+        return handler(steady_connection(transport, done))
 
     def end() -> None:
         t: MemoryTransport | None = box.get("t")
@@ -573,11 +581,10 @@ def telnet(h: LoopHarness) -> Target:
         proxied = rng.random() < 0.125
         # connect_maxwait 0: a client that never answers the negotiation, handed over at
         # once (with PROXY: dropped, the header had no time to come).
-        proto = h.now(lambda: MinitelTelnetProtocol(
-            handler, proxy=proxied, encoding=False, force_binary=True,
-            connect_maxwait=rng.choice([0.0, 30.0, 30.0])))
+        proto = h.now(protocol_factory(take_over, proxy=proxied,
+                                       connect_maxwait=rng.choice([0.0, 30.0, 30.0])))
         t.set_protocol(proto)
-        box.update(t=t, left=rng.randint(1, 8), got=0, sent=0, proxy=proto._proxy_buf is not None)
+        box.update(t=t, left=rng.randint(1, 8), got=0, sent=0, proxy=proxied)
         h.call(proto.connection_made, t)
         stats["connections"] += 1
         if box["proxy"]:
@@ -599,10 +606,7 @@ def telnet(h: LoopHarness) -> Target:
 
         h.call(reads)
         box["sent"] += len(data)
-        proto = t.get_protocol()
-        reader = getattr(proto, "reader", None) if isinstance(proto, MinitelTelnetProtocol) \
-            else None  # before the hand-over, telnetlib3 keeps typed bytes in its reader
-        held = len(reader._buffer) if reader is not None else 0
+        held = negotiation_input(t.get_protocol())  # typed bytes telnetlib3 still holds
         check(box["got"] + held <= box["sent"], "more videotex bytes than the client sent")
         check(len(t.out) < 1 << 16, f"{len(t.out)} bytes written to a client")
         decoded = box["got"] + held - box.get("decoded", 0)

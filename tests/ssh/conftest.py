@@ -11,8 +11,8 @@ import pytest
 
 from pages import ResultsService, ServiceConfig
 from tests.server.conftest import ELODIE, NOW, PAUL_PARIS, build_store
-from videotex.channels.ssh import SshListener
 from videotex.channels.ssh import start as start_ssh
+from videotex.channels.ssh_host import SshListener
 from videotex.runtime.config import ListenerConfig
 from videotex.runtime.switchboard import Switchboard
 from videotex.store import ResultsStore

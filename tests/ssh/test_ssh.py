@@ -15,7 +15,7 @@ from asyncssh.packet import String, UInt32
 from terminal_emu import Key
 from terminal_emu.client import ConnectError, MinitelClient
 from videotex.channels import ssh as ssh_module
-from videotex.channels.ssh import hash_password, load_host_key, verify_password
+from videotex.channels.ssh_host import hash_password, load_host_key, verify_password
 
 from .conftest import ELODIE, PAUL_PARIS, port_of
 

@@ -23,16 +23,14 @@ async def read_proxy_header(
     reader: asyncio.StreamReader,
 ) -> tuple[proxyproto.ProxyHeader, bytes]:
     """Read a PROXY header off a stream; return it and the bytes read past it."""
-    buf = b""
+    buf = proxyproto.HeaderBuffer()
     while True:
         chunk = await reader.read(proxyproto.MAX_V2)
         if not chunk:
             raise ConnectionError("closed before the PROXY header")
-        buf += chunk
-        parsed = proxyproto.parse(buf)
+        parsed = buf.feed(chunk)
         if parsed is not None:
-            header, used = parsed
-            return header, buf[used:]
+            return parsed
 
 
 async def close_and_forget(writer: asyncio.StreamWriter, timeout: float = 60.0) -> None:

@@ -46,7 +46,7 @@ from typing import Any, NoReturn
 import asyncssh
 from asyncssh import FXF_WRITE, SFTPAttrs, SFTPName
 
-from videotex.channels.ssh import (
+from videotex.channels.ssh_host import (
     DEFAULT_HOST_KEY,
     SshListener,
     authorized_keys,

@@ -2,6 +2,7 @@
 
 Sans-IO: :func:`parse` takes the bytes received so far and returns the header once it is
 complete, with how many bytes it used; the rest belongs to the caller's stream. A
+:class:`HeaderBuffer` keeps those bytes between reads for a listener. A
 listener configured for the PROXY protocol accepts nothing else: a connection whose first
 bytes are not a valid header is closed (it did not come through the balancer).
 
@@ -15,7 +16,14 @@ import ipaddress
 import struct
 from dataclasses import dataclass
 
-__all__ = ["MAX_V1", "V2_SIGNATURE", "ProxyHeader", "ProxyProtocolError", "parse"]
+__all__ = [
+    "MAX_V1",
+    "V2_SIGNATURE",
+    "HeaderBuffer",
+    "ProxyHeader",
+    "ProxyProtocolError",
+    "parse",
+]
 
 V2_SIGNATURE = b"\r\n\r\n\x00\r\nQUIT\n"
 MAX_V1 = 107
@@ -41,6 +49,27 @@ class ProxyHeader:
     def peer(self) -> str:
         host = f"[{self.source}]" if ":" in self.source else self.source
         return f"{host}:{self.source_port}"
+
+
+class HeaderBuffer:
+    """The bytes of a connection until its PROXY header is complete."""
+
+    __slots__ = ("_buf",)
+
+    def __init__(self) -> None:
+        self._buf = b""
+
+    def feed(self, data: bytes) -> tuple[ProxyHeader, bytes] | None:
+        """``(header, bytes past it)`` once the header is complete, else ``None``.
+
+        Raises :class:`ProxyProtocolError` as soon as the bytes cannot start a header."""
+        self._buf += data
+        parsed = parse(self._buf)
+        if parsed is None:
+            return None
+        header, used = parsed
+        rest, self._buf = self._buf[used:], b""
+        return header, rest
 
 
 def parse(buf: bytes) -> tuple[ProxyHeader, int] | None:

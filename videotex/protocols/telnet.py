@@ -10,12 +10,20 @@ integers per call instead of telnetlib3's reader, writer and option tables (abou
 12 KiB per call, more than the whole rest of a call: see docs/scaling.md).
 
 It starts from the state telnetlib3 left: the options agreed, those still awaited, and
-an IAC sequence cut in the middle by a TCP segment boundary.
+an IAC sequence cut in the middle by a TCP segment boundary, as the
+:class:`SubnegotiationFilter` that stands before telnetlib3 during the negotiation saw it
+(its states are the codec's).
 """
 
 from __future__ import annotations
 
-__all__ = ["MAX_SUBNEGOTIATION", "SteadyTelnet", "SubnegotiationTooLong", "escape"]
+__all__ = [
+    "MAX_SUBNEGOTIATION",
+    "SteadyTelnet",
+    "SubnegotiationFilter",
+    "SubnegotiationTooLong",
+    "escape",
+]
 
 IAC, DONT, DO, WONT, WILL, SB, SE = 0xFF, 0xFE, 0xFD, 0xFC, 0xFB, 0xFA, 0xF0
 BINARY = 0x00
@@ -152,3 +160,57 @@ class SteadyTelnet:
         else:
             self._asked_local, self._local = asked, enabled
         return reply
+
+
+class SubnegotiationFilter:
+    """Drops a client's ``IAC SB … IAC SE`` from the bytes of the opening negotiation
+    and passes everything else on unchanged (to telnetlib3).
+
+    We negotiate no option that has subnegotiations (ECHO, SGA, BINARY), so any is
+    unsolicited; one longer than :data:`MAX_SUBNEGOTIATION` raises
+    :class:`SubnegotiationTooLong`. ``state``, ``cmd`` and ``sb_len`` are where it
+    stands, in :class:`SteadyTelnet`'s terms, so that the steady codec can start there."""
+
+    __slots__ = ("cmd", "sb_len", "state")
+
+    def __init__(self) -> None:
+        self.state = DATA
+        self.cmd = 0
+        self.sb_len = 0
+
+    def feed(self, data: bytes) -> bytes:
+        """Bytes from the client → the same bytes, subnegotiations taken out."""
+        state = self.state
+        if state == DATA and IAC not in data:
+            return data
+        out = bytearray()
+        for b in data:
+            if state == DATA:
+                if b == IAC:
+                    state = AFTER_IAC
+                else:
+                    out.append(b)
+            elif state == AFTER_IAC:
+                if b == SB:
+                    state, self.sb_len = IN_SB, 0
+                else:
+                    out += bytes((IAC, b))
+                    if b in (WILL, WONT, DO, DONT):
+                        state, self.cmd = OPTION, b
+                    else:
+                        state = DATA
+            elif state == OPTION:
+                out.append(b)
+                state = DATA
+            else:  # IN_SB, or SB_IAC: IAC may start the end; after IAC, SE ends it
+                self.sb_len += 1
+                if self.sb_len > MAX_SUBNEGOTIATION:
+                    self.state = state
+                    raise SubnegotiationTooLong(
+                        f"telnet subnegotiation over {MAX_SUBNEGOTIATION} bytes")
+                if state == IN_SB:
+                    state = SB_IAC if b == IAC else IN_SB
+                else:
+                    state = DATA if b == SE else IN_SB
+        self.state = state
+        return bytes(out)
