@@ -206,7 +206,8 @@ class PurchasePage(_Back):
 
     def on_key(self, key: FunctionKey, ctx: Context) -> Action | None:
         if key is FunctionKey.ENVOI:
-            offers = ctx.facts["offers"]
+            offers = ctx.facts.offers
+            assert offers is not None  # a purchase page is shown only on such a channel
             price = offers.consume(ctx.identity, self.result.numero)
             if ctx.meter is not None and price:
                 ctx.meter.charge(price, "consultation")

@@ -119,24 +119,24 @@ class ResultsService:
         """Envoi on the home page: the result, or when it comes out, or not found —
         slowed down and then refused for callers who keep failing (enumeration)."""
         now = ctx.clock.monotonic()
-        failures = int(ctx.facts.get("failures", 0))
+        failures = ctx.facts.failures
         verdict = self.guard.before_lookup(ctx.identity, failures, now)
         if not verdict.allowed:
             return Goto(RefusedPage(back=back))
         page = self._search_number(ctx, numero, birth, back=back)
         if isinstance(page, NotFoundPage):
-            ctx.facts["failures"] = failures + 1
+            ctx.facts.failures = failures + 1
             self.guard.failed(ctx.identity, now)
         if verdict.delay > 0:
             return Later(verdict.delay, Goto(page), "Recherche en cours...")
         return Goto(page)
 
     def _search_number(self, ctx: Context, numero: str, birth: date, *, back: Page) -> Page:
-        ctx.facts["lookups"] = ctx.facts.get("lookups", 0) + 1
+        ctx.facts.lookups += 1
         result = self.store.lookup_number(numero, birth)
         if result is not None:
-            ctx.facts["result_found"] = True
-            offers = ctx.facts.get("offers")
+            ctx.facts.result_found = True
+            offers = ctx.facts.offers
             if offers is not None:  # a per-consultation channel: price first
                 quote = offers.quote(ctx.identity, numero)
                 if quote.price > 0:
@@ -152,12 +152,12 @@ class ResultsService:
 
     def search_name(self, ctx: Context, nom: str, prenom: str | None,
                     exam: str, academie: str) -> list[Any]:
-        ctx.facts["lookups"] = ctx.facts.get("lookups", 0) + 1
+        ctx.facts.lookups += 1
         found = self.store.lookup_name(nom, exam, academie, prenom=prenom, limit=200)
         public = [r for r in found if r.consent and (r.resultat.admitted
                   or r.resultat.name == "SECOND_GROUPE")]
         if public:
-            ctx.facts["result_found"] = True
+            ctx.facts.result_found = True
         return public
 
     def exam_ids(self) -> list[str]:

@@ -75,7 +75,8 @@ def test_meter_runs_from_open_to_close_on_the_monotonic_clock(tmp_path: Path) ->
     assert ledger.open_count() == 1
 
     clock.advance(25)
-    call.session.ctx.facts.update(lookups=2, result_found=True)
+    call.session.ctx.facts.lookups = 2
+    call.session.ctx.facts.result_found = True
     assert hooks.checkpoint_all() == 1
     rec = stored(ledger)["c1"]
     assert (rec.duration_s, rec.units, rec.amount_eur) == (25.0, 2, "0.24")
@@ -113,9 +114,9 @@ def test_per_consultation_channel_gets_an_offer_book(tmp_path: Path) -> None:
     web, tel = make_call(clock, "w", conn=Conn(channel="ws")), make_call(clock, "t")
     hooks.call_opened(web)
     hooks.call_opened(tel)
-    assert isinstance(web.session.ctx.facts["offers"], OfferBook)
-    assert "offers" not in tel.session.ctx.facts
-    offers = web.session.ctx.facts["offers"]
+    assert isinstance(web.session.ctx.facts.offers, OfferBook)
+    assert tel.session.ctx.facts.offers is None
+    offers = web.session.ctx.facts.offers
     web.session.ctx.meter.charge(offers.consume("192.0.2.7", "1111000001", "w"))
     clock.advance(3600)
     hooks.call_closed(web, "caller")

@@ -52,7 +52,7 @@ def test_search_by_number_shows_full_result_with_mention(caller: Caller) -> None
     assert caller.shows("ADMIS")
     assert "Mention Très bien" in text
     assert "Lycée Faidherbe, jury J12" in text
-    assert caller.session.ctx.facts["result_found"] is True
+    assert caller.session.ctx.facts.result_found is True
 
 
 def test_ajourne_sees_own_result(caller: Caller) -> None:

@@ -108,7 +108,7 @@ async def test_page_answers_the_protocol_like_a_minitel_1b(ws_server: WsServer,
     # the echo comes after the server has read everything the page sent before the digit
     await screen_shows(page, "1.........")
     (call,) = ws_server.board.calls
-    replies = {r.kind: r.data for r in call.session.ctx.facts.get("replies", [])}
+    replies = {k: r.data for k, r in call.session.ctx.facts.replies.items()}
     assert replies.get("enqrom") == b"Cu<"  # ENQROM answered 01 43 75 3C 04
     await page.close()
 

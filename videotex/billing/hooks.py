@@ -104,7 +104,7 @@ class BillingHooks:
         meter = Meter(plan, clock.monotonic())
         session.ctx.meter = meter
         if plan.per_consultation:
-            session.ctx.facts["offers"] = OfferBook(self.ledger, plan)
+            session.ctx.facts.offers = OfferBook(self.ledger, plan)
         wall = clock.wall()
         rec = CallRecord(
             session_id=str(call.id), channel=call.conn.channel, caller=caller_identity(call),
@@ -142,8 +142,8 @@ class BillingHooks:
         rec.units = units
         rec.amount_eur = live.amount_eur
         rec.charges_eur = live.charges_eur
-        rec.result_found = bool(facts.get("result_found"))
-        rec.lookups = int(facts.get("lookups", 0))
+        rec.result_found = facts.result_found
+        rec.lookups = facts.lookups
         rec.checkpoint_at = utc_iso(live.started_utc + timedelta(milliseconds=millis))
 
     def call_closed(self, call: Any, reason: str) -> None:

@@ -56,9 +56,9 @@ class MetricsHooks:
     def call_closed(self, call: Any, reason: str) -> None:
         self.sessions.labels(call.conn.channel).dec()
         facts = call.session.ctx.facts
-        lookups = int(facts.get("lookups", 0))
+        lookups = facts.lookups
         if lookups:
-            outcome = "found" if facts.get("result_found") else "not_found"
+            outcome = "found" if facts.result_found else "not_found"
             self.lookups.labels(outcome).inc(lookups)
         if reason == "error":
             self.errors.labels("session").inc()

@@ -2,6 +2,7 @@
 
 - ``page``    pages, input fields, and what a page answers to a key (``Action``)
 - ``session`` the per-caller state machine: bytes and time in, bytes out
+- ``facts``   what happened during a call (:class:`CallFacts`), for pages, billing, metrics
 - ``clock``   the injected clock (monotonic for durations, UTC wall time for display)
 
 Nothing here imports asyncio, sockets or serial: transports drive a :class:`Session`
@@ -11,6 +12,7 @@ through :func:`videotex.runtime.interact.interact`.
 from __future__ import annotations
 
 from .clock import Clock, FakeClock, SystemClock
+from .facts import CallFacts, Offers
 from .page import (
     DIGITS,
     LETTERS,
@@ -33,6 +35,7 @@ __all__ = [
     "LETTERS",
     "Action",
     "Beep",
+    "CallFacts",
     "Clock",
     "Context",
     "FakeClock",
@@ -41,6 +44,7 @@ __all__ = [
     "Hangup",
     "Later",
     "Limits",
+    "Offers",
     "Page",
     "Redraw",
     "Session",

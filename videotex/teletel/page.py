@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from videotex.codec import Frame, FunctionKey
 
+from .facts import CallFacts
+
 if TYPE_CHECKING:
     from .clock import Clock
 
@@ -129,8 +131,9 @@ class Context:
     caller: str = ""
     channel: str = ""
     connected_at: float = 0.0
-    #: Per-call facts shared between pages (lookups made, results found, terminal model).
-    facts: dict[str, Any] = field(default_factory=dict)
+    #: What happened during this call (lookups, results found, replies), for pages,
+    #: billing and metrics.
+    facts: CallFacts = field(default_factory=CallFacts)
     #: The billing meter of this call, when billing is on (set by the billing hooks).
     meter: Any = None
     #: A warning for the status row (time limits), set by the session.

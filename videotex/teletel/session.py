@@ -32,6 +32,7 @@ from videotex.codec import (
 )
 
 from .clock import Clock
+from .facts import CallFacts
 from .page import Action, Beep, Context, Goto, Hangup, Later, Page, Redraw, Stay
 from .timers import Limits, Watch
 
@@ -118,7 +119,7 @@ class Session:
         channel: str = "",
         identity: str = "",
         config: SessionConfig | None = None,
-        facts: dict[str, Any] | None = None,
+        facts: CallFacts | None = None,
     ) -> None:
         self.config = config or SessionConfig()
         self.service = service
@@ -129,7 +130,7 @@ class Session:
             caller=caller,
             channel=channel,
             connected_at=clock.monotonic(),
-            facts=facts if facts is not None else {},
+            facts=facts if facts is not None else CallFacts(),
             identity=identity or caller,
         )
         self._watch = Watch(self.config.limits, self.ctx.connected_at)
@@ -260,7 +261,7 @@ class Session:
         elif isinstance(event, FunctionKeyEvent):
             self._apply(self._function_key(event.key))
         elif isinstance(event, ProtocolReplyEvent):
-            self.ctx.facts.setdefault("replies", []).append(event)
+            self.ctx.facts.reply(event)
         # cursor keys and anything else: ignored by a form-based service
 
     def _char(self, text: str) -> Action:
