@@ -56,8 +56,9 @@ from websockets.exceptions import ConnectionClosed
 
 from terminal_emu import Key
 from terminal_emu.client import MinitelClient, open_transport
-from tests.serial.fakes import FakeModem, PtyPair, SevenE1Line, socket_minitel, with_parity
-from tests.server.conftest import ELODIE, PAUL_PARIS, service, store_dir
+from tests.helpers.callers import send_form
+from tests.helpers.results import ELODIE, PAUL_PARIS
+from tests.helpers.serial_line import FakeModem, PtyPair, SevenE1Line, socket_minitel, with_parity
 from videotex.channels.serial_line import SerialLine
 from videotex.protocols.hayes import ModemState
 from videotex.protocols.telnet import MAX_SUBNEGOTIATION
@@ -66,7 +67,7 @@ from videotex.runtime.listeners import Listener, start_listener
 from videotex.runtime.switchboard import Call, Switchboard
 from videotex.teletel import SystemClock
 
-__all__ = ["service", "store_dir"]  # fixtures used by the test below
+__all__ = []  # fixtures used by the test below
 
 SEED = int(os.environ.get("E2E_FUZZ_SEED", "3615"))
 HOST = "127.0.0.1"
@@ -606,11 +607,7 @@ async def consult(t: MinitelClient, who: tuple[str, str], timeout: float = 10.0)
     await t.wait_for(lambda c: (c.shows("RESULTATS DES EXAMENS") and not c.shows("AU REVOIR")
                                 and c.minitel.cursor == (10, 15)),
                      timeout, "the home page, cursor in the number field")
-    await t.type(numero)
-    await t.press(Key.SUITE)
-    await t.type(birth)
-    await t.wait_for(lambda c: birth in c.text, timeout, "birth date echoed")
-    await t.press(Key.ENVOI)
+    await send_form(t, numero, birth, timeout)
     # paced lines draw a page over a while: wait for all of it
     if who == ELODIE:
         await t.wait_for(lambda c: (c.shows("ADMIS") and c.shows("Mention Très bien")

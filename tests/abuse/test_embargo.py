@@ -43,7 +43,7 @@ from pages import ResultsService, ServiceConfig
 from terminal_emu import Key
 from terminal_emu.client import MinitelClient, open_transport
 from tests.cellmodel import STATUS_CELLS, assert_same_screen, normalise_screen
-from tests.serial.fakes import PtyPair, socket_minitel
+from tests.helpers.serial_line import PtyPair, socket_minitel
 from videotex.cli import main as videotex
 from videotex.protocols.gate import GatePolicy
 from videotex.runtime.config import ListenerConfig

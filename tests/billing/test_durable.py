@@ -7,10 +7,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from tests.server.conftest import service, store_dir
 from videotex.billing import CallRecord, Ledger
 
-__all__ = ["service", "store_dir"]  # the results service fixtures, for the server test
+__all__ = []  # the results service fixtures, for the server test
 
 
 def record(i: int) -> CallRecord:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from terminal_emu import Key
 from terminal_emu.client import MinitelClient
-from tests.server.conftest import ELODIE, build_store
+from tests.helpers.results import ELODIE, build_store
 from videotex.billing import Ledger
 
 VIDEOTEX = str(Path(sys.executable).with_name("videotex"))
@@ -97,8 +97,8 @@ async def test_per_consultation_channel_asks_before_charging(tmp_path: Path) -> 
     """A channel configured for the offer: the price is shown, Envoi confirms, the
     amount is charged once; the next view of the same result is a re-purchase of 5."""
     from pages import ResultsService
-    from tests.server.conftest import NOW
-    from tests.server.harness import Caller
+    from tests.helpers.harness import Caller
+    from tests.helpers.results import NOW
     from videotex.billing import BillingHooks, TariffBook
     from videotex.store import ResultsStore
     from videotex.teletel import FakeClock

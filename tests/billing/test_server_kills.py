@@ -15,7 +15,7 @@ from pathlib import Path
 import lmdb
 
 from terminal_emu.client import MinitelClient
-from tests.server.conftest import build_store
+from tests.helpers.results import build_store
 from videotex.billing import DEFAULT_PLAN, CallRecord, Ledger
 from videotex.billing.meter import units_for
 

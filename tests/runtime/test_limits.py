@@ -13,14 +13,13 @@ from pages import ResultsService
 from pages.guard import EnumerationGuard, GuardPolicy
 from terminal_emu import Key
 from terminal_emu.client import MinitelClient
+from tests.helpers.harness import Caller
+from tests.helpers.results import ELODIE
 from videotex.channels.telnet import start_telnet
 from videotex.protocols.gate import Gatekeeper, GatePolicy
 from videotex.runtime.switchboard import Switchboard
 from videotex.store import ResultsStore
 from videotex.teletel import Limits, SessionConfig, SystemClock
-
-from .conftest import ELODIE
-from .harness import Caller
 
 
 def caller(service, clock, **limits) -> Caller:

@@ -9,11 +9,12 @@ import pytest
 
 from terminal_emu import Key
 from terminal_emu.client import MinitelClient
+from tests.helpers.callers import at_home, send_form
+from tests.helpers.serial_line import FakeModem, PtyPair
 from videotex.channels.serial_line import SerialLine
 from videotex.protocols.hayes import ModemState
 
 from .conftest import ELODIE, serve_line
-from .fakes import FakeModem, PtyPair
 from .test_direct import reading
 
 FAST = {"guard": 0.05, "at_timeout": 0.5, "reopen": 0.1}
@@ -24,13 +25,8 @@ def idle(line: SerialLine) -> bool:
 
 
 async def consult(t: MinitelClient, numero: str, birth: str) -> None:
-    await t.wait_for_text("RESULTATS DES EXAMENS", timeout=15)
-    await t.wait_for(lambda c: c.minitel.cursor == (10, 15), what="cursor in number field")
-    await t.type(numero)
-    await t.press(Key.SUITE)
-    await t.type(birth)
-    await t.wait_for(lambda c: birth in c.text, what="birth date echoed")
-    await t.press(Key.ENVOI)
+    await at_home(t, timeout=15)
+    await send_form(t, numero, birth)
 
 
 async def test_whole_call_then_a_second_one(service, pty: PtyPair) -> None:

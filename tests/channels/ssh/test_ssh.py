@@ -14,22 +14,11 @@ from asyncssh.packet import String, UInt32
 
 from terminal_emu import Key
 from terminal_emu.client import ConnectError, MinitelClient
+from tests.helpers.callers import consult
 from videotex.channels import ssh as ssh_module
 from videotex.channels.ssh_host import hash_password, load_host_key, verify_password
 
 from .conftest import ELODIE, PAUL_PARIS, port_of
-
-
-async def consult(url: str, numero: str, birth: str) -> MinitelClient:
-    t = await MinitelClient.connect(url)
-    await t.wait_for_text("RESULTATS DES EXAMENS")
-    await t.wait_for(lambda c: c.minitel.cursor == (10, 15), what="cursor in number field")
-    await t.type(numero)
-    await t.press(Key.SUITE)
-    await t.type(birth)
-    await t.wait_for(lambda c: birth in c.text, what="birth date echoed")
-    await t.press(Key.ENVOI)
-    return t
 
 
 def client_options() -> dict[str, object]:

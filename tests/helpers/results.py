@@ -1,4 +1,4 @@
-"""Fixtures for the service tests: a real results store in a temp folder, known candidates.
+"""The known candidates and the small results store the service tests run on.
 
 Bac Lille is published; bac Paris is sealed and staged but only comes out at 12:00 UTC
 (the fake clock says 08:00); brevet Lille has no schedule and nothing staged.
@@ -9,13 +9,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import pytest
-
-from pages import ResultsService, ServiceConfig
-from videotex.store import ResultsStore, ingest, publish_batch, set_schedule
+from videotex.store import ingest, publish_batch, set_schedule
 from videotex.store.exams import ACADEMY_CODES, EXAM_CODES
 from videotex.store.sealed import generate_key, seal_bytes
-from videotex.teletel import FakeClock
 
 NOW = datetime(2005, 7, 8, 8, 0, tzinfo=UTC)
 LILLE = ACADEMY_CODES["lille"] + EXAM_CODES["bac"]
@@ -60,21 +56,6 @@ def build_store(root: Path) -> Path:
         if publish:
             publish_batch(store, "bac", academie, key, now=NOW)
     return store
-
-
-@pytest.fixture(scope="session")
-def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_store(tmp_path_factory.mktemp("results"))
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(NOW)
-
-
-@pytest.fixture
-def service(store_dir: Path) -> ResultsService:
-    return ResultsService(ResultsStore(store_dir), ServiceConfig())
 
 
 ELODIE = (LILLE_ROWS[0][0], "03071987")

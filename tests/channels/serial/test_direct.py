@@ -11,10 +11,10 @@ import pytest
 
 from terminal_emu import Key
 from terminal_emu.client import MinitelClient
+from tests.helpers.serial_line import PtyPair, SevenE1Line, socket_minitel
 from videotex.channels.serial_line import SerialConnection, SerialLine
 
 from .conftest import ELODIE, serve_line
-from .fakes import PtyPair, SevenE1Line, socket_minitel
 
 
 def speed_of(pty: PtyPair) -> int:

@@ -1,4 +1,4 @@
-"""Serial lines over real pty pairs, serving the results store of tests/server."""
+"""Serial lines over real pty pairs, serving the results store of tests/helpers/results.py."""
 
 from __future__ import annotations
 
@@ -8,16 +8,14 @@ from typing import Any
 
 import pytest
 
-from tests.server.conftest import ELODIE, PAUL_PARIS, service, store_dir
+from tests.helpers.results import ELODIE, PAUL_PARIS
+from tests.helpers.serial_line import PtyPair
 from videotex.channels.serial_line import SerialLine, start
 from videotex.runtime.config import ListenerConfig
 from videotex.runtime.switchboard import Call, Switchboard
 from videotex.teletel import SystemClock
 
-from .fakes import PtyPair
-
-__all__ = ["ELODIE", "PAUL_PARIS", "Recorder", "Served", "pty", "serve_line", "service",
-           "store_dir"]
+__all__ = ["ELODIE", "PAUL_PARIS", "Recorder", "Served", "pty", "serve_line"]
 
 
 class Recorder:

@@ -1,5 +1,5 @@
 """A real ``ws`` listener on loopback, started through its listener starter, serving the
-results store of ``tests/server/conftest.py``."""
+results store of ``tests/helpers/results.py``."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.server.conftest import ELODIE, PAUL_PARIS, service, store_dir
+from tests.helpers.results import ELODIE, PAUL_PARIS
 from videotex.channels.ws import WsListener, start
 from videotex.runtime.config import ListenerConfig
 from videotex.runtime.switchboard import Switchboard
 from videotex.teletel import SystemClock
 
-__all__ = ["ELODIE", "PAUL_PARIS", "WsServer", "service", "store_dir", "ws_server"]
+__all__ = ["ELODIE", "PAUL_PARIS", "WsServer", "ws_server"]
 
 
 @dataclass

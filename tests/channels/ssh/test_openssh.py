@@ -10,7 +10,7 @@ from pathlib import Path
 import asyncssh
 import pytest
 
-from .test_sftp import DropBoxServer, dropbox, fresh_store, sealed  # noqa: F401
+from tests.helpers.dropbox import DropBoxServer, dropbox, fresh_store, sealed  # noqa: F401
 
 pytestmark = pytest.mark.skipif(shutil.which("sftp") is None or shutil.which("ssh") is None,
                                 reason="OpenSSH clients not installed")

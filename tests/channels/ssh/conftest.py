@@ -1,5 +1,5 @@
 """Fixtures for the SSH and SFTP tests: the shared results store (see
-``tests/server/conftest.py``), a switchboard on it, and real asyncssh servers on loopback."""
+``tests/helpers/results.py``), a switchboard on it, and real asyncssh servers on loopback."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from pages import ResultsService, ServiceConfig
-from tests.server.conftest import ELODIE, NOW, PAUL_PARIS, build_store
+from tests.helpers.listeners import port_of
+from tests.helpers.results import ELODIE, NOW, PAUL_PARIS, build_store
 from videotex.channels.ssh import start as start_ssh
 from videotex.channels.ssh_host import SshListener
 from videotex.runtime.config import ListenerConfig
@@ -18,7 +19,7 @@ from videotex.runtime.switchboard import Switchboard
 from videotex.store import ResultsStore
 from videotex.teletel import SystemClock
 
-__all__ = ["ELODIE", "NOW", "PAUL_PARIS", "build_store"]
+__all__ = ["ELODIE", "NOW", "PAUL_PARIS", "build_store", "port_of"]
 
 
 @pytest.fixture(scope="session")
@@ -30,10 +31,6 @@ def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def board(store_dir: Path) -> Switchboard:
     service = ResultsService(ResultsStore(store_dir), ServiceConfig())
     return Switchboard(service, SystemClock())
-
-
-def port_of(listener: SshListener) -> int:
-    return int(listener.addresses()[0].rpartition(":")[2])
 
 
 @pytest.fixture

@@ -6,53 +6,29 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 import pytest
 
 from terminal_emu import Key
 from terminal_emu.client import MinitelClient
+from terminal_emu.telnet import TelnetCodec
+from tests.helpers.callers import consult
+from tests.helpers.hooks import CallWatch
+from tests.helpers.listeners import Servers, loopback_servers
+from tests.helpers.results import ELODIE, PAUL_PARIS
 from videotex.channels.connection import Connection, Pacer
 from videotex.channels.raw import start_raw
 from videotex.channels.telnet import start_telnet
 from videotex.runtime.switchboard import Switchboard
 from videotex.teletel import SystemClock
 
-from .conftest import ELODIE, PAUL_PARIS
-
-
-@dataclass
-class Servers:
-    board: Switchboard
-    telnet: str
-    raw: str
+IAC, DO, WONT, TTYPE = 0xFF, 0xFD, 0xFC, 24
 
 
 @pytest.fixture
 async def servers(service) -> AsyncIterator[Servers]:
-    board = Switchboard(service, SystemClock())
-    tel = await start_telnet(board.handle, "127.0.0.1", 0)
-    raw = await start_raw(board.handle, "127.0.0.1", 0)
-    tport = tel.sockets[0].getsockname()[1]
-    rport = raw.sockets[0].getsockname()[1]
-    yield Servers(board, f"telnet://127.0.0.1:{tport}", f"raw://127.0.0.1:{rport}")
-    tel.close()
-    raw.close()
-    await board.shutdown(grace=2)
-    await tel.wait_closed()
-    await raw.wait_closed()
-
-
-async def consult(url: str, numero: str, birth: str) -> MinitelClient:
-    t = await MinitelClient.connect(url)
-    await t.wait_for_text("RESULTATS DES EXAMENS")
-    await t.wait_for(lambda c: c.minitel.cursor == (10, 15), what="cursor in number field")
-    await t.type(numero)
-    await t.press(Key.SUITE)
-    await t.type(birth)
-    await t.wait_for(lambda c: birth in c.text, what="birth date echoed")
-    await t.press(Key.ENVOI)
-    return t
+    async with loopback_servers(service) as servers:
+        yield servers
 
 
 @pytest.mark.parametrize("kind", ["telnet", "raw"])
@@ -199,22 +175,54 @@ async def test_emulator_connects_from_a_chosen_loopback_address(servers: Servers
 async def test_paced_page_stops_when_the_caller_hangs_up(service) -> None:
     """At 300 baud the home page takes over 13 s to go out; a caller who hangs up after
     the first bytes ends the call (and its meter) at once, not when the page would end."""
-    board = Switchboard(service, SystemClock())
+    watch = CallWatch()
+    board = Switchboard(service, SystemClock(), hooks=[watch])
     server = await start_raw(lambda conn: board.handle(conn, pacer=Pacer(300)), "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     try:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         assert await reader.read(16)  # the page has started
-        async with asyncio.timeout(5):
-            while not board.calls:
-                await asyncio.sleep(0.01)
-        call = next(iter(board.calls))
+        call = await watch.next_opened()
         writer.close()
-        async with asyncio.timeout(5):  # well under the 13 s the page would take
-            while board.calls:
-                await asyncio.sleep(0.01)
+        closed, _reason = await watch.next_closed(5)  # well under the 13 s of the page
+        assert closed is call and not board.calls
         assert call.conn.gone
         assert call.session.ctx.connected_seconds() < 5
     finally:
+        server.close()
+        await board.shutdown(grace=2)
+
+
+async def test_hand_over_keeps_early_keys_and_refuses_late_options(service) -> None:
+    """On a real server: keys typed with the negotiation answers are not lost, and an
+    option asked for after the hand-over gets a refusal."""
+    board = Switchboard(service, SystemClock())
+    server = await start_telnet(board.handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    codec = TelnetCodec()
+    seen = bytearray()
+
+    async def until(pred) -> None:
+        async with asyncio.timeout(10):
+            while not pred():
+                data = await reader.read(4096)
+                assert data, "server closed"
+                seen.extend(codec.decode(data))
+                if codec.replies:
+                    # the negotiation answers and digits in the same segment
+                    writer.write(bytes(codec.replies) + b"42")
+                    codec.replies.clear()
+    try:
+        await until(lambda: b"CNX/FIN" in seen)
+        await until(lambda: b"42" in seen[seen.index(b"CNX/FIN"):])  # echoed
+        raw = bytearray()
+        writer.write(bytes((IAC, DO, TTYPE)))
+        async with asyncio.timeout(10):
+            while bytes((IAC, WONT, TTYPE)) not in raw:
+                raw += await reader.read(4096)
+        assert len(board.calls) == 1  # the call goes on
+    finally:
+        writer.close()
         server.close()
         await board.shutdown(grace=2)

@@ -9,10 +9,9 @@ from __future__ import annotations
 import pytest
 
 from terminal_emu import Key
+from tests.helpers.harness import Caller
+from tests.helpers.results import ELODIE, LILLE, MARIE_AJOURNEE, PAUL_PARIS
 from videotex.teletel import SessionConfig, TerminalLink
-
-from .conftest import ELODIE, LILLE, MARIE_AJOURNEE, PAUL_PARIS
-from .harness import Caller
 
 
 @pytest.fixture

@@ -1,23 +1,19 @@
-"""Telnet after the opening negotiation: the codec, and the hand-over on a real socket."""
+"""Telnet after the opening negotiation: the steady codec, and the subnegotiation filter
+that stands before telnetlib3 during it (the hand-over on a real socket: tests/channels)."""
 
 from __future__ import annotations
-
-import asyncio
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from terminal_emu.telnet import TelnetCodec
-from videotex.channels.telnet import start_telnet
 from videotex.protocols.telnet import (
     MAX_SUBNEGOTIATION,
     SteadyTelnet,
+    SubnegotiationFilter,
     SubnegotiationTooLong,
     escape,
 )
-from videotex.runtime.switchboard import Switchboard
-from videotex.teletel import SystemClock
 
 IAC, DONT, DO, WONT, WILL, SB, SE = 0xFF, 0xFE, 0xFD, 0xFC, 0xFB, 0xFA, 0xF0
 BINARY, ECHO, SGA, TTYPE, NAWS = 0, 1, 3, 24, 31
@@ -119,36 +115,31 @@ def test_any_segmentation_gives_the_same_result(data: bytes, cuts: list[int],
     assert run(chunks) == run([data])
 
 
-async def test_hand_over_keeps_early_keys_and_refuses_late_options(service) -> None:
-    """On a real server: keys typed with the negotiation answers are not lost, and an
-    option asked for after the hand-over gets a refusal."""
-    board = Switchboard(service, SystemClock())
-    server = await start_telnet(board.handle, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    codec = TelnetCodec()
-    seen = bytearray()
+def test_the_filter_drops_subnegotiations_and_keeps_the_rest() -> None:
+    f = SubnegotiationFilter()
+    sb = bytes((IAC, SB, TTYPE, 0)) + b"VT100" + bytes((IAC, SE))
+    assert f.feed(b"12" + sb + bytes((IAC, WILL, BINARY)) + b"\xff\xff3") == (
+        b"12" + bytes((IAC, WILL, BINARY)) + b"\xff\xff3")
+    assert f.feed(b"plain") == b"plain"
 
-    async def until(pred) -> None:
-        async with asyncio.timeout(10):
-            while not pred():
-                data = await reader.read(4096)
-                assert data, "server closed"
-                seen.extend(codec.decode(data))
-                if codec.replies:
-                    # the negotiation answers and digits in the same segment
-                    writer.write(bytes(codec.replies) + b"42")
-                    codec.replies.clear()
-    try:
-        await until(lambda: b"CNX/FIN" in seen)
-        await until(lambda: b"42" in seen[seen.index(b"CNX/FIN"):])  # echoed
-        raw = bytearray()
-        writer.write(bytes((IAC, DO, TTYPE)))
-        async with asyncio.timeout(10):
-            while bytes((IAC, WONT, TTYPE)) not in raw:
-                raw += await reader.read(4096)
-        assert len(board.calls) == 1  # the call goes on
-    finally:
-        writer.close()
-        server.close()
-        await board.shutdown(grace=2)
+
+@pytest.mark.parametrize(("data", "state", "cmd"), [
+    (bytes((IAC,)), 1, 0), (bytes((IAC, DO)), 2, DO), (bytes((IAC, SB, TTYPE)), 3, 0),
+    (bytes((IAC, SB, TTYPE, IAC)), 4, 0), (bytes((IAC, WILL, ECHO)), 0, WILL),
+])
+def test_the_filter_stops_where_the_steady_codec_starts(data: bytes, state: int,
+                                                        cmd: int) -> None:
+    f = SubnegotiationFilter()
+    f.feed(data)
+    assert (f.state, f.cmd if state == 2 else 0) == (state, cmd if state == 2 else 0)
+    codec = SteadyTelnet({ECHO, SGA, BINARY}, {BINARY}, state=f.state, cmd=f.cmd,
+                         sb_len=f.sb_len)
+    rest = {1: bytes((DO, TTYPE)), 2: bytes((TTYPE,)), 3: bytes((IAC, SE)),
+            4: bytes((SE,)), 0: b""}[state]
+    assert codec.receive(rest + b"x")[0] == b"x"
+
+
+def test_the_filter_bounds_a_subnegotiation() -> None:
+    f = SubnegotiationFilter()
+    with pytest.raises(SubnegotiationTooLong):
+        f.feed(bytes((IAC, SB, TTYPE)) + b"x" * MAX_SUBNEGOTIATION)

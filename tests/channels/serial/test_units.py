@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from terminal_emu.client import ConnectError
 from terminal_emu.transport_serial import even_parity, open_serial, strip_parity
+from tests.helpers.serial_line import with_parity
 from videotex.channels.serial_line import SerialLine, SerialLineError
 from videotex.protocols.framing import (
     SUB,
@@ -31,8 +32,6 @@ from videotex.protocols.hayes import (
     parse_init,
 )
 from videotex.runtime.config import ListenerConfig
-
-from .fakes import with_parity
 
 
 @pytest.mark.parametrize(("value", "wire"), [(0x00, 0x00), (0x41, 0x41), (0x43, 0xC3),

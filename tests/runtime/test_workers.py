@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 
 from terminal_emu.client import MinitelClient
-
-from .conftest import ELODIE
+from tests.helpers.results import ELODIE
 
 VIDEOTEX = str(Path(sys.executable).with_name("videotex"))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import itertools
+import weakref
 from collections.abc import Iterator
 
 import pytest
@@ -20,7 +21,7 @@ from terminal_emu.client import MinitelClient
 from videotex.channels.raw import start_raw
 from videotex.channels.telnet import start_telnet
 from videotex.runtime.gcpolicy import GcPolicy, worker_phase
-from videotex.runtime.switchboard import Switchboard
+from videotex.runtime.switchboard import Call, Switchboard
 from videotex.teletel import SystemClock
 
 #: Objects a server-side call is made of; none may outlive the call.
@@ -50,7 +51,19 @@ def collector_off() -> Iterator[None]:
 
 
 async def test_ended_calls_leave_no_cycles(service, collector_off) -> None:
-    board = Switchboard(service, SystemClock())
+    loop = asyncio.get_running_loop()
+    freed: list[asyncio.Event] = []
+
+    class Watch:  # the connection is the last object of a call to go
+        def call_opened(self, call: Call) -> None:
+            event = asyncio.Event()
+            weakref.finalize(call.conn, loop.call_soon_threadsafe, event.set)
+            freed.append(event)
+
+        def call_closed(self, call: Call, reason: str) -> None:
+            pass
+
+    board = Switchboard(service, SystemClock(), hooks=[Watch()])
     tel = await start_telnet(board.handle, "127.0.0.1", 0)
     raw = await start_raw(board.handle, "127.0.0.1", 0)
     urls = [f"telnet://127.0.0.1:{tel.sockets[0].getsockname()[1]}",
@@ -71,10 +84,11 @@ async def test_ended_calls_leave_no_cycles(service, collector_off) -> None:
                     await t.close()
                 try:
                     async with asyncio.timeout(10):
-                        while board.calls or _left():
-                            await asyncio.sleep(0.01)
+                        await freed[-1].wait()  # freed by reference counting (gc is off)
                 except TimeoutError:
                     pytest.fail(f"{url}: an ended call left {_left()} behind")
+                assert not board.calls
+                assert _left() == {}, f"{url}: an ended call left {_left()} behind"
         assert _left() == {}
     finally:
         tel.close()
@@ -125,14 +139,18 @@ def test_workers_spread_their_full_collections() -> None:
 async def test_the_first_full_collection_waits_for_the_worker_phase() -> None:
     loop = asyncio.get_running_loop()
     seen: list[float] = []
-    policy = GcPolicy(full_every=0.2, on_full=lambda s, n: seen.append(loop.time()),
-                      phase=0.5)
+    done = asyncio.Event()
+
+    def on_full(seconds: float, collected: int) -> None:
+        seen.append(loop.time())
+        done.set()
+
+    policy = GcPolicy(full_every=0.2, on_full=on_full, phase=0.5)
     started = loop.time()
     policy.start()
     try:
         async with asyncio.timeout(5):
-            while not seen:
-                await asyncio.sleep(0.02)
+            await done.wait()
     finally:
         policy.stop()
     assert seen[0] - started >= 0.3  # (1 + phase) periods, never sooner

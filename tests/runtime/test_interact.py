@@ -14,9 +14,8 @@ import pytest
 from pages import ResultsService, ServiceConfig
 from terminal_emu import Key
 from terminal_emu.client import MinitelClient
+from tests.helpers.listeners import loopback_servers
 from videotex.channels.connection import Pacer, StreamConnection
-from videotex.channels.raw import start_raw
-from videotex.channels.telnet import start_telnet
 from videotex.runtime.interact import interact
 from videotex.runtime.switchboard import Switchboard
 from videotex.store import ResultsStore
@@ -32,13 +31,8 @@ def _fast_service(store_dir: Any) -> ResultsService:
 async def urls(store_dir) -> AsyncIterator[dict[str, str]]:
     board = Switchboard(_fast_service(store_dir), SystemClock(), session_config=SessionConfig(
         limits=Limits(idle_timeout=3.0, idle_warning=1.0, countdown_step=0.5)))
-    tel = await start_telnet(board.handle, "127.0.0.1", 0)
-    raw = await start_raw(board.handle, "127.0.0.1", 0)
-    yield {"telnet": f"telnet://127.0.0.1:{tel.sockets[0].getsockname()[1]}",
-           "raw": f"raw://127.0.0.1:{raw.sockets[0].getsockname()[1]}"}
-    tel.close()
-    raw.close()
-    await board.shutdown(grace=2)
+    async with loopback_servers(None, board) as servers:
+        yield {"telnet": servers.telnet, "raw": servers.raw}
 
 
 def _status(t: MinitelClient) -> str:

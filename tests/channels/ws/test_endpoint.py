@@ -13,21 +13,10 @@ from websockets.asyncio.client import connect
 from terminal_emu import Key
 from terminal_emu.client import ConnectError, MinitelClient
 from terminal_emu.transport_ws import WsTransport
+from tests.helpers.callers import consult
 
 from .conftest import ELODIE, PAUL_PARIS, WsServer, serve_ws
 from .test_fuzz_ws import HANDSHAKE, client_frame
-
-
-async def consult(url: str, numero: str, birth: str) -> MinitelClient:
-    t = await MinitelClient.connect(url)
-    await t.wait_for_text("RESULTATS DES EXAMENS")
-    await t.wait_for(lambda c: c.minitel.cursor == (10, 15), what="cursor in number field")
-    await t.type(numero)
-    await t.press(Key.SUITE)
-    await t.type(birth)
-    await t.wait_for(lambda c: birth in c.text, what="birth date echoed")
-    await t.press(Key.ENVOI)
-    return t
 
 
 async def test_consultation_over_ws(ws_server: WsServer) -> None:
