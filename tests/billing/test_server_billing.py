@@ -4,31 +4,16 @@ marked recovered, at the next start)."""
 
 from __future__ import annotations
 
-import asyncio
 import signal
-import subprocess
-import sys
 import time
 from decimal import Decimal
 from pathlib import Path
 
 from terminal_emu import Key
 from terminal_emu.client import MinitelClient
+from tests.helpers.processes import start_server
 from tests.helpers.results import ELODIE, build_store
 from videotex.billing import Ledger
-
-VIDEOTEX = str(Path(sys.executable).with_name("videotex"))
-
-
-def start(store: Path, config: Path, log: Path) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen([VIDEOTEX, "serve", "--store", str(store), "--config", str(config),
-                             "--telnet", "127.0.0.1:0", "--metrics-dir", str(log.parent / "m")],
-                            stdout=subprocess.PIPE, stderr=log.open("a"), text=True)
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if line.startswith("listening telnet://"):
-            return proc, line.split()[1]
-    raise AssertionError(log.read_text())
 
 
 def records(store: Path) -> dict[str, object]:
@@ -42,9 +27,11 @@ def records(store: Path) -> dict[str, object]:
 async def test_calls_are_billed_and_survive_a_sigkill(tmp_path: Path) -> None:
     store = build_store(tmp_path)
     config = tmp_path / "server.toml"
-    config.write_text("[billing]\ncheckpoint_every = 1\n[limits]\nexempt = ['127.0.0.1']\n")
+    config.write_text("[billing]\ncheckpoint_every = 1\n[limits]\nexempt = ['127.0.0.1']\n"
+                      "[log]\nlevel = 'debug'\n")  # the ledger logs its commits
     log = tmp_path / "server.log"
-    proc, url = start(store, config, log)
+    server = start_server(store, config, log)
+    proc, url = server.proc, server.url
     try:
         callers = [await MinitelClient.connect(url) for _ in range(3)]
         for c in callers:
@@ -61,10 +48,11 @@ async def test_calls_are_billed_and_survive_a_sigkill(tmp_path: Path) -> None:
         t_connected = time.monotonic()
         # wait for two checkpoints of the live calls, as the ledger shows them
         while True:
+            mark = server.log.mark()
             live = [r for r in records(store).values() if not r.ended_at]  # type: ignore[attr-defined]
             if len(live) == 2 and all(r.duration_s >= 2 for r in live):  # type: ignore[attr-defined]
                 break
-            await asyncio.sleep(0.2)
+            await server.log.wait_for("ledger commit", after=mark)
         lived = time.monotonic() - t_connected
         proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -74,7 +62,7 @@ async def test_calls_are_billed_and_survive_a_sigkill(tmp_path: Path) -> None:
     for c in callers:
         await c.close()
     # the next start closes what the crash left open
-    proc2, _url = start(store, config, log)
+    proc2 = start_server(store, config, log).proc
     proc2.send_signal(signal.SIGTERM)
     assert proc2.wait(30) == 0
     recs = list(records(store).values())

@@ -8,21 +8,18 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import lmdb
 
 from terminal_emu.client import MinitelClient
+from tests.helpers.processes import Server, ServerLog, start_server
 from tests.helpers.results import build_store
 from videotex.billing import DEFAULT_PLAN, CallRecord, Ledger
 from videotex.billing.meter import units_for
 
-from .test_server_billing import start
-
-VIDEOTEX = str(Path(sys.executable).with_name("videotex"))
-CONFIG = "[billing]\ncheckpoint_every = 1\n[limits]\nexempt = ['127.0.0.1']\n"
+CONFIG = ("[billing]\ncheckpoint_every = 1\n[limits]\nexempt = ['127.0.0.1']\n"
+          "[log]\nlevel = 'debug'\n")  # the ledger logs its commits
 
 
 def records(store: Path) -> list[CallRecord]:
@@ -41,7 +38,8 @@ async def test_a_caller_shown_the_home_page_is_on_record_even_if_killed_at_once(
     log = tmp_path / "server.log"
     lines: list[str] = []
     for _ in range(2):
-        proc, url = start(store, config, log)
+        server = start_server(store, config, log)
+        proc, url = server.proc, server.url
         try:
             caller = await MinitelClient.connect(url)
             await caller.wait_for_text("RESULTATS")
@@ -52,7 +50,7 @@ async def test_a_caller_shown_the_home_page_is_on_record_even_if_killed_at_once(
                 proc.kill()
         lines.append(caller.local_address)
         await caller.close()
-    proc, _url = start(store, config, log)  # recovers the last one
+    proc = start_server(store, config, log).proc  # recovers the last one
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(30) == 0
     by_line = {r.peer: r for r in records(store)}
@@ -70,21 +68,21 @@ async def test_the_home_page_waits_for_the_record_to_be_committed(tmp_path: Path
     config = tmp_path / "server.toml"
     config.write_text(CONFIG)
     log = tmp_path / "server.log"
-    proc, url = start(store, config, log)
+    server = start_server(store, config, log)
+    proc, url = server.proc, server.url
     env = lmdb.open(str(store / "billing.lmdb"), max_dbs=4, max_readers=1024)
     try:
         txn = env.begin(write=True)  # the server's writer now waits for the lock
         caller = await MinitelClient.connect(url)
-        async with asyncio.timeout(20):
-            while '"call opened"' not in log.read_text():
-                await asyncio.sleep(0.05)
+        await server.log.wait_for('"call opened"')
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         await caller.wait_closed(timeout=20)
         assert "RESULTATS" not in caller.text  # never served...
         txn.abort()
         env.close()
-        proc, url = start(store, config, log)
+        server = start_server(store, config, log)
+        proc, url = server.proc, server.url
         assert caller.local_address not in {r.peer for r in records(store)}  # ...nor billed
         served = await MinitelClient.connect(url)
         await served.wait_for_text("RESULTATS", timeout=20)
@@ -99,29 +97,22 @@ async def test_the_home_page_waits_for_the_record_to_be_committed(tmp_path: Path
     assert [r.peer for r in records(store)] == [served.local_address]
 
 
-def serve_workers(store: Path, config: Path, log: Path) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen([VIDEOTEX, "serve", "--store", str(store), "--config", str(config),
-                             "--telnet", "127.0.0.1:0", "--workers", "2",
-                             "--metrics-dir", str(log.parent / "m")],
-                            stdout=subprocess.PIPE, stderr=log.open("a"), text=True)
-    assert proc.stdout is not None
-    url = ""
-    for line in proc.stdout:
-        if line.startswith("listening telnet://"):
-            url = line.split()[1]
-        if line.startswith("2 workers"):
-            return proc, url
-    raise AssertionError(log.read_text())
+def serve_workers(store: Path, config: Path, log: Path) -> Server:
+    return start_server(store, config, log, "--workers", "2", ready="2 workers")
 
 
-async def wait_records(store: Path, ok: object, timeout: float = 30) -> list[CallRecord]:
-    """Poll the ledger (as another process reads it) until ``ok(records)``."""
+async def wait_records(store: Path, log: ServerLog, ok: object,
+                       timeout: float = 30) -> list[CallRecord]:
+    """The ledger (as another process reads it) once ``ok(records)``, read again after
+    each commit or recovery the server logs."""
     async with asyncio.timeout(timeout):
         while True:
+            mark = log.mark()
             recs = records(store)
             if ok(recs):  # type: ignore[operator]
                 return recs
-            await asyncio.sleep(0.1)
+            await log.wait_for("ledger commit", "records recovered", after=mark,
+                               timeout=timeout)
 
 
 async def test_a_restarted_worker_recovers_the_dead_workers_records(tmp_path: Path) -> None:
@@ -129,12 +120,13 @@ async def test_a_restarted_worker_recovers_the_dead_workers_records(tmp_path: Pa
     config = tmp_path / "server.toml"
     config.write_text(CONFIG)
     log = tmp_path / "server.log"
-    proc, url = serve_workers(store, config, log)
+    server = serve_workers(store, config, log)
+    proc, url = server.proc, server.url
     try:
         clients = [await MinitelClient.connect(url) for _ in range(16)]
         await asyncio.gather(*(c.wait_for_text("RESULTATS", timeout=20) for c in clients))
         # every call checkpointed at least once, on both workers
-        recs = await wait_records(store, lambda rs: len(rs) == 16 and all(
+        recs = await wait_records(store, server.log, lambda rs: len(rs) == 16 and all(
             r.duration_s >= 1 and not r.ended_at for r in rs))
         owners = sorted({r.owner for r in recs})
         assert len(owners) == 2, f"calls all went to {owners}"
@@ -144,7 +136,7 @@ async def test_a_restarted_worker_recovers_the_dead_workers_records(tmp_path: Pa
         line = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), 30)
         assert "restarted" in line
         # the replacement closes the victim's records at their checkpoint, server running
-        recs = await wait_records(store, lambda rs: all(
+        recs = await wait_records(store, server.log, lambda rs: all(
             r.recovered for r in rs if r.owner == victim))
         assert proc.poll() is None
         dead = [r for r in recs if r.owner == victim]

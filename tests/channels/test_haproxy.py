@@ -6,7 +6,6 @@ and each node sees (logs, and so bills) the caller's real address, not HAProxy's
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
 import socket
@@ -26,10 +25,13 @@ pytestmark = pytest.mark.skipif(not Path(HAPROXY).exists(),
                                 reason="haproxy is not installed (.ci/run installs it)")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def _listening_socket() -> socket.socket:
+    """HAProxy's front socket, listening before HAProxy starts (it inherits it as
+    ``bind fd@N``): a caller can connect at once, the kernel queues it meanwhile."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(64)
+    return s
 
 
 def _node(store: Path, tmp: Path, name: str) -> tuple[subprocess.Popen[str], int, Path]:
@@ -56,7 +58,8 @@ def cluster(store_dir: Path, tmp_path: Path
         procs.append(proc)
         ports.append(port)
         logs.append(log)
-    front = _free_port()
+    front_socket = _listening_socket()
+    front = int(front_socket.getsockname()[1])
     cfg = tmp_path / "haproxy.cfg"
     cfg.write_text(f"""
 global
@@ -67,7 +70,7 @@ defaults
     timeout client 60s
     timeout server 60s
 frontend minitel
-    bind 127.0.0.1:{front}
+    bind fd@{front_socket.fileno()}
     default_backend nodes
 backend nodes
     balance roundrobin
@@ -75,7 +78,9 @@ backend nodes
     server node2 127.0.0.1:{ports[1]} send-proxy-v2
 """)
     haproxy = subprocess.Popen([HAPROXY, "-f", str(cfg), "-db"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                               pass_fds=(front_socket.fileno(),))
+    front_socket.close()  # HAProxy has its own copy
     nodes = list(procs)
     procs.append(haproxy)
     yield front, logs, nodes
@@ -90,12 +95,7 @@ backend nodes
 
 
 async def _connect(port: int, bind: str) -> MinitelClient:
-    for _ in range(50):  # haproxy may still be binding its port
-        try:
-            return await MinitelClient.connect(f"telnet://127.0.0.1:{port}?bind={bind}")
-        except OSError:
-            await asyncio.sleep(0.1)
-    raise AssertionError("haproxy never listened")
+    return await MinitelClient.connect(f"telnet://127.0.0.1:{port}?bind={bind}")
 
 
 async def test_callers_are_spread_and_seen_with_their_real_address(cluster, store_dir) -> None:

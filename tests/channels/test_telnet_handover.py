@@ -5,8 +5,9 @@ then hands the socket to the sans-IO steady codec. These tests pin what the hand
 reads of telnetlib3 (options agreed and awaited, an IAC sequence cut by a segment
 boundary, keys typed already) and that its objects are freed by reference counting.
 
-They import nothing but the standard library, pytest and the telnet modules, so that
-``.ci/telnetlib3-versions`` can run them in a small venv per tested telnetlib3 release.
+They import nothing but the standard library, pytest, the telnet modules and
+``tests/helpers/collector.py``, so that ``.ci/telnetlib3_versions.py`` can run them in a
+small venv per tested telnetlib3 release.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ import gc
 import importlib.metadata
 import tomllib
 import weakref
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from tests.helpers.collector import collector_off  # noqa: F401  (a fixture)
 from videotex.channels.connection import Connection
 from videotex.channels.telnet import steady_connection
 from videotex.channels.telnet_negotiation import (
@@ -90,16 +92,6 @@ async def server() -> AsyncIterator[Server]:
     srv.port = listener.sockets[0].getsockname()[1]
     yield srv
     listener.close()
-
-
-@pytest.fixture
-def collector_off() -> Iterator[None]:
-    gc.collect()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 async def _opening(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
@@ -229,8 +221,8 @@ async def _freed(srv: Server, what: str) -> None:
     assert not left, f"{what}: left in reference cycles: {left}"
 
 
-async def test_an_ended_call_leaves_no_telnetlib3_object(server: Server,
-                                                         collector_off: None) -> None:
+@pytest.mark.usefixtures("collector_off")
+async def test_an_ended_call_leaves_no_telnetlib3_object(server: Server) -> None:
     reader, writer = await _opening(server.port)
     writer.write(ANSWERS + b"bye")
     await _until(reader, b"bye")
@@ -238,8 +230,8 @@ async def test_an_ended_call_leaves_no_telnetlib3_object(server: Server,
     await _freed(server, "after a call")
 
 
-async def test_a_caller_leaving_during_the_negotiation_leaves_nothing(
-        server: Server, collector_off: None) -> None:
+@pytest.mark.usefixtures("collector_off")
+async def test_a_caller_leaving_during_the_negotiation_leaves_nothing(server: Server) -> None:
     _reader, writer = await _opening(server.port)
     writer.close()
     await _freed(server, "after a hang-up during the negotiation")

@@ -9,10 +9,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from terminal_emu import Key
 from terminal_emu.client import MinitelClient
 from terminal_emu.telnet import TelnetCodec
-from tests.helpers.callers import consult
+from tests.helpers.callers import consult, elodies_result_then_goodbye
 from tests.helpers.hooks import CallWatch
 from tests.helpers.listeners import Servers, loopback_servers
 from tests.helpers.results import ELODIE, PAUL_PARIS
@@ -34,13 +33,7 @@ async def servers(service) -> AsyncIterator[Servers]:
 @pytest.mark.parametrize("kind", ["telnet", "raw"])
 async def test_consultation_end_to_end(servers: Servers, kind: str) -> None:
     t = await consult(getattr(servers, kind), *ELODIE)
-    await t.wait_for_text("Mention Très bien")
-    assert t.shows("ADMIS")
-    assert "Lycée Faidherbe" in t.text
-    await t.press(Key.CONNEXION_FIN)
-    await t.wait_for_text("AU REVOIR")
-    await t.wait_closed()
-    assert t.closed
+    await elodies_result_then_goodbye(t)
 
 
 async def test_not_yet_published_over_telnet(servers: Servers) -> None:

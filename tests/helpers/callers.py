@@ -5,7 +5,7 @@ from __future__ import annotations
 from terminal_emu import Key
 from terminal_emu.client import MinitelClient
 
-__all__ = ["at_home", "consult", "send_form"]
+__all__ = ["at_home", "consult", "elodies_result_then_goodbye", "send_form"]
 
 
 async def at_home(t: MinitelClient, timeout: float = 10.0) -> None:
@@ -29,3 +29,15 @@ async def consult(url: str, numero: str, birth: str) -> MinitelClient:
     await at_home(t)
     await send_form(t, numero, birth)
     return t
+
+
+async def elodies_result_then_goodbye(t: MinitelClient) -> None:
+    """Élodie's result (admitted, with honours, her lycée), then Connexion/Fin: the
+    goodbye page and the line closed by the server."""
+    await t.wait_for_text("Mention Très bien")
+    assert t.shows("ADMIS")
+    assert "Lycée Faidherbe" in t.text
+    await t.press(Key.CONNEXION_FIN)
+    await t.wait_for_text("AU REVOIR")
+    await t.wait_closed()
+    assert t.closed

@@ -16,6 +16,7 @@ import asyncssh
 import pytest
 
 from tests.helpers.dropbox import DropBoxServer, put, read_text, sealed
+from tests.helpers.logs import logged
 from videotex.inbox.sftp import InboxServer
 from videotex.inbox.sftp import start as start_sftp
 from videotex.inbox.sftp_inbox import DropBox, InboxRefusal, check_name
@@ -183,15 +184,15 @@ async def test_bad_configuration_named(board: Switchboard, tmp_path: Path) -> No
 
 async def test_upload_cut_by_a_lost_connection_is_not_staged(dropbox: DropBoxServer) -> None:
     inbox = dropbox.inbox / "rectorat"
-    async with dropbox.connect("rectorat") as conn:
-        sftp = await conn.start_sftp_client()
-        f = await sftp.open("cut.sealed", "wb")
-        await f.write(sealed("brevet", "lille"))
-        assert any(p.name.startswith(".part-") for p in inbox.iterdir())
-        conn.abort()  # no close of the handle: the line drops
-    async with asyncio.timeout(5):  # the server notices the loss on its own schedule
-        while any(p.name.startswith(".part-") for p in inbox.iterdir()):
-            await asyncio.sleep(0.01)
+    with logged("videotex.sftp", "sftp upload aborted") as aborted:
+        async with dropbox.connect("rectorat") as conn:
+            sftp = await conn.start_sftp_client()
+            f = await sftp.open("cut.sealed", "wb")
+            await f.write(sealed("brevet", "lille"))
+            assert any(p.name.startswith(".part-") for p in inbox.iterdir())
+            conn.abort()  # no close of the handle: the line drops
+        async with asyncio.timeout(5):  # the server notices the loss on its own schedule
+            await aborted.wait()
     assert sorted(p.name for p in inbox.iterdir()) == []
     async with dropbox.connect("rectorat") as conn, conn.start_sftp_client() as sftp:
         await put(sftp, "cut.sealed", sealed("brevet", "lille"))  # the name is free

@@ -12,12 +12,12 @@ import asyncio
 import gc
 import itertools
 import weakref
-from collections.abc import Iterator
 
 import pytest
 
 from terminal_emu import Key
 from terminal_emu.client import MinitelClient
+from tests.helpers.collector import collector_off  # noqa: F401  (a fixture)
 from videotex.channels.raw import start_raw
 from videotex.channels.telnet import start_telnet
 from videotex.runtime.gcpolicy import GcPolicy, worker_phase
@@ -39,18 +39,8 @@ def _left() -> dict[str, int]:
     return found
 
 
-@pytest.fixture
-def collector_off() -> Iterator[None]:
-    gc.collect()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-        gc.collect()
-
-
-async def test_ended_calls_leave_no_cycles(service, collector_off) -> None:
+@pytest.mark.usefixtures("collector_off")
+async def test_ended_calls_leave_no_cycles(service) -> None:
     loop = asyncio.get_running_loop()
     freed: list[asyncio.Event] = []
 

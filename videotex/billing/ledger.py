@@ -389,6 +389,8 @@ class Ledger:
         self.healthy = True
         self.problem = ""
         self.commits += 1
+        if log.isEnabledFor(logging.DEBUG):  # what a test of another process can await
+            log.debug("ledger commit", extra={"operations": len(batch)})
         return True
 
     def flush(self, timeout: float = 30.0) -> bool:

@@ -3,7 +3,8 @@
 Every use of telnetlib3 in the server is here (its imports, the private attributes the
 hand-over reads, the per-call tables it slims): an upgrade of telnetlib3 is checked
 against this module alone, with ``TELNETLIB3_TESTED`` the versions it is tested with
-(``.ci/telnetlib3-versions`` runs ``tests/channels/test_telnet_handover.py`` with each).
+(``.ci/telnetlib3_versions.py``, run by ``make test``, runs
+``tests/channels/test_telnet_handover.py`` with each).
 
 The negotiation a Minitel bridge or a telnet client needs is short: the server will echo
 (so the client stops echoing locally) and suppress go-ahead (character at a time), and

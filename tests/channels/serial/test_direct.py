@@ -11,6 +11,7 @@ import pytest
 
 from terminal_emu import Key
 from terminal_emu.client import MinitelClient
+from tests.helpers.callers import at_home, send_form
 from tests.helpers.serial_line import PtyPair, SevenE1Line, socket_minitel
 from videotex.channels.serial_line import SerialConnection, SerialLine
 
@@ -35,13 +36,8 @@ async def test_speed_switch_to_4800_confirmed_then_consultation(service, pty: Pt
         assert speed_of(pty) == termios.B4800
         assert wire.wire.startswith(b"\x1b\x3a\x6b\x76".translate(
             bytes(b | 0x80 if bin(b).count("1") % 2 else b for b in range(256))))
-        await t.wait_for_text("RESULTATS DES EXAMENS", timeout=15)
-        await t.wait_for(lambda c: c.minitel.cursor == (10, 15), what="cursor in number field")
-        await t.type(ELODIE[0])
-        await t.press(Key.SUITE)
-        await t.type(ELODIE[1])
-        await t.wait_for(lambda c: ELODIE[1] in c.text, what="birth date echoed")
-        await t.press(Key.ENVOI)
+        await at_home(t, timeout=15)
+        await send_form(t, *ELODIE)
         await t.wait_for_text("Mention Très bien")
         (call,) = served.hooks.opened
         assert call.conn.channel == "serial"
@@ -128,13 +124,8 @@ async def test_emulator_serial_url_against_direct_mode(service) -> None:
         assert transport.software_parity  # type: ignore[attr-defined]
         await served.line.wait_until(settled)
         assert served.line.speed == 4800
-        await t.wait_for_text("RESULTATS DES EXAMENS", timeout=15)
-        await t.wait_for(lambda c: c.minitel.cursor == (10, 15), what="cursor in number field")
-        await t.type(ELODIE[0])
-        await t.press(Key.SUITE)
-        await t.type(ELODIE[1])
-        await t.wait_for(lambda c: ELODIE[1] in c.text, what="birth date echoed")
-        await t.press(Key.ENVOI)
+        await at_home(t, timeout=15)
+        await send_form(t, *ELODIE)
         await t.wait_for_text("Mention Très bien")
     finally:
         await t.close()

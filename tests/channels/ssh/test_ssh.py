@@ -14,7 +14,7 @@ from asyncssh.packet import String, UInt32
 
 from terminal_emu import Key
 from terminal_emu.client import ConnectError, MinitelClient
-from tests.helpers.callers import consult
+from tests.helpers.callers import at_home, consult, send_form
 from videotex.channels import ssh as ssh_module
 from videotex.channels.ssh_host import hash_password, load_host_key, verify_password
 
@@ -283,11 +283,7 @@ async def test_session_channel_never_started_is_closed_after_session_timeout(
     assert [(r.levelno, getattr(r, "reason", None)) for r in closed] == [(logging.INFO, reason)]
     assert len(board.calls) == 1  # the caller; that channel never reached board.handle
     # the caller's timer ran out before: still served
-    await caller.wait_for(lambda c: c.minitel.cursor == (10, 15), what="number field")
-    await caller.type(ELODIE[0])
-    await caller.press(Key.SUITE)
-    await caller.type(ELODIE[1])
-    await caller.wait_for(lambda c: ELODIE[1] in c.text, what="birth date echoed")
-    await caller.press(Key.ENVOI)
+    await at_home(caller)
+    await send_form(caller, *ELODIE)
     await caller.wait_for_text("Mention Très bien")
     await caller.close()

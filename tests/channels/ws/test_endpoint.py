@@ -10,10 +10,9 @@ import urllib.request
 import pytest
 from websockets.asyncio.client import connect
 
-from terminal_emu import Key
 from terminal_emu.client import ConnectError, MinitelClient
 from terminal_emu.transport_ws import WsTransport
-from tests.helpers.callers import consult
+from tests.helpers.callers import consult, elodies_result_then_goodbye
 
 from .conftest import ELODIE, PAUL_PARIS, WsServer, serve_ws
 from .test_fuzz_ws import HANDSHAKE, client_frame
@@ -21,13 +20,7 @@ from .test_fuzz_ws import HANDSHAKE, client_frame
 
 async def test_consultation_over_ws(ws_server: WsServer) -> None:
     t = await consult(ws_server.ws, *ELODIE)
-    await t.wait_for_text("Mention Très bien")
-    assert t.shows("ADMIS")
-    assert "Lycée Faidherbe" in t.text
-    await t.press(Key.CONNEXION_FIN)
-    await t.wait_for_text("AU REVOIR")
-    await t.wait_closed()
-    assert t.closed
+    await elodies_result_then_goodbye(t)
 
 
 async def test_not_yet_published_over_ws(ws_server: WsServer) -> None:

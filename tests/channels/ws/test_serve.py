@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from terminal_emu import Key
 from terminal_emu.client import MinitelClient
+from tests.helpers.callers import at_home, send_form
 from videotex.channels.web.make_font import FONT_JS, font_js
 
 from .conftest import ELODIE
@@ -36,13 +36,8 @@ async def test_serve_ws_end_to_end(store_dir: Path, tmp_path: Path) -> None:
         assert http.startswith("http://127.0.0.1:") and http.endswith("/")
         assert ws == http.replace("http://", "ws://") + "ws"
         t = await MinitelClient.connect(ws)
-        await t.wait_for_text("RESULTATS DES EXAMENS")
-        await t.wait_for(lambda c: c.minitel.cursor == (10, 15), what="number field")
-        await t.type(ELODIE[0])
-        await t.press(Key.SUITE)
-        await t.type(ELODIE[1])
-        await t.wait_for(lambda c: ELODIE[1] in c.text, what="birth date echoed")
-        await t.press(Key.ENVOI)
+        await at_home(t)
+        await send_form(t, *ELODIE)
         await t.wait_for_text("Mention Très bien")
         proc.send_signal(signal.SIGTERM)
         await t.wait_for_text("AU REVOIR", timeout=10)
