@@ -17,11 +17,13 @@ The policy here:
   ``MIDDLE_EVERY``, so each pause covers only what survived since the last one;
 * a full collection runs every ``full_every`` seconds; its duration is logged and
   counted (metric ``videotex_gc_full_seconds``). Workers of one machine spread theirs
-  (``phase``: worker *i* starts its cycle ``i`` × 0.38 of a period later, modulo one
+  (``phase``: worker *i* (``run_server(config, worker=i)``) starts its cycle ``i`` × 0.38 of a period later, modulo one
   period), so that they never all stop at once on cores they share;
 * ended calls are freed by reference counting, not by the collector: the listeners
-  break the reference cycles a finished connection leaves (``telnet._unlink``,
-  ``raw._forget``), and tests check that an ended call leaves no cyclic garbage.
+  break the reference cycles a finished connection leaves (telnetlib3's objects are
+  unlinked at the hand-over, ``channels/telnet_negotiation.py``; asyncio's transport by
+  ``channels/raw.close_and_forget``), and tests check that an ended call leaves no
+  cyclic garbage.
 
 ``full_every = 0`` keeps CPython's own policy.
 """
