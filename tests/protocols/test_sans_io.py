@@ -1,5 +1,5 @@
 """The sans-IO packages import no I/O: no event loop, socket, serial line, thread or
-child process. Every module under them is walked, so modules added later (the V.23 modem,
+child process, and no command-line parsing. Every module under them is walked, so modules added later (the V.23 modem,
 SIP/SDP/RTP and SMPP parsers) are checked without being listed here."""
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 #: Packages that must stay sans-IO.
 SANS_IO = ("videotex/protocols", "videotex/codec", "videotex/teletel")
-#: Top-level modules they may not import (nor any submodule of them).
+#: Top-level modules they may not import (nor any submodule of them); command-line code
+#: (argparse) lives in videotex/cli/.
 FORBIDDEN = ("asyncio", "socket", "serial", "serial_asyncio", "serial_asyncio_fast",
-             "selectors", "threading", "subprocess", "multiprocessing", "concurrent")
+             "selectors", "threading", "subprocess", "multiprocessing", "concurrent",
+             "argparse")
 
 
 def modules() -> list[Path]:
