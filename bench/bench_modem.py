@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_modem.py [--rounds 3] [--speed 1200]
 
 A real ``serial`` listener in modem mode on a pty pair; the fake Hayes modem of the tests
-(``tests/serial/fakes.py``) answers the init string, rings, answers ATA with
+(``tests/helpers/serial_line.py``) answers the init string, rings, answers ATA with
 ``CONNECT <speed>`` and relays to an emulated Minitel (7E1 in software both ways).
 
 Printed per round and as a median:
@@ -32,8 +32,8 @@ sys.path.insert(0, str(ROOT))
 
 
 async def one_call(service, speed: int) -> tuple[int, float]:
-    from tests.serial.conftest import serve_line
-    from tests.serial.fakes import FakeModem, PtyPair
+    from tests.channels.serial.conftest import serve_line
+    from tests.helpers.serial_line import FakeModem, PtyPair
     from videotex.protocols.hayes import ModemState
 
     pty = PtyPair()
@@ -57,7 +57,7 @@ async def one_call(service, speed: int) -> tuple[int, float]:
 
 async def main_async(rounds: int, speed: int) -> None:
     from pages import ResultsService, ServiceConfig
-    from tests.server.conftest import build_store
+    from tests.helpers.results import build_store
     from videotex.store import ResultsStore
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -35,8 +35,8 @@ def bytes_figures(store: Path) -> dict[str, float]:
     import tempfile
 
     from pages import ResultsService
-    from tests.server.conftest import ELODIE, NOW, build_store
-    from tests.server.harness import Caller
+    from tests.helpers.harness import Caller
+    from tests.helpers.results import ELODIE, NOW, build_store
     from videotex.store import ResultsStore
     from videotex.teletel import FakeClock
 

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.loadgen import pct, rss_kib  # noqa: E402
 from terminal_emu.client import MinitelClient  # noqa: E402
-from tests.server.conftest import build_store  # noqa: E402
+from tests.helpers.results import build_store  # noqa: E402
 
 HOME = "RESULTATS DES EXAMENS"
 

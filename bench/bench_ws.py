@@ -61,7 +61,7 @@ async def latency(url: str, callers: int) -> list[float]:
 
 async def main(callers: int, rounds: int) -> None:
     from pages import ResultsService, ServiceConfig
-    from tests.server.conftest import ELODIE, build_store
+    from tests.helpers.results import ELODIE, build_store
     from videotex.protocols.gate import GatePolicy
     from videotex.runtime.config import ListenerConfig
     from videotex.runtime.listeners import start_listener

@@ -16,8 +16,8 @@ sys.path.insert(0, str(ROOT))
 
 from pages import ResultsService  # noqa: E402
 from terminal_emu import Key  # noqa: E402
-from tests.server.conftest import ELODIE, NOW, PAUL_PARIS, build_store  # noqa: E402
-from tests.server.harness import Caller  # noqa: E402
+from tests.helpers.harness import Caller  # noqa: E402
+from tests.helpers.results import ELODIE, NOW, PAUL_PARIS, build_store  # noqa: E402
 from videotex.store import ResultsStore  # noqa: E402
 from videotex.teletel import FakeClock  # noqa: E402
 

@@ -17,7 +17,7 @@ Every :class:`asyncssh.SFTPServer` method that takes a client path is overridden
 each goes through :meth:`InboxServer._name` or refuses outright. asyncssh's defaults act
 on the path as given (no chroot), so one left in place reaches the whole file system;
 :meth:`InboxServer.map_path`, which those defaults go through, refuses as a last line.
-``tests/ssh/test_sftp.py::test_every_sftp_server_method_is_the_inbox_s_own`` fails when
+``tests/inbox/test_sftp.py::test_every_sftp_server_method_is_the_inbox_s_own`` fails when
 asyncssh adds a method this class does not override.
 
 Listener options (``[[listen]]`` keys, ``cfg.options``):
