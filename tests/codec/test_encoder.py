@@ -94,9 +94,9 @@ def test_update_writes_only_what_changed() -> None:
     b = a.copy()
     b.text(5, 7, "DURAND")
     data = encode_update(a, b)
-    # RS resets the attributes a previous output may have left, US goes there,
+    # US goes there and resets the attributes a previous output may have left (vector 9),
     # "N" is unchanged: HT skips it
-    assert data == b"\x1e\x1f\x45\x49RA\tD"
+    assert data == b"\x1f\x45\x49RA\tD"
     assert_shows(b, _shown(encode_frame(a), data))
 
 
