@@ -49,13 +49,14 @@ __all__ = [
 
 
 def _as_float(samples: ArrayLike) -> NDArray[np.float64]:
-    x = np.asarray(samples)
-    if x.dtype.kind in "iu":
-        x = x * (1.0 / 32768.0)
-    x = np.asarray(x, dtype=np.float64).ravel()
-    # Two reductions guard the DSP: NaN (which fails both tests), infinities and absurd
-    # values are tamed; real audio never goes past ±1.
-    if x.size and not (x.max() <= 4.0 and x.min() >= -4.0):
+    x = samples if isinstance(samples, np.ndarray) else np.asarray(samples)
+    if x.dtype != np.float64:
+        x = x * (1.0 / 32768.0) if x.dtype.kind in "iu" else x.astype(np.float64)
+    if x.ndim != 1:
+        x = x.ravel()
+    # One reduction guards the DSP: NaN (which fails the test), infinities and absurd values
+    # are tamed; real audio never goes past ±1.
+    if x.size and not np.abs(x).max() <= 4.0:
         x = np.clip(np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=-1.0), -4.0, 4.0)
     return x
 

@@ -113,9 +113,9 @@ class Receiver:
         if self.state is LineState.CONNECTED and first < nseg:
             present = self._connected(power[first:], first, tail)
             start = first * SEGMENT
-            prev = a[start - 1] if first else self._prev
-            soft = self._discriminate(prev, a[start:start + len(present) * SEGMENT])
-            if not present.all():
+            stop = nseg * SEGMENT if present is None else start + len(present) * SEGMENT
+            soft = self._discriminate(a[start - 1] if first else self._prev, a[start:stop])
+            if present is not None:
                 soft.reshape(-1, SEGMENT)[~present] = 1.0  # no carrier: data rests at mark
             data = self._uart.feed(soft)
             if data:
@@ -128,7 +128,7 @@ class Receiver:
     def _discriminate(prev: complex, a: NDArray[np.complex128]) -> NDArray[np.float64]:
         # Im(a[n-1]·conj(a[n])·e^{jω₀}) = |a|²·sin(ω₀ - ω): > 0 for mark, < 0 for space
         ext = np.concatenate(((prev,), a))
-        return np.ascontiguousarray((ext[:-1] * _ROTATE * ext[1:].conj()).imag)
+        return (ext[:-1] * _ROTATE * ext[1:].conj()).imag
 
     def _carrier_step(self, p: float) -> bool:
         self.carrier = p > self._off if self.carrier else p > self._on
@@ -165,11 +165,12 @@ class Receiver:
         return Kind.OTHER
 
     def _connected(self, power: NDArray[np.float64], first: int,
-                   tail: list[Event]) -> NDArray[np.bool_]:
-        """Carrier detect per segment; stops at a carrier loss (the line is dropped)."""
-        if self.carrier and bool((power > self._off).all()):
+                   tail: list[Event]) -> NDArray[np.bool_] | None:
+        """Carrier detect per segment, None if present all along (the usual case: no loop);
+        stops at a carrier loss (the line is dropped)."""
+        if self.carrier and power.min() > self._off:
             self._absent = 0
-            return np.ones(len(power), dtype=bool)  # the usual case: no loop
+            return None
         present = []
         for i, p in enumerate(power.tolist()):
             on = self._carrier_step(p)

@@ -51,6 +51,12 @@ class Uart:
 
     def feed(self, soft: Floats) -> bytes:
         """Characters completed by these soft samples (possibly none)."""
+        if len(self._buf) == 1 and self._buf[0] > 0 and len(soft) and soft.min() > 0:
+            # the line stayed at mark and no character is pending: nothing to look at
+            self._base += len(soft)
+            self._next = self._base + 1
+            self._buf = soft[-1:]
+            return b""
         buf = np.concatenate((self._buf, soft)) if len(self._buf) else np.asarray(soft)
         n = len(buf)
         lo = self._next - self._base
