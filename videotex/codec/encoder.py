@@ -73,8 +73,11 @@ class _Row:
 
     __slots__ = ("wire", "zones")
 
-    def __init__(self, wire: Sequence[Wire]) -> None:
+    def __init__(self, wire: Sequence[Wire], share: bool = True) -> None:
         self.wire = wire
+        if not share:  # the status row: one per caller, not worth a shared entry
+            self.zones = zones_before(wire)
+            return
         key = tuple(wire)
         zones = _ZONES.get(key)
         if zones is None:
@@ -116,7 +119,7 @@ class _Plans:
     def __getitem__(self, r: int) -> _Row:
         row = self._rows.get(r)
         if row is None:
-            self._rows[r] = row = _Row(self.new[r])
+            self._rows[r] = row = _Row(self.new[r], share=r != 0)
         return row
 
 

@@ -144,14 +144,16 @@ def resolve_row(wires: Sequence[Wire]) -> list[Cell]:
 
 
 def zones_before(wires: Sequence[Wire]) -> list[Zone]:
-    """Zone in effect just left of each cell of a stored row."""
+    """Zone in effect just left of each cell of a stored row (one Zone object per change:
+    a row of mosaics on one background shares one)."""
     z = ZONE0
     out: list[Zone] = []
     for w in wires:
         out.append(z)
         if isinstance(w, WDelim):
-            z = Zone(w.bg, w.underline, w.masked)
-        elif isinstance(w, WMosaic):
+            if (w.bg, w.underline, w.masked) != z:
+                z = Zone(w.bg, w.underline, w.masked)
+        elif isinstance(w, WMosaic) and (z.bg != w.bg or z.underline):
             z = Zone(w.bg, False, z.masked)
     return out
 
