@@ -134,11 +134,11 @@ class Receiver:
         self.carrier = p > self._off if self.carrier else p > self._on
         return self.carrier
 
-    def _calling(self, a: NDArray[np.complex128], energy: NDArray[np.float64], power: NDArray[np.float64],
-                 events: list[Event]) -> int:
+    def _calling(self, a: NDArray[np.complex128], energy: NDArray[np.float64],
+                 power: NDArray[np.float64], events: list[Event]) -> int:
         """Run answer detection; return the first segment after the connection (or nseg)."""
         seg = a.reshape(-1, SEGMENT) @ _TONES
-        share = (seg.real ** 2 + seg.imag ** 2) / (SEGMENT * np.maximum(energy, 1e-300))[:, None]
+        share = (seg.real**2 + seg.imag**2) / (SEGMENT * np.maximum(energy, 1e-300))[:, None]
         for i, p in enumerate(power.tolist()):
             end = self._count + (i + 1) * SEGMENT
             kind = self._classify(self._carrier_step(p), p, share[i, 0], share[i, 1])
