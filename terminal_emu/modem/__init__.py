@@ -2,7 +2,7 @@
 
 What a real Minitel does on a phone line (reference §1): it listens for the server's
 answer, then receives at 1200 baud (1300 Hz = 1, 2100 Hz = 0) and sends at 75 baud
-(390 Hz = 1, 450 Hz = 0), 7E1 both ways.
+(390 Hz = 1, 450 Hz = 0), 7E1 both ways, SEP 53 first.
 
 >>> import numpy as np
 >>> modem = V23Modem()
@@ -11,10 +11,24 @@ answer, then receives at 1200 baud (1300 Hz = 1, 2100 Hz = 0) and sends at 75 ba
 >>> modem.audio_out(160).any()             # silent until the answer is recognised
 np.False_
 
+A SIP client moves 20 ms G.711 frames (160 bytes) each way::
+
+    modem = V23Modem()
+    for payload in rtp_payloads:                          # PCMU from the server
+        for event in modem.receive_audio(g711.decode(payload, "ulaw")):
+            match event:
+                case Data(data):
+                    minitel.feed(data)
+                case Connected() | CarrierLost() | NoAnswer():
+                    ...                                   # status row, hang up
+        modem.send(minitel.take_output())                 # keys, protocol replies
+        rtp_send(g711.encode(modem.audio_out(160), "ulaw"))
+
 Samples are float64 at 8000 Hz, full scale ±1.0 (int16 arrays are accepted and scaled by
 1/32768); G.711 conversion is :mod:`terminal_emu.g711`. Time is the sample count: nothing
-here reads a clock, sleeps or does I/O. ``receive_audio`` and ``audio_out`` may be called
-with any sizes; the output never depends on how the input was split.
+here reads a clock, sleeps or does I/O. ``receive_audio`` and ``audio_out`` take any
+sizes, and the events and bytes never depend on how the input was split (decisions are
+made per whole 10 ms segment, so up to 79 samples may wait for the next call).
 
 Written from the reference only: it shares no code with the server's modem.
 """

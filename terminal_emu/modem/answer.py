@@ -40,7 +40,7 @@ class AnswerDetector:
     """Feed :meth:`step` one :class:`Kind` per segment; it returns the path once answered."""
 
     def __init__(self) -> None:
-        self.tone = 0  # segments of the current 2100 Hz run
+        self._tone = 0  # segments of the current 2100 Hz run
         self._tone_miss = 0
         self._gap: int | None = None  # segments of silence after a long enough tone
         self._gap_odd = 0
@@ -75,14 +75,14 @@ class AnswerDetector:
 
     def _in_tone(self, kind: Kind) -> None:
         if kind == Kind.ANSWER:
-            self.tone += 1 + self._tone_miss
+            self._tone += 1 + self._tone_miss
             self._tone_miss = 0
-        elif kind == Kind.SILENCE and self.tone >= MIN_TONE:
+        elif kind == Kind.SILENCE and self._tone >= MIN_TONE:
             self._gap, self._gap_odd = 1, 0
-        elif self.tone:
+        elif self._tone:
             self._tone_miss += 1
             if self._tone_miss > MISS:
-                self.tone = self._tone_miss = 0
+                self._tone = self._tone_miss = 0
 
     def _in_gap(self, kind: Kind) -> None:
         gap = self._gap
@@ -91,12 +91,12 @@ class AnswerDetector:
             # OTHER once: the segment where the mark starts, partly silent
             self._gap, self._gap_odd = gap + 1, int(kind == Kind.OTHER)
             if gap + 1 > GAP_MAX:
-                self._gap, self.tone = None, 0
+                self._gap, self._tone = None, 0
             return
         self._gap = None
         if kind == Kind.ANSWER and gap <= MISS:
-            self.tone += gap + 1  # a dropout inside the tone, not the silence
+            self._tone += gap + 1  # a dropout inside the tone, not the silence
             return
-        self.tone, self._tone_miss = int(kind == Kind.ANSWER), 0
+        self._tone, self._tone_miss = int(kind == Kind.ANSWER), 0
         if kind == Kind.MARK and GAP_MIN <= gap <= GAP_MAX:
             self._confirm = 1

@@ -111,6 +111,36 @@ def test_answer_at_the_level_limits(level: float) -> None:
     assert [c.via for c in _connected(_events(signal))] == ["answer-tone"]
 
 
+def _ansam() -> np.ndarray:
+    t = np.arange(2600 * 8)
+    return L.tone(2100, 2600, reversal_ms=450) * (1 + 0.2 * np.sin(2 * np.pi * 15 * t / 8000))
+
+
+def _with_lost_frame(x: np.ndarray, at_ms: int) -> np.ndarray:
+    y = x.copy()
+    y[at_ms * 8:at_ms * 8 + 160] = 0.0  # a lost frame concealed by zeros
+    return y
+
+
+@pytest.mark.parametrize("case", ["ansam", "lost-frame-early", "lost-frame-late", "noisy-gap"])
+def test_answer_survives_line_accidents(case: str) -> None:
+    noise = np.random.default_rng(1).normal(0, L.amplitude(-30.0) / np.sqrt(2), 600)
+    tone, gap = {
+        "ansam": (_ansam(), L.silence(75)),
+        "lost-frame-early": (_with_lost_frame(L.tone(2100, 600), 300), L.silence(75)),
+        "lost-frame-late": (_with_lost_frame(L.tone(2100, 600), 500), L.silence(75)),
+        "noisy-gap": (L.tone(2100, 600), noise),  # -30 dBm0: 20 dB under the tone
+    }[case]
+    events = _events(np.concatenate((tone, gap, L.tone(1300, 100))))
+    assert [c.via for c in _connected(events)] == ["answer-tone"]
+
+
+def test_lost_frame_in_the_60_ms_falls_back_to_the_long_path() -> None:
+    mark = _with_lost_frame(L.tone(1300, 2000), 20)
+    (c,) = _connected(_events(np.concatenate((L.tone(2100, 600), L.silence(75), mark))))
+    assert c.via == "carrier"
+
+
 def test_answer_below_the_absent_threshold_is_not_heard() -> None:
     signal = np.concatenate((L.answer(level_dbm0=-49.0, mark_ms=2000), L.silence(100)))
     assert not _connected(_events(signal))
