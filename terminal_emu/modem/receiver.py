@@ -98,7 +98,7 @@ class Receiver:
         """Events decided by these samples (float64, full scale ±1)."""
         buf = np.concatenate((self._raw, x)) if len(self._raw) else x
         nseg = len(buf) // SEGMENT
-        self._raw = buf[nseg * SEGMENT:]
+        self._raw = buf[nseg * SEGMENT:].copy()  # never a view of the caller's buffer
         if not nseg or self.state is LineState.DISCONNECTED:
             self._count += nseg * SEGMENT
             return []

@@ -148,6 +148,17 @@ def test_any_chunking_gives_the_same_events(sizes: list[int]) -> None:
     assert _run_chunks(sizes) == EXPECTED
 
 
+def test_a_reused_input_buffer_is_not_kept() -> None:
+    """A SIP client may decode every packet into the same array: the modem must copy."""
+    modem, events, buf = V23Modem(), [], np.empty(150)
+    for piece in L.chunked(CHUNK_SIGNAL, [150]):
+        buf[:len(piece)] = piece
+        events += modem.receive_audio(buf[:len(piece)])
+        buf[:] = np.nan  # the client scribbles over its buffer
+    data = b"".join(e.data for e in events if isinstance(e, Data))
+    assert [e for e in events if not isinstance(e, Data)] + [data] == EXPECTED
+
+
 @settings(max_examples=10, deadline=None)
 @given(st.lists(st.integers(1, 3000), min_size=1, max_size=12))
 def test_any_chunking_gives_the_same_events_fuzzed(sizes: list[int]) -> None:
