@@ -84,13 +84,21 @@ class WDelim(NamedTuple):
 
 
 class WMosaic(NamedTuple):
-    """A stored G1 mosaic: its own background, which the following zone inherits."""
+    """A stored G1 mosaic: its own background, which the following zone inherits.
+
+    Stored cells are tuples, and tuples compare by value: without ``tag`` a mosaic and a
+    delimiter with the same numbers (``WMosaic(1, 0, 0, False, True)`` and ``WDelim(1,
+    False, False, 0, True)``) were equal, so the shared tables handed one for the other
+    and a diff skipped a real change. The extra field keeps the three kinds unequal
+    (``WChar`` starts with a string) at no cost on the hot path.
+    """
 
     sextants: int
     fg: int = 7
     bg: int = 0
     separated: bool = False
     blink: bool = False
+    tag: str = "mosaic"
 
 
 Wire = WChar | WDelim | WMosaic
