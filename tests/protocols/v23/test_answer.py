@@ -178,3 +178,11 @@ def test_sending_waits_for_the_carrier_then_runs_at_120_characters_a_second() ->
     assert m.pending in (180, 181)  # 120 characters in one second
     m.audio_out(8000)
     assert m.pending in (60, 61)
+
+
+def test_the_minitel_hanging_up_under_the_servers_echo_ends_the_call() -> None:
+    m = connected()
+    echo = m.audio_out(8000 * 2).astype(np.float64)  # 0 dB return loss: -10 dBm0 of 1300 Hz
+    lost = feed(m, echo)
+    assert [e for _, e in lost] == [CarrierLost()]
+    assert 1000 <= lost[0][0] <= 1040

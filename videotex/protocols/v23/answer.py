@@ -9,8 +9,8 @@ taken for noise and dropped), then passes it on as :class:`Data`; it reports :cl
 The signal chain, per 20 ms block for all slots at once:
 
 - transmit: :class:`TxQueue` bits (held until :class:`CarrierUp`) → :class:`FskModulator`;
-- receive: :class:`Discriminator` (band-pass 300-540 Hz, which rejects the server's own
-  1300-2100 Hz leaking back through the caller's hybrid by more than 75 dB, decimated to
+- receive: :class:`Discriminator` (band-pass 310-530 Hz at 3 dB, which rejects the server's
+  own 1200-2400 Hz leaking back through the caller's hybrid by more than 85 dB, decimated to
   1 kHz) → :class:`CarrierDetector` → :class:`AsyncReceiver` → 7E1 bytes.
 
 Sans-IO: samples in, events out; samples asked for, samples out; time is the sample count.
@@ -48,8 +48,8 @@ RX_MARK, RX_SPACE, RX_BAUD = 390, 450, 75
 #: around a 400 Hz oscillator (8 whole cycles a block).
 RX_TAPS: Final = complex_bandpass(64, 420.0, 120.0, 70.0)
 RX_DECIMATION, RX_LO = 8, 400.0
-#: The noise reference: the same filter moved to 850 Hz (below the 1300 Hz echo by 70 dB, the
-#: 390/450 Hz signal by 65 dB).
+#: The noise reference: the same filter moved to 850 Hz (it rejects the 390/450 Hz signal and
+#: the 1250 Hz-and-up echo by more than 60 dB).
 RX_GUARD: Final = complex_bandpass(64, 850.0, 120.0, 70.0)
 #: Bytes held while the carrier qualifies (a Minitel sends SEP 53 80 ms after its carrier).
 _HELD_MAX: Final = 64

@@ -37,8 +37,8 @@ __all__ = ["OriginateBank", "OriginateModem"]
 
 TX_MARK, TX_SPACE, TX_BAUD = 390, 450, 75
 RX_MARK, RX_SPACE, RX_BAUD = 1300, 2100, 1200
-#: The 1200 baud receive filter: 48 taps centred on 1700 Hz, ±1000 Hz wide (rejects the
-#: Minitel's own 390/450 Hz), at 8 kHz around a 1700 Hz oscillator (34 cycles a block).
+#: The 1200 baud receive filter: 48 taps centred on 1700 Hz, ±1000 Hz wide (the Minitel's own
+#: 390/450 Hz down by 62/35 dB), at 8 kHz around a 1700 Hz oscillator (34 cycles a block).
 RX_TAPS: Final = complex_bandpass(48, 1700.0, 1000.0, 60.0)
 RX_LO: Final = 1700.0
 _SEGMENTS: Final = BLOCK // 40  # 5 ms segments for the answer-sequence detector
