@@ -13,7 +13,9 @@ Printed (and nothing asserted):
 2. **The curve**: byte error rate against SNR (-6 to 30 dB) and frequency offset (0, ±5, ±10,
    ±15, ±20 Hz), each direction with only its own line impaired, three calls per point, all at
    once in one bank; saved as ``docs/img/v23-ber.png``.
-3. **CPU and memory per call**: an :class:`AnswerBank` of ``--streams`` calls with data both
+3. **Lost packets**: 1 % of the 20 ms packets lost (concealed by repeating the previous one, or
+   by silence) or reordered, both lines: bytes wrong per packet hit, each direction.
+4. **CPU and memory per call**: an :class:`AnswerBank` of ``--streams`` calls with data both
    ways (the Minitels' audio made beforehand through A-law), timed per 20 ms tick with
    ``time.process_time``: microseconds of CPU per second of call (transmit, receive), the share
    of one core for all the calls, and a single :class:`AnswerModem` for comparison; memory
@@ -32,7 +34,6 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse
-import difflib
 import shlex
 import sys
 import time
@@ -44,11 +45,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.linesim import FRAME, Duplex, Impair, Stream  # noqa: E402
+from bench.linesim import FRAME, Duplex, Impair, Stream, byte_errors  # noqa: E402
 from videotex.protocols import g711  # noqa: E402
 from videotex.protocols.v23 import (  # noqa: E402
     AnswerBank,
     AnswerModem,
+    CarrierLost,
     CarrierUp,
     OriginateBank,
 )
@@ -58,20 +60,10 @@ SNRS = [-6, -4, -2, 0, 2, 4, 6, 8, 10, 12, 15, 20, 25, 30]
 OFFSETS = [-20, -15, -10, -5, 0, 5, 10, 15, 20]
 
 
-def wrong(sent: bytes, got: bytes) -> int:
-    """Bytes not received as sent (changed, lost or added), after alignment."""
-    if sent == got:
-        return 0
-    m = difflib.SequenceMatcher(None, sent, got, autojunk=False)
-    return max(len(sent), len(got)) - sum(b.size for b in m.get_matching_blocks())
-
-
 def errors(s: Stream) -> tuple[int, int, int, int]:
     """(down errors, down bytes, up errors, up bytes) of a call, over what has arrived."""
-    down = bytes(s.down_got)
-    up = bytes(s.up_got)
-    return (wrong(bytes(s.down_sent[: len(down)]), down), len(down),
-            wrong(bytes(s.up_sent[: len(up)]), up), len(up))
+    return (byte_errors(bytes(s.down_sent), bytes(s.down_got)), len(s.down_got),
+            byte_errors(bytes(s.up_sent), bytes(s.up_got)), len(s.up_got))
 
 
 def duplex(down: list[Impair], up: list[Impair], seconds: float, seed: int) -> Duplex:
@@ -134,6 +126,25 @@ def bench_curve(seconds: float, copies: int) -> None:
     n_up = min(v[3] for v in table.values() if v[3])
     print(f"bytes per point (connected): down >= {n_down:,}, up >= {n_up:,}")
     plot(table)
+
+
+def bench_loss(calls: int, seconds: float) -> None:
+    kinds = {"1 % lost, repeat": Impair(loss=0.01, concealment="repeat"),
+             "1 % lost, zeros": Impair(loss=0.01, concealment="zeros"),
+             "1 % reordered (no jitter buffer)": Impair(reorder=0.01)}
+    print(f"\n== Lost packets: {calls} calls x {seconds:.0f} s per kind, data both ways ==")
+    imp = [k for k in kinds.values() for _ in range(calls)]
+    d = duplex(imp, imp, seconds, seed=9)
+    for i, name in enumerate(kinds):
+        part = range(i * calls, (i + 1) * calls)
+        t = np.array([errors(d.streams[j]) for j in part]).sum(axis=0)
+        hd = sum(len(d.down.hits[j]) for j in part)
+        hu = sum(len(d.up.hits[j]) for j in part)
+        lost = sum(isinstance(e, CarrierLost) for j in part
+                   for _, e in d.streams[j].answer_events + d.streams[j].originate_events)
+        print(f"{name}: down {t[0] / hd:.1f} bytes wrong per packet hit ({hd} hits, "
+              f"{rate(int(t[0]), int(t[1]))}); up {t[2] / hu:.2f} per hit ({hu} hits, "
+              f"{rate(int(t[2]), int(t[3]))}); calls dropped: {lost}")
 
 
 def plot(table: dict[tuple[int, int], tuple[float, float, int, int]]) -> None:
@@ -255,7 +266,7 @@ def main() -> None:
     p.add_argument("--curve-seconds", type=float, default=60.0)
     p.add_argument("--rounds", type=int, default=3, help="CPU rounds (best is printed)")
     p.add_argument("--quick", action="store_true", help="small runs: a smoke test")
-    p.add_argument("--skip", nargs="*", default=[], choices=["ber", "curve", "cpu"])
+    p.add_argument("--skip", nargs="*", default=[], choices=["ber", "curve", "loss", "cpu"])
     args = p.parse_args()
     if args.quick:
         args.streams, args.seconds, args.curve_seconds, args.rounds = 50, 20.0, 15.0, 1
@@ -266,6 +277,8 @@ def main() -> None:
         bench_ber(args.streams, args.seconds)
     if "curve" not in args.skip:
         bench_curve(args.curve_seconds, copies=3)
+    if "loss" not in args.skip:
+        bench_loss(20 if not args.quick else 5, args.curve_seconds)
     if "cpu" not in args.skip:
         bench_cpu(args.streams, 10.0, args.rounds)
 

@@ -27,6 +27,7 @@ tool; it still uses whole-array numpy so that a bench can run hundreds of lines.
 
 from __future__ import annotations
 
+import difflib
 import math
 import sys
 from dataclasses import dataclass, field
@@ -50,7 +51,7 @@ from videotex.protocols.v23 import (
 )
 from videotex.protocols.v23.filters import block_matrix, complex_bandpass
 
-__all__ = ["FRAME", "Duplex", "Impair", "Line"]
+__all__ = ["FRAME", "Duplex", "Impair", "Line", "byte_errors"]
 
 FRAME = 160  # samples per RTP packet
 _SINC_TAPS = 8
@@ -199,6 +200,24 @@ class Line:
         self._prev_in = nxt
         self._last_out = out
         return out
+
+
+def byte_errors(sent: bytes, got: bytes) -> int:
+    """Bytes received wrong: changed, lost or added, after aligning ``got`` on ``sent``.
+
+    What was sent after the last byte received intact is taken to be still on its way, not
+    lost; bytes received after that point are all wrong.
+    """
+    if got == sent[: len(got)]:
+        return 0
+    m = difflib.SequenceMatcher(None, sent, got, autojunk=False)
+    blocks = [b for b in m.get_matching_blocks() if b.size]
+    if not blocks:
+        return len(got)
+    same = sum(b.size for b in blocks)
+    end_sent = blocks[-1].a + blocks[-1].size
+    end_got = blocks[-1].b + blocks[-1].size
+    return max(end_sent, end_got) - same + (len(got) - end_got)
 
 
 @dataclass

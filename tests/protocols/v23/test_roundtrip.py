@@ -7,12 +7,10 @@ per case, i.e. ~3,000 bytes down (1200 baud) and ~200 bytes up (75 baud) per cas
 
 from __future__ import annotations
 
-import difflib
-
 import numpy as np
 import pytest
 
-from bench.linesim import Duplex, Impair, Stream
+from bench.linesim import Duplex, Impair, Stream, byte_errors
 from videotex.protocols.g711 import Law
 from videotex.protocols.v23 import CarrierLost, CarrierUp, NoCarrier
 
@@ -37,11 +35,14 @@ CASES: dict[str, tuple[Impair, Impair]] = {
         Impair(level_dbm0=-40, freq_offset_hz=-10, clock_ppm=1000, snr_db=25, echo_db=10)),
 }
 
-#: case → (impairment on both lines, most bytes wrong per packet hit)
-LOSSES: dict[str, tuple[Impair, int]] = {
-    "1 % lost, repeat": (Impair(loss=0.01, concealment="repeat"), 4),
-    "1 % lost, zeros": (Impair(loss=0.01, concealment="zeros"), 4),
-    "1 % reordered, no jitter buffer": (Impair(reorder=0.01), 6),
+#: case → (impairment on both lines, most bytes wrong per packet hit down, up). Down, back-to-
+#: back characters at 1200 baud: a hit loses 2.4 characters and the Minitel's UART (here the
+#: originate modem's) takes a few more to find true start bits (mean 4.7-6.4 a hit, 7.4 when
+#: two packets swap; bench_v23 measures them). Up, the server's 75 baud receiver: about 1.
+LOSSES: dict[str, tuple[Impair, int, int]] = {
+    "1 % lost, repeat": (Impair(loss=0.01, concealment="repeat"), 9, 3),
+    "1 % lost, zeros": (Impair(loss=0.01, concealment="zeros"), 8, 3),
+    "1 % reordered, no jitter buffer": (Impair(reorder=0.01), 12, 4),
 }
 
 
@@ -58,13 +59,6 @@ def _run(pairs: list[tuple[Impair, Impair]], seed: int) -> Duplex:
     return d
 
 
-def wrong(sent: bytes | bytearray, got: bytes | bytearray) -> int:
-    """Bytes sent and not received as sent (lost, changed or added), after alignment."""
-    m = difflib.SequenceMatcher(None, bytes(sent), bytes(got), autojunk=False)
-    same = sum(b.size for b in m.get_matching_blocks())
-    return max(len(sent), len(got)) - same
-
-
 @pytest.fixture(scope="module")
 def impaired() -> dict[str, Stream]:
     d = _run(list(CASES.values()), seed=11)
@@ -72,9 +66,9 @@ def impaired() -> dict[str, Stream]:
 
 
 @pytest.fixture(scope="module")
-def lossy() -> tuple[dict[str, Stream], dict[str, int]]:
-    d = _run([(imp, imp) for imp, _ in LOSSES.values()], seed=21)
-    hits = {name: len(d.down.hits[i]) + len(d.up.hits[i]) for i, name in enumerate(LOSSES)}
+def lossy() -> tuple[dict[str, Stream], dict[str, tuple[int, int]]]:
+    d = _run([(imp[0], imp[0]) for imp in LOSSES.values()], seed=21)
+    hits = {name: (len(d.down.hits[i]), len(d.up.hits[i])) for i, name in enumerate(LOSSES)}
     return dict(zip(LOSSES, d.streams, strict=True)), hits
 
 
@@ -99,14 +93,16 @@ def test_no_byte_errors_on_impaired_lines(impaired: dict[str, Stream], case: str
 
 @pytest.mark.parametrize("case", list(LOSSES))
 def test_lost_packets_cost_only_their_own_bytes(
-        lossy: tuple[dict[str, Stream], dict[str, int]], case: str) -> None:
+        lossy: tuple[dict[str, Stream], dict[str, tuple[int, int]]], case: str) -> None:
     streams, hits = lossy
     s = streams[case]
-    bound = LOSSES[case][1]
-    assert hits[case] >= 20  # 1 % of 1,500 packets each way
+    _, down_bound, up_bound = LOSSES[case]
+    down_hits, up_hits = hits[case]
+    assert down_hits >= 8 and up_hits >= 8  # 1 % of 1,500 packets each way
     ends = (CarrierLost(), NoCarrier())
     assert not [e for _, e in s.answer_events + s.originate_events if e in ends]
-    errors = wrong(s.down_sent[: len(s.down_got)], s.down_got) + wrong(
-        s.up_sent[: len(s.up_got)], s.up_got)
-    assert 0 < errors <= bound * hits[case]
+    down = byte_errors(bytes(s.down_sent), bytes(s.down_got))
+    up = byte_errors(bytes(s.up_sent), bytes(s.up_got))
+    assert 0 < down <= down_bound * down_hits
+    assert up <= up_bound * up_hits
     assert len(s.down_got) > 2500 and len(s.up_got) > 150

@@ -222,7 +222,8 @@ class AsyncReceiver:
         cross = sp[:, 1:] & ~sp[:, :-1]
         cross &= (lo + np.arange(hi - lo))[None, :] >= self._search[rows, None]
         found = cross.any(axis=1)
-        self._search[rows[~found]] = hi
+        miss = rows[~found]
+        self._search[miss] = np.maximum(self._search[miss], hi)  # never back into a frame
         if not found.any():
             return False
         rows = rows[found]
