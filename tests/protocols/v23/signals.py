@@ -6,7 +6,7 @@ import numpy as np
 import numpy.typing as npt
 
 from videotex.protocols.g711 import dbm0_to_peak
-from videotex.server.framing import add_parity
+from videotex.protocols.v23.frames import add_parity
 
 FS = 8000
 

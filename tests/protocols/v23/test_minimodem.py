@@ -19,7 +19,7 @@ import pytest
 
 from videotex.protocols import g711
 from videotex.protocols.v23 import AnswerModem, CarrierUp, Data
-from videotex.server.framing import add_parity, check_parity
+from videotex.protocols.v23.frames import add_parity, check_parity
 
 from .signals import minitel
 

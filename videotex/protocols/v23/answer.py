@@ -4,7 +4,8 @@ Owns the answer side's behaviour: on :meth:`AnswerBank.add` a slot sends the V.2
 (2100 Hz, optionally with phase reversals every 450 ms), a short silence, then the 1300 Hz
 mark carrying 1200 baud FSK; it listens for the Minitel's 75 baud 390/450 Hz carrier, holds
 what it decodes until that carrier is steady (:class:`CarrierUp`: frames in error meanwhile are
-taken for noise and dropped), then passes it on as :class:`Data`; it reports :class:`CarrierLost` (or :class:`NoCarrier`) once and then falls silent.
+taken for noise and dropped), then passes it on as :class:`Data`; it reports
+:class:`CarrierLost` (or :class:`NoCarrier`) once, and no event after that.
 
 The signal chain, per 20 ms block for all slots at once:
 

@@ -5,7 +5,8 @@ even parity, stop bit 1, §1 of the reference) and the error rule: a parity erro
 error (stop bit 0, or a start bit that is not 0) gives SUB (0x1A), as a Minitel's UART does.
 
 The parity itself is the serial lines' :mod:`framing` (made and checked in software), imported
-here and nowhere else in the modem, so that moving that module changes one line.
+here and nowhere else in the modem or its tests (they take ``add_parity`` and ``check_parity``
+from here), so that moving that module changes one line.
 
 Invariants: bit 1 is mark (the lower tone), bit 0 is space; tables are indexed by byte value
 and never change.
@@ -20,7 +21,16 @@ import numpy.typing as npt
 
 from videotex.server.framing import SUB, add_parity, check_parity
 
-__all__ = ["FRAME_BITS", "MARK", "SPACE", "SUB", "decode_frames", "encode_frames"]
+__all__ = [
+    "FRAME_BITS",
+    "MARK",
+    "SPACE",
+    "SUB",
+    "add_parity",
+    "check_parity",
+    "decode_frames",
+    "encode_frames",
+]
 
 MARK = 1
 SPACE = 0
