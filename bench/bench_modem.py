@@ -45,8 +45,12 @@ async def one_call(service, speed: int) -> tuple[int, float]:
         modem.ring()
         t = await modem.answered()
         connected = time.perf_counter()
+        # complete: the cursor is shown (CON comes last) in the number field; the cursor
+        # merely passing (10, 15) while row 10 is drawn is not the end of the page
         await t.wait_for(lambda c: c.shows("RESULTATS DES EXAMENS")
-                         and c.minitel.cursor == (10, 15), timeout=60, what="home page")
+                         and c.minitel.cursor == (10, 15) and c.minitel.cursor_visible
+                         and "SOMMAIRE" in c.minitel.render_text(),
+                         timeout=60, what="home page")
         elapsed = time.perf_counter() - connected
         return t.bytes_received, elapsed
     finally:

@@ -5,6 +5,14 @@ own background, lining or masking; delimiters and mosaics do, and the zone attri
 cell are resolved at read time from the nearest delimiter or mosaic to its left on the same
 row (:func:`resolve_row`). That is what makes "overwriting a delimiter removes its effect"
 and "zones end with the row" hold without bookkeeping.
+
+Page memory does not store which half of a doubled character a cell is either (the
+EF9345 has no such bit; §12 vectors 75-76): a doubled character is stored whole in every
+cell it covers, and :func:`resolve_screen` decides at read time which part each position
+shows. Along a row, a double-width cell shows its left half and the position to its right
+shows the right half of that same character, whatever is stored there (vector 76). Down a
+column, a double-height cell shows its top half unless the position above shows the top
+half of a double-height character, in which case it shows its own bottom half (vector 75).
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ __all__ = [
     "Pen",
     "Resolved",
     "resolve_row",
+    "resolve_screen",
 ]
 
 #: Pending serial attribute flags (§7): any of them makes the next space a delimiter.
@@ -32,8 +41,10 @@ class Cell:
 
     ``kind`` is ``"char"`` or ``"mosaic"``. For mosaics and delimiters ``bg``,
     ``underline`` and ``masked`` are the zone values they set; for other chars they are
-    unused (0/False). ``drcs`` marks a character drawn from a downloaded set (0 = none,
-    1 = G'0, 2 = G'1) whose code is ``ord(char) & 0x7F``.
+    unused (0/False). ``size`` is the size the character was drawn with; which part of it a
+    position shows is decided when the screen is read (:func:`resolve_screen`). ``drcs``
+    marks a character drawn from a downloaded set (0 = none, 1 = G'0, 2 = G'1) whose code
+    is ``ord(char) & 0x7F``.
     """
 
     kind: str = "char"
@@ -45,7 +56,6 @@ class Cell:
     blink: bool = False
     inverse: bool = False
     size: str = "normal"
-    part: tuple[int, int] = (0, 0)
     delimiter: bool = False
     underline: bool = False
     masked: bool = False
@@ -82,12 +92,15 @@ class Pen:
 
 @dataclass(frozen=True, slots=True)
 class Resolved:
-    """A cell with its zone attributes resolved, as the cell model shows it."""
+    """What one position shows: the stored cell whose content is drawn there (for the
+    right half of a double-width character, its left neighbour), the zone attributes in
+    effect, and which ``part`` (dx, dy) of a doubled character it is."""
 
     cell: Cell
     bg: int
     underline: bool
     masked: bool
+    part: tuple[int, int] = (0, 0)
 
 
 def resolve_row(row: list[Cell]) -> list[Resolved]:
@@ -103,4 +116,40 @@ def resolve_row(row: list[Cell]) -> list[Resolved]:
             out.append(Resolved(cell, bg, False, mask))
         else:
             out.append(Resolved(cell, bg, lining, mask))
+    return out
+
+
+_WIDE = frozenset(("wide", "double"))
+_TALL = frozenset(("tall", "double"))
+
+
+def resolve_screen(rows: list[list[Cell]]) -> list[list[Resolved]]:
+    """Every position of the screen as shown: zones (:func:`resolve_row`) and the parts of
+    doubled characters (module docstring, §12 vectors 75-76)."""
+    out: list[list[Resolved]] = []
+    above: list[Resolved] | None = None
+    for row in rows:
+        zoned = resolve_row(row)
+        line: list[Resolved] = []
+        width = len(zoned)
+        c = 0
+        while c < width:
+            res = zoned[c]
+            cell = res.cell
+            dy = 0
+            if cell.size in _TALL and above is not None:
+                up = above[c]
+                if up.cell.size in _TALL and up.part[1] == 0 and up.cell.kind == "char":
+                    dy = 1
+            if cell.size == "normal" and dy == 0:
+                line.append(res)
+                c += 1
+                continue
+            line.append(Resolved(cell, res.bg, res.underline, res.masked, (0, dy)))
+            c += 1
+            if cell.size in _WIDE and c < width:
+                line.append(Resolved(cell, res.bg, res.underline, res.masked, (1, dy)))
+                c += 1
+        out.append(line)
+        above = line
     return out

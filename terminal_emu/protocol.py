@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .cells import Cell
+from .cells import BLANK, Cell
 from .codes import PRO1, PRO2, PRO3, Module
 from .screen import Screen
 
@@ -26,6 +26,10 @@ class TerminalModel:
     kind: int
     version: int
     speeds: frozenset[int] = field(default_factory=lambda: frozenset({0b010, 0b100, 0b110}))
+    #: loads downloadable characters (``US 23``, ``ESC 28 20 42``): not the 1B (§12 v74)
+    drcs: bool = False
+    #: insert mode and ``CSI @`` (RTIC models): not the 1B (§12 vectors 72-73)
+    insert: bool = False
 
     @property
     def enqrom(self) -> bytes:
@@ -33,10 +37,11 @@ class TerminalModel:
         return bytes((0x01, self.maker, self.kind, self.version, 0x04))
 
 
-#: §9 ENQROM examples: M1B "Cu<" (firmware F), Philips Minitel 2 "Bv9" (W).
+#: §9 ENQROM examples: M1B "Cu<" (firmware F), Philips (RTIC) Minitel 2 "Bv9" (W).
 MODELS: dict[str, TerminalModel] = {
     "1B": TerminalModel("1B", 0x43, 0x75, 0x3C),
-    "2": TerminalModel("2", 0x42, 0x76, 0x39, frozenset({0b010, 0b100, 0b110, 0b111})),
+    "2": TerminalModel("2", 0x42, 0x76, 0x39, frozenset({0b010, 0b100, 0b110, 0b111}),
+                       drcs=True, insert=True),
 }
 
 _SPEED_1200 = 0b100
@@ -229,13 +234,17 @@ class Protocol:
         return b"\x13\x5e"
 
     def set_connected(self, on: bool) -> None:
-        """Connexion state: status row column 39 and the routing defaults (§1)."""
+        """Connexion state: status row column 39 and the routing defaults (§1). A
+        connection leaves empty black mosaics in row 00 columns 1-36, each one a
+        background delimiter (§12 vector 67)."""
         self.connected = on
         self.routing = _connected_routing()
         if not on:
             # §9 local state: keyboard -> modem (looped back) -> screen; keyboard -> socket
             self.routing[Module.SCREEN] = {Module.MODEM, Module.SOCKET}
             self.routing[Module.SOCKET] = {Module.KEYBOARD}
+        else:
+            self.screen.cells[0][:36] = [BLANK] * 36
         self.screen.cells[0][38] = Cell(char="C" if on else "F", inverse=True)
 
     def reset(self) -> None:

@@ -1,9 +1,19 @@
 """The Minitel screen model: one method per event that :mod:`terminal_emu.stream` parses.
 
+It models the Minitel 1B as its ROM behaves (§12 vectors 1-76, run on the real firmware;
+where the prose of the reference says otherwise, the vectors win): US resets every
+attribute (vector 9); SI and SO cancel inverse, size and lining (59-62); the size
+attribute is dropped by a character drawn on row 00 or 01 (58, 63-64); REP repeats the
+last code in the current set and its spaces are never delimiters (68-71); row 00 columns
+37-39 belong to the terminal (66); no insert mode and no DRCS on a 1B (72-74). A Minitel 2
+(``insert=True, drcs=True``) keeps insert mode and downloadable characters.
+
 Invariants: the cursor is always on the screen (row 0-24, column 1-40); row 00 is only
-entered by ``US 40 xx`` and left by LF (back to the saved place), RS, FF or US (§4); rows
-1-24 are the page, row 00 is never scrolled nor cleared by FF. The screen never raises on
-any event argument; out-of-range arguments are clamped or ignored.
+entered by ``US 40 xx`` (or ``US 30 30``) and left by LF (back to the saved place), RS, FF
+or US (§4); rows 1-24 are the page, row 00 is never scrolled nor cleared by FF. Doubled
+characters are stored whole in each cell they cover; which part a position shows is read
+off by :func:`~terminal_emu.cells.resolve_screen`. The screen never raises on any event
+argument; out-of-range arguments are clamped or ignored.
 """
 
 from __future__ import annotations
@@ -14,24 +24,32 @@ from .cells import BLANK, PENDING_BG, PENDING_LINING, PENDING_MASK, SPACE, Cell,
 from .charsets import ERROR_BLOCK, G2_GLYPHS, LOW_BAR, combine_accent, g1_sextants
 from .drcs import DrcsStore
 
-__all__ = ["COLS", "ROWS", "Screen"]
+__all__ = ["CODE00", "COLS", "ROWS", "TERMINAL_COLUMNS", "Screen"]
 
 ROWS = 25
 COLS = 40
+#: §12 vector 66: row 00 columns the terminal keeps for itself (I, R, F/C/f indicators).
+TERMINAL_COLUMNS = range(37, 40)
+#: §12 vector 71: what REP draws when nothing was displayed since connection, the
+#: EF9345's code 00 (a few dots); the cell model names it with this character.
+CODE00 = "\u2058"
 
 #: Cells are immutable values, so equal cells can be shared: this interns the common ones.
 _cell = lru_cache(maxsize=8192)(Cell)
 
 _SIZES = {(1, 1): "normal", (1, 2): "tall", (2, 1): "wide", (2, 2): "double"}
+_TALL = frozenset(("tall", "double"))
 _SIZE_CODES = {0x4C: "normal", 0x4D: "tall", 0x4E: "wide", 0x4F: "double"}
 
 
 class Screen:
     """Page memory, cursor and pen of a 40-column Vidéotex Minitel (§2)."""
 
-    def __init__(self, *, us_keeps_colour: bool = True) -> None:
-        #: vector 9 of §12: US keeps the foreground colour (off: §4/§7 full reset)
-        self.us_keeps_colour = us_keeps_colour
+    def __init__(self, *, insert: bool = False, drcs: bool = False) -> None:
+        #: whether the model has insert mode and ``CSI @`` (RTIC Minitel 2; not the 1B)
+        self.has_insert = insert
+        #: whether the model loads downloadable characters (Minitel 2; not the 1B)
+        self.has_drcs = drcs
         self.cells: list[list[Cell]] = [[SPACE] * COLS] + [[BLANK] * COLS for _ in range(24)]
         self.row = 1
         self.col = 1
@@ -42,6 +60,8 @@ class Screen:
         self.revealed = False
         self.drcs = DrcsStore()
         self._saved: tuple[int, int, Pen] | None = None
+        #: the last code displayed (§5 REP): (kind, code, letter); kind "code" for a G0 or
+        #: G1 byte, "g2" for SS2 code, "accent" for SS2 accent letter, "drcs" for G'0/G'1
         self._last: tuple[str, int, int] | None = None
         self.bells = 0
 
@@ -78,16 +98,27 @@ class Screen:
                 self.row = 1 if height == 1 else 2
 
     def _put(self, proto: Cell, char_size: bool) -> None:
-        """Write ``proto`` at the cursor honouring size (§4 reference point) and advance."""
+        """Write ``proto`` at the cursor honouring size (§4 reference point) and advance.
+
+        A doubled character is stored whole in every cell it covers. On rows 00 and 01
+        double height and double size are not drawn, and drawing there drops the size
+        attribute for good (vectors 58, 63, 64); double width still works on row 01.
+        """
         pen = self.pen
         width = height = 1
-        if char_size and self.row > 0:
-            size = pen.size
-            if size in ("wide", "double") and self.col < COLS:
-                width = 2
-            if size in ("tall", "double") and self.row >= 2:
-                height = 2
         row, col = self.row, self.col
+        if char_size:
+            size = pen.size
+            if size in _TALL and row <= 1:
+                pen.size = size = "normal"
+            if row > 0:
+                if size in ("wide", "double") and col < COLS:
+                    width = 2
+                if size in _TALL:
+                    height = 2
+        if row == 0 and col in TERMINAL_COLUMNS:
+            self._advance(width, height)  # the write is dropped, the cursor moves (v66)
+            return
         if self.insert and row > 0:
             self._insert_cells(row, col, width)
             if height == 2:
@@ -95,17 +126,17 @@ class Screen:
         if width == 1 and height == 1:
             self.cells[row][col - 1] = proto
         else:
-            size_name = _SIZES[(width, height)]
+            stored = _cell(
+                kind=proto.kind, char=proto.char, sextants=proto.sextants,
+                separated=proto.separated, fg=proto.fg, bg=proto.bg, blink=proto.blink,
+                inverse=proto.inverse, size=_SIZES[(width, height)],
+                delimiter=proto.delimiter, underline=proto.underline, masked=proto.masked,
+                drcs=proto.drcs,
+            )
             for dy in range(height):
                 line = self.cells[row - height + 1 + dy]
                 for dx in range(width):
-                    line[col - 1 + dx] = _cell(
-                        kind=proto.kind, char=proto.char, sextants=proto.sextants,
-                        separated=proto.separated, fg=proto.fg, bg=proto.bg,
-                        blink=proto.blink, inverse=proto.inverse, size=size_name,
-                        part=(dx, dy), delimiter=proto.delimiter,
-                        underline=proto.underline, masked=proto.masked, drcs=proto.drcs,
-                    )
+                    line[col - 1 + dx] = stored
         self._advance(width, height)
 
     def _insert_cells(self, row: int, col: int, count: int) -> None:
@@ -118,21 +149,22 @@ class Screen:
 
     def draw(self, code: int) -> None:
         """A printable byte 0x20-0x7F in the current set."""
+        self._draw_code(code)
+        self._last = ("code", code, 0)
+
+    def _draw_code(self, code: int, repeated: bool = False) -> None:
         pen = self.pen
         if pen.g1:
             if pen.g1_drcs and code != 0x20 and self.drcs.has(2, code):
                 self._draw_char(chr(0xE100 + code), drcs=2)
-                self._last = ("drcs", 2, code)
-                return
-            self._draw_mosaic(code)
-            self._last = ("mosaic", code, 0)
-            return
-        if pen.g0_drcs and code != 0x20 and self.drcs.has(1, code):
+            else:
+                self._draw_mosaic(code)
+        elif pen.g0_drcs and code != 0x20 and self.drcs.has(1, code):
             self._draw_char(chr(0xE000 + code), drcs=1)
-            self._last = ("drcs", 1, code)
-            return
-        self._draw_g0(code)
-        self._last = ("g0", code, 0)
+        elif repeated and code == 0x20:
+            self._draw_char(" ")  # §12 vector 70: a space made by REP is never a delimiter
+        else:
+            self._draw_g0(code)
 
     def _draw_g0(self, code: int) -> None:
         if code == 0x20 and self.pen.pending:
@@ -174,34 +206,39 @@ class Screen:
 
     def draw_accented(self, accent: int, letter: int) -> None:
         """``SS2 accent letter``: precomposed, or the base letter when the pair is unknown."""
-        glyph = combine_accent(accent, letter)
-        if glyph == chr(letter):
-            self._draw_g0(letter)
-        else:
-            self._draw_char(glyph)
+        self._draw_accented(accent, letter)
         self._last = ("accent", accent, letter)
+
+    def _draw_accented(self, accent: int, letter: int, repeated: bool = False) -> None:
+        glyph = combine_accent(accent, letter)
+        if glyph != chr(letter):
+            self._draw_char(glyph)
+        elif repeated and letter == 0x20:
+            self._draw_char(" ")
+        else:
+            self._draw_g0(letter)
 
     def error_block(self) -> None:
         """SUB: the error symbol with the current attributes, then advance (§3)."""
         self._draw_char(ERROR_BLOCK)
 
     def repeat(self, count: int) -> None:
-        """REP: the last displayed character ``count`` more times (§5)."""
+        """REP: the last displayed code ``count`` more times, in the current set (§5,
+        vectors 68-71): a letter repeated after SO is a mosaic and the other way round;
+        repeated spaces never apply pending serial attributes; with nothing displayed
+        yet, the EF9345's code 00 is repeated."""
         last = self._last
-        if last is None:
-            return
-        kind, a, b = last
         for _ in range(count):
-            if kind == "g0":
-                self._draw_g0(a)
-            elif kind == "mosaic":
-                self._draw_mosaic(a)
+            if last is None:
+                self._draw_char(CODE00)
+                continue
+            kind, a, b = last
+            if kind == "code" or self.pen.g1:
+                self._draw_code(b if kind == "accent" else a, repeated=True)
             elif kind == "g2":
-                self.draw_g2(a)
-            elif kind == "accent":
-                self.draw_accented(a, b)
+                self._draw_char(G2_GLYPHS.get(a, LOW_BAR))
             else:
-                self._draw_char(chr((0xE000 if a == 1 else 0xE100) + b), drcs=a)
+                self._draw_accented(a, b, repeated=True)
 
     # -- C0 controls (§3) -------------------------------------------------------
 
@@ -277,18 +314,23 @@ class Screen:
         self._saved = None
         self._reset_pen()
 
-    def shift_out(self) -> None:
-        """SO: G1; cancels double size and inverse, drops a pending underline (§3)."""
+    def _cancel_by_shift(self) -> None:
+        """What SI and SO both cancel: inverse, size and lining (§12 vectors 33, 59-62)."""
         pen = self.pen
-        pen.g1 = True
         pen.size = "normal"
         pen.inverse = False
-        if pen.pending & PENDING_LINING:
-            pen.pending &= ~PENDING_LINING
-            pen.lining = False
+        pen.lining = False
+        pen.pending &= ~PENDING_LINING
+
+    def shift_out(self) -> None:
+        """SO: G1; cancels inverse, size and lining."""
+        self._cancel_by_shift()
+        self.pen.g1 = True
 
     def shift_in(self) -> None:
-        """SI: G0; cancels separated mosaics."""
+        """SI (even when already in G0): G0; cancels inverse, size, lining and separated
+        mosaics."""
+        self._cancel_by_shift()
         self.pen.g1 = False
         self.pen.separated = False
 
@@ -310,12 +352,15 @@ class Screen:
             fill = Cell(char=" ", fg=pen.fg, inverse=pen.inverse)
         line = self.cells[self.row]
         for c in range(self.col - 1, COLS):
-            line[c] = fill
+            if self.row != 0 or c + 1 not in TERMINAL_COLUMNS:
+                line[c] = fill
 
     # -- addressing (§4) ---------------------------------------------------------
 
     def address(self, row: int, col: int) -> None:
-        """US row col: absolute position and attribute reset; row 00 saves the page place."""
+        """US row col: absolute position and the full attribute reset of RS (§4, vectors 9,
+        53-57: colour, size, inverse, blink, G0, pending serial attributes); entering row
+        00 saves the page place and attributes for LF."""
         if not (0 <= row < ROWS and 1 <= col <= COLS):
             return
         if row == 0 and self.row != 0:
@@ -323,15 +368,7 @@ class Screen:
         elif row != 0:
             self._saved = None
         self.row, self.col = row, col
-        # §4 and §7 say US resets the attributes; vector 9 of §12, run on the real 1B
-        # firmware, says the foreground survives. The firmware is the reference's ground
-        # truth for the 1B, so that is the default. Some sample pages (10 of 61) assume the
-        # full reset and draw text in its own background colour on a 1B; the option
-        # us_keeps_colour=False renders them as their authors saw them.
-        fg = self.pen.fg
         self._reset_pen()
-        if self.us_keeps_colour and row != 0:
-            self.pen.fg = fg
 
     def cursor_report(self) -> bytes:
         """The ``ESC 61`` answer: ``US row+0x40 col+0x40``."""
@@ -369,7 +406,10 @@ class Screen:
         self.revealed = not hide
 
     def designate(self, g1: bool, drcs: bool) -> None:
-        """Select the standard or downloaded set for G0 (``ESC 28``) or G1 (``ESC 29``)."""
+        """Select the standard or downloaded set for G0 (``ESC 28``) or G1 (``ESC 29``);
+        a model without DRCS (the 1B) keeps its standard sets."""
+        if drcs and not self.has_drcs:
+            return
         if g1:
             self.pen.g1_drcs = drcs
         else:
@@ -412,9 +452,11 @@ class Screen:
             del line[self.col - 1 : self.col - 1 + count]
             line.extend([BLANK] * count)
         elif final == 0x40:
-            self._insert_cells(self.row, self.col, n)
+            if self.has_insert:  # §12 vector 73: CSI @ does nothing on the 1B
+                self._insert_cells(self.row, self.col, n)
         elif final in (0x68, 0x6C) and first == 4:
-            self.insert = final == 0x68
+            # §12 vector 72: the 1B has no insert mode
+            self.insert = final == 0x68 and self.has_insert
         elif final == 0x4D:
             self._scroll_up(self.row, min(n, 25 - self.row))
         elif final == 0x4C:

@@ -9,7 +9,9 @@ implemented here (reference §3, §4, §6, §9):
 * a C0 byte other than NUL inside ESC, US, REP, SS2, SEP or CSI aborts that sequence and
   is then executed ("after an error");
 * SYN acts exactly as SS2; in G1 the SS2 is ignored and the next byte is a mosaic;
-* ``PRO2 66 n`` makes the next n bytes uninterpreted.
+* ``PRO2 66 n`` makes the next n bytes uninterpreted;
+* ``US 23`` loads downloadable characters on a model that has them (Minitel 2); on a 1B
+  it is an invalid US whose two bytes are dropped (§12 vector 74).
 
 Every abort, unknown sequence or out-of-range argument increments :attr:`Stream.errors`.
 """
@@ -224,14 +226,15 @@ class Stream:
         x = yield
         if x < 0x20:
             return self._abort(x)
-        if x == 0x23:
+        if x == 0x23 and self.screen.has_drcs:
             return (yield from self._drcs())
         y = yield
         if y < 0x20:
             return self._abort(y)
         if 0x40 <= x <= 0x58 and 0x41 <= y <= 0x68:
             self.screen.address(x - 0x40, y - 0x40)
-        elif 0x30 <= x <= 0x32 and 0x30 <= y <= 0x39 and 1 <= (x - 0x30) * 10 + y - 0x30 <= 24:
+        elif 0x30 <= x <= 0x32 and 0x30 <= y <= 0x39 and (x - 0x30) * 10 + y - 0x30 <= 24:
+            # the alternate form; US 30 30 is row 00, column 1 (§12 vector 65)
             self.screen.address((x - 0x30) * 10 + y - 0x30, 1)
         else:
             self.errors += 1  # both bytes consumed, nothing else happens (§4)

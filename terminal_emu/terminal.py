@@ -24,26 +24,25 @@ __all__ = ["Minitel"]
 class Minitel:
     """A Minitel 1B (or 2) terminal emulator. See the package docstring for the API."""
 
-    def __init__(self, model: str = "1B", *, link: str = "modem",
-                 us_keeps_colour: bool = True) -> None:
-        """``link`` is the side the server talks to ("modem" or "socket": PRO2 PROG is
-        only honoured from the socket). ``us_keeps_colour`` (default) follows vector 9 of
-        §12, executed on the real 1B firmware: US keeps the foreground colour. False gives
-        the STUM prose of §4/§7 (US resets every attribute), which pages authored for
-        such terminals assume; see screen.py.
+    def __init__(self, model: str = "1B", *, link: str = "modem") -> None:
+        """``model`` is ``"1B"`` (default: the Minitel 1B as its ROM behaves, §12) or
+        ``"2"`` (a Minitel 2: the same, plus downloadable characters and insert mode).
+        ``link`` is the side the server talks to ("modem" or "socket": PRO2 PROG is only
+        honoured from the socket).
         """
         if model not in MODELS:
             raise ValueError(f"unknown Minitel model {model!r}: expected one of {sorted(MODELS)}")
         if link not in ("modem", "socket"):
             raise ValueError(f"unknown link {link!r}: expected 'modem' or 'socket'")
         self.model = MODELS[model]
-        self.screen = Screen(us_keeps_colour=us_keeps_colour)
+        features = {"insert": self.model.insert, "drcs": self.model.drcs}
+        self.screen = Screen(**features)
         self.protocol = Protocol(self.screen, self.model, link)
         self.protocol.set_connected(True)
         self._stream = Stream(self.screen, self.protocol)
         self._stream.after_protocol = self._route
         self._echo = Stream(self.screen)
-        self._scratch = Screen(us_keeps_colour=us_keeps_colour)
+        self._scratch = Screen(**features)
         self._keyboard = KeyboardState()
         self._out = bytearray()
 

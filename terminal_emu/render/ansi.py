@@ -7,7 +7,7 @@ The characters are those of the text render.
 
 from __future__ import annotations
 
-from ..cells import resolve_row
+from ..cells import resolve_screen
 from ..screen import Screen
 from .png import COLOURS, GREYS
 from .text import cell_text
@@ -31,10 +31,10 @@ def render_ansi(screen: Screen, *, grey: bool = False) -> str:
     """The screen as lines of text with SGR colour sequences."""
     hide = not screen.revealed
     lines = []
-    for line in screen.cells:
+    for line in resolve_screen(screen.cells):
         parts: list[str] = []
         current = ""
-        for res in resolve_row(line):
+        for res in line:
             cell = res.cell
             fg, bg = cell.fg, res.bg
             if cell.kind == "char" and cell.inverse:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..cells import resolve_row
+from ..cells import resolve_screen
 from ..screen import COLS, ROWS, Screen
 
 __all__ = ["snapshot"]
@@ -20,9 +20,9 @@ def snapshot(screen: Screen) -> dict[str, Any]:
     """The whole screen as the cell model's JSON object."""
     rows = []
     hide = not screen.revealed
-    for line in screen.cells:
+    for line in resolve_screen(screen.cells):
         out = []
-        for res in resolve_row(line):
+        for res in line:
             cell = res.cell
             mosaic = cell.kind == "mosaic"
             out.append({
@@ -37,7 +37,7 @@ def snapshot(screen: Screen) -> dict[str, Any]:
                 "underline": False if mosaic else res.underline,
                 "masked": res.masked and hide,
                 "size": cell.size,
-                "part": list(cell.part),
+                "part": list(res.part),
             })
         rows.append(out)
     return {

@@ -2,8 +2,8 @@
 
 Colours are the eight Vidéotex colours, or with ``grey=True`` the monochrome CRT levels of
 §7 (black 0 %, red 50 %, green 70 %, yellow 90 %, blue 40 %, magenta 60 %, cyan 80 %,
-white 100 %). Doubled characters are drawn scaled from their glyph, each cell showing its
-``part``; mosaics are drawn from their sextant bits (separated ones with background gaps);
+white 100 %). Doubled characters are drawn scaled from their glyph, each position showing
+the ``part`` :func:`~terminal_emu.cells.resolve_screen` gives it; mosaics are drawn from their sextant bits (separated ones with background gaps);
 underline is the bottom pixel row; inverse swaps colours; hidden masked cells show their
 background. Blinking cells are drawn steady (a PNG has no time).
 """
@@ -14,7 +14,7 @@ from typing import IO
 
 from PIL import Image
 
-from ..cells import Cell, Resolved, resolve_row
+from ..cells import Cell, Resolved, resolve_screen
 from ..font import glyph
 from ..screen import COLS, ROWS, Screen
 
@@ -51,7 +51,7 @@ def _char_pixels(res: Resolved, screen: Screen) -> list[int]:
     char = cell.char or " "
     source = screen.drcs.glyph(cell.drcs, ord(char) & 0x7F) if cell.drcs else glyph(char)
     rows = list(source or (0,) * CELL_H)
-    dx, dy = cell.part
+    dx, dy = res.part
     if cell.size in ("tall", "double"):
         rows = [rows[(y + CELL_H * dy) // 2] for y in range(CELL_H)]
     if cell.size in ("wide", "double"):
@@ -76,8 +76,8 @@ def render_image(screen: Screen, *, grey: bool = False, scale: int = 2) -> Image
     width = COLS * CELL_W
     pixels = bytearray(width * ROWS * CELL_H)
     hide = not screen.revealed
-    for r, line in enumerate(screen.cells):
-        for c, res in enumerate(resolve_row(line)):
+    for r, line in enumerate(resolve_screen(screen.cells)):
+        for c, res in enumerate(line):
             cell = res.cell
             fg, bg = cell.fg, res.bg
             if res.masked and hide:

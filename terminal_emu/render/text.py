@@ -8,7 +8,7 @@ cells drawn in their own background colour (invisible on screen) are spaces; a d
 
 from __future__ import annotations
 
-from ..cells import Cell, resolve_row
+from ..cells import Cell, resolve_screen
 from ..charsets import TEXT_G0, sextant_char
 from ..drcs import DrcsStore
 from ..screen import Screen
@@ -44,11 +44,11 @@ def render_text(screen: Screen) -> str:
     """The screen as text."""
     hide = not screen.revealed
     lines = []
-    for line in screen.cells:
+    for line in resolve_screen(screen.cells):
         chars = [
             " " if (res.masked and hide) or res.cell.fg == res.bg
             else cell_text(res.cell, screen.drcs)
-            for res in resolve_row(line)
+            for res in line
         ]
         lines.append("".join(chars))
     return "\n".join(lines)

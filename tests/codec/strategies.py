@@ -72,3 +72,33 @@ def exact_frames(draw: Any) -> Frame:
             col += draw(st.integers(0, 3))
     f.cursor = draw(st.none() | st.tuples(st.integers(1, 24), cols))
     return f
+
+
+@st.composite
+def scattered_frames(draw: Any, max_pieces: int = 14) -> Frame:
+    """US-heavy layouts the wire can draw exactly: short pieces of text in any colour,
+    size, inverse and blink (and a few mosaics) scattered over the screen, far enough
+    apart that the encoder jumps between them (US, which resets every attribute: §12
+    vector 9), never overlapping, on a black background."""
+    f = Frame()
+    used: set[tuple[int, int]] = set()
+    for _ in range(draw(st.integers(1, max_pieces))):
+        trial = f.copy()
+        row, col = draw(st.integers(1, 24)), draw(st.integers(1, 39))
+        if draw(st.integers(0, 4)) == 0:
+            trial.mosaics(row, col, draw(st.lists(st.integers(1, 63), min_size=1, max_size=3)),
+                          fg=draw(colors), blink=draw(st.booleans()))
+        else:
+            trial.text(row, col, draw(st.text(TEXT_ALPHABET.replace(" ", ""), min_size=1,
+                                              max_size=4)),
+                       fg=draw(colors), size=draw(st.sampled_from(list(Size))),
+                       blink=draw(st.booleans()), inverse=draw(st.booleans()))
+        covered = {(r, c) for r in range(25) for c in range(1, 41)
+                   if trial.cell(r, c) != f.cell(r, c)}
+        around = {(r + dr, c + dc) for r, c in covered for dr in (-1, 0, 1) for dc in (-1, 0, 1)}
+        if around & used:
+            continue
+        f = trial
+        used |= covered
+    f.cursor = draw(st.none() | st.tuples(st.integers(1, 24), cols))
+    return f

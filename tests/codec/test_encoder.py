@@ -94,9 +94,9 @@ def test_update_writes_only_what_changed() -> None:
     b = a.copy()
     b.text(5, 7, "DURAND")
     data = encode_update(a, b)
-    # RS resets the attributes a previous output may have left, US goes there,
+    # US goes there and resets the attributes a previous output may have left (vector 9),
     # "N" is unchanged: HT skips it
-    assert data == b"\x1e\x1f\x45\x49RA\tD"
+    assert data == b"\x1f\x45\x49RA\tD"
     assert_shows(b, _shown(encode_frame(a), data))
 
 
@@ -249,3 +249,20 @@ def test_status_row_update_is_shared_and_shows_on_the_minitel() -> None:
     m.feed(sent + data)
     assert m.render_text().splitlines()[0].startswith(" 3615 EXAMENS  00:42")
     assert m.cursor == (10, 15)
+
+
+def test_a_mosaic_and_a_delimiter_with_the_same_numbers_stay_apart() -> None:
+    """Stored cells are shared between encoders by value: a delimiter (bg red, black,
+    inverse) drawn by one caller must not stand in for a mosaic (sextant 1, black,
+    blinking) of another, whose tuple holds the same numbers."""
+    from videotex.codec.wire import WDelim, WMosaic
+
+    assert WMosaic(1, 0, 0, False, True) != WDelim(1, False, False, 0, True)
+    first = Frame()
+    first.text(1, 1, " ", fg=Color.BLACK, bg=Color.RED, inverse=True)
+    first.text(1, 2, "A", bg=Color.RED)
+    encode_frame(first)
+    second = Frame()
+    second.mosaic(1, 1, 1, fg=Color.BLACK, blink=True)
+    assert drawable(second) == second
+    assert_shows(second, _shown(encode_frame(second)))

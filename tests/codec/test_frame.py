@@ -10,13 +10,17 @@ from videotex.codec import Cell, Color, Frame, Size
 
 def test_blank_frame_is_the_screen_after_ff() -> None:
     f = Frame()
-    assert f.cell(0, 1) == Cell()  # row 0: spaces
+    # row 0 as a Minitel leaves it on connection (vector 67): black mosaics, then spaces
+    assert f.cell(0, 1).kind == "mosaic" and f.cell(0, 36).kind == "mosaic"
+    assert f.cell(0, 37) == Cell() and f.cell(0, 40) == Cell()
     assert f.cell(1, 1).kind == "mosaic" and f.cell(24, 40).sextants == 0
     assert f.cursor is None
     m = Minitel()
     m.feed(b"\x0c")
     cells = m.snapshot()["cells"]
     assert f.to_cell_dicts()[1:] == cells[1:]
+    mine, theirs = f.to_cell_dicts()[0], cells[0]
+    assert mine[:38] == theirs[:38] and mine[39] == theirs[39]  # c39: the terminal's "C"
 
 
 def test_text_returns_next_column_and_clips_at_40() -> None:

@@ -9,8 +9,8 @@ from terminal_emu import Minitel
 SAMPLES = Path("/work/shared/vdt-samples")
 
 
-def fed(hexbytes: str) -> Minitel:
-    m = Minitel()
+def fed(hexbytes: str, model: str = "1B") -> Minitel:
+    m = Minitel(model)
     m.feed(bytes.fromhex(hexbytes))
     return m
 
@@ -125,18 +125,24 @@ def test_text_glyph_mapping() -> None:
     assert row(m, 1).startswith("↑_─▏│▕▔█/\\")
 
 
-def test_drcs_sample_loads_glyphs() -> None:
-    m = Minitel()
-    m.feed((SAMPLES / "miedit-minitel-wants-you.vdt").read_bytes())
+def test_drcs_sample_loads_glyphs_on_a_minitel2_only() -> None:
+    data = (SAMPLES / "miedit-minitel-wants-you.vdt").read_bytes()
+    m = Minitel("2")
+    m.feed(data)
     assert len(m.screen.drcs.glyphs) > 50
     chars = [c["char"] for r in m.snapshot()["cells"] for c in r if c["kind"] == "char"]
     assert any(ch and 0xE000 <= ord(ch) < 0xE200 for ch in chars)
+    one_b = Minitel()  # §12 vector 74: the 1B loads nothing and draws no DRCS
+    one_b.feed(data)
+    assert one_b.screen.drcs.glyphs == {}
+    chars = [c["char"] for r in one_b.snapshot()["cells"] for c in r if c["kind"] == "char"]
+    assert not any(ch and 0xE000 <= ord(ch) < 0xE200 for ch in chars)
 
 
 def test_drcs_small_definition() -> None:
     # header, then character 0x21: top row full, rest empty; select DRCS G0 and show it
     data = "0C 1F 23 20 20 20 42 49 1F 23 21 30 7F 70" + " 40" * 12 + " 30 1F 41 41 1B 28 20 42 21"
-    m = fed(data)
+    m = fed(data, model="2")
     assert m.screen.drcs.glyph(1, 0x21) == (0xFF, 0, 0, 0, 0, 0, 0, 0, 0, 0)
     assert m.snapshot()["cells"][1][0]["char"] == chr(0xE021)
     m.feed(bytes.fromhex("1B 28 40 21"))
@@ -151,8 +157,10 @@ def test_g1_0x40_to_0x5e_drawn_like_0x60_to_0x7e() -> None:
 
 
 def test_insert_mode_and_row_insert_delete() -> None:
-    m = fed("0C 41 42 43 1E 1B 5B 34 68 58 1B 5B 34 6C 59")
+    m = fed("0C 41 42 43 1E 1B 5B 34 68 58 1B 5B 34 6C 59", model="2")
     assert row(m, 1).startswith("XYBC")  # X inserted, then Y overwrites A
+    m = fed("0C 41 42 43 1E 1B 5B 34 68 58 1B 5B 34 6C 59")
+    assert row(m, 1).startswith("XYC")  # the 1B has no insert mode (vector 72)
     m = fed("0C 41 0D 0A 42 1E 1B 5B 4C")
     assert row(m, 1).strip() == "" and row(m, 2).startswith("A") and row(m, 3).startswith("B")
     m.feed(bytes.fromhex("1B 5B 32 4D"))
@@ -160,8 +168,9 @@ def test_insert_mode_and_row_insert_delete() -> None:
 
 
 def test_csi_insert_characters() -> None:
-    m = fed("0C 41 42 43 1E 1B 5B 32 40")
+    m = fed("0C 41 42 43 1E 1B 5B 32 40", model="2")
     assert row(m, 1).startswith("  ABC")
+    assert row(fed("0C 41 42 43 1E 1B 5B 32 40"), 1).startswith("ABC ")  # 1B: vector 73
 
 
 def test_invalid_alternate_us_is_consumed() -> None:

@@ -1,4 +1,5 @@
-"""The 52 conformance vectors of the reference §12, as one table.
+"""The 76 conformance vectors of the reference §12, as one table (all run on the real
+Minitel 1B ROM; vector 9 as corrected on 2026-12-07: US resets the colour).
 
 Each vector is fed whole, byte by byte, and followed by harmless trailing bytes (a NUL
 and a SEP pair, which must change nothing on screen nor move the cursor).
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 
 from terminal_emu import Minitel
+from terminal_emu.screen import CODE00
 
 
 def ch(char: str, **kw: Any) -> dict[str, Any]:
@@ -34,7 +36,7 @@ VECTORS: list[tuple[int, str, dict[tuple[int, int], dict[str, Any]], tuple[int, 
     (6, "0C 1F 41 45 0B 41", {(24, 5): ch("A"), (1, 5): BLANK}, (24, 6), ""),
     (7, "0C 1F 58 68 41 42", {(24, 40): ch("A"), (1, 1): ch("B")}, (1, 2), ""),
     (8, "0C 41 42 43 0D 44", {(1, 1): ch("D"), (1, 2): ch("B"), (1, 3): ch("C")}, (1, 2), ""),
-    (9, "0C 1B 41 1F 45 45 41 1E 42", {(5, 5): ch("A", fg=1), (1, 1): ch("B", fg=7)}, (1, 2), ""),
+    (9, "0C 1B 41 1F 45 45 41 1E 42", {(5, 5): ch("A", fg=7), (1, 1): ch("B", fg=7)}, (1, 2), ""),
     (10, "0C 1F 43 45 1B 41 41 1F 40 41 48 49 0A 42",
      {(3, 5): ch("A", fg=1), (0, 1): ch("H", fg=7), (0, 2): ch("I", fg=7),
       (3, 6): ch("B", fg=1)}, (3, 7), ""),
@@ -114,6 +116,60 @@ VECTORS: list[tuple[int, str, dict[tuple[int, int], dict[str, Any]], tuple[int, 
     (50, "0C 1B 3A 32 7D", {(1, 1): BLANK}, (1, 1), "13 70"),
     (51, "0C 72 16 42 65 70", {(1, 1): ch("r"), (1, 2): ch("é"), (1, 3): ch("p")}, (1, 4), ""),
     (52, "0C 16 23 19 23", {(1, 1): ch("£"), (1, 2): ch("£")}, (1, 3), ""),
+    (53, "0C 1B 40 1F 45 45 41", {(5, 5): ch("A", fg=7)}, (5, 6), ""),
+    (54, "0C 1F 43 45 1B 41 41 1F 44 41 42",
+     {(3, 5): ch("A", fg=1), (4, 1): ch("B", fg=7)}, (4, 2), ""),
+    (55, "0C 0E 1F 45 45 41", {(5, 5): ch("A")}, (5, 6), ""),
+    (56, "0C 1B 4F 1F 4A 45 41",
+     {(10, 5): ch("A", size="normal"), (9, 5): BLANK, (10, 6): BLANK}, (10, 6), ""),
+    (57, "0C 1B 54 1F 45 45 20 41",
+     {(5, 5): ch(SP, bg=0), (5, 6): ch("A", fg=7, bg=0)}, (5, 7), ""),
+    (58, "0C 1B 4F 41 42",
+     {(1, 1): ch("A", size="normal"), (1, 2): ch("B", size="normal"), (1, 3): BLANK},
+     (1, 3), ""),
+    (59, "0C 1B 5D 1B 4E 0F 41 42",
+     {(1, 1): ch("A", size="normal", inverse=False),
+      (1, 2): ch("B", size="normal", inverse=False)}, (1, 3), ""),
+    (60, "0C 1F 43 41 1B 4D 41 0F 42",
+     {(2, 1): ch("A", size="tall", part=[0, 0]), (3, 1): ch("A", size="tall", part=[0, 1]),
+      (3, 2): ch("B", size="normal"), (2, 2): BLANK}, (3, 3), ""),
+    (61, "0C 0E 1B 5D 0F 41", {(1, 1): ch("A", inverse=False)}, (1, 2), ""),
+    (62, "0C 1B 5A 20 41 0E 0F 1B 54 20 42",
+     {(1, 1): ch(SP, underline=False), (1, 2): ch("A", underline=True),
+      (1, 3): ch(SP, bg=4, underline=False), (1, 4): ch("B", bg=4, underline=False)},
+     (1, 5), ""),
+    (63, "0C 1B 4D 41 0A 42",
+     {(1, 1): ch("A", size="normal"), (2, 2): ch("B", size="normal"), (1, 2): BLANK},
+     (2, 3), ""),
+    (64, "0C 1F 42 41 1B 4D 0B 41 0A 42",
+     {(1, 1): ch("A", size="normal"), (2, 2): ch("B", size="normal"), (1, 2): BLANK},
+     (2, 3), ""),
+    (65, "0C 1F 30 30 41 0A 42", {(0, 1): ch("A"), (1, 1): ch("B")}, (1, 2), ""),
+    (66, "0C 1F 40 64 41 42 43 44 45",
+     {(0, 36): ch("A"), (0, 37): ch(SP), (0, 38): ch(SP), (0, 39): ch("C", inverse=True),
+      (0, 40): ch("E")}, (0, 40), ""),
+    (67, "0C 1F 40 41 1B 54 20 41 0A",
+     {(0, 1): ch(SP, bg=4), (0, 2): ch("A", fg=7, bg=4),
+      **{(0, c): mos(0, bg=0) for c in range(3, 37)},
+      (0, 37): ch(SP, bg=0), (0, 38): ch(SP, bg=0), (0, 40): ch(SP, bg=0)}, (1, 1), ""),
+    (68, "0C 41 0E 12 42", {(1, 1): ch("A"), (1, 2): mos(33), (1, 3): mos(33)}, (1, 4), ""),
+    (69, "0C 0E 21 0F 12 42", {(1, 1): mos(1), (1, 2): ch("!"), (1, 3): ch("!")}, (1, 4), ""),
+    (70, "0C 20 1B 54 12 42 20 41",
+     {(1, 1): ch(SP, bg=0), (1, 2): ch(SP, bg=0), (1, 3): ch(SP, bg=0),
+      (1, 4): ch(SP, bg=4), (1, 5): ch("A", fg=7, bg=4)}, (1, 6), ""),
+    (71, "0C 12 42 41",
+     {(1, 1): ch(CODE00, fg=7), (1, 2): ch(CODE00, fg=7), (1, 3): ch("A")}, (1, 4), ""),
+    (72, "0C 41 42 43 1F 41 42 1B 5B 34 68 44 1B 5B 34 6C",
+     {(1, 1): ch("A"), (1, 2): ch("D"), (1, 3): ch("C"), (1, 4): BLANK}, (1, 3), ""),
+    (73, "0C 41 42 43 1F 41 42 1B 5B 32 40",
+     {(1, 1): ch("A"), (1, 2): ch("B"), (1, 3): ch("C"), (1, 4): BLANK}, (1, 2), ""),
+    (74, "0C 1F 23 21 30 7F 7F 41",
+     {(1, 1): ch("0"), (1, 2): ch("█"), (1, 3): ch("█"), (1, 4): ch("A")}, (1, 5), ""),
+    (75, "0C 1F 43 41 1B 4D 41 1F 42 41 42",
+     {(2, 1): ch("B", size="normal"), (3, 1): ch("A", size="tall", part=[0, 0])}, (2, 2), ""),
+    (76, "0C 1B 4E 41 1B 4C 08 42",
+     {(1, 1): ch("A", size="wide", part=[0, 0]), (1, 2): ch("A", size="wide", part=[1, 0])},
+     (1, 3), ""),
 ]
 
 TRAILING = bytes.fromhex("00 13 41 00")
@@ -132,13 +188,9 @@ def check(m: Minitel, expected: dict[tuple[int, int], dict[str, Any]],
 
 
 def test_table_is_complete() -> None:
-    assert [v[0] for v in VECTORS] == list(range(1, 53))
+    assert [v[0] for v in VECTORS] == list(range(1, 77))
 
 
-#: Vector 9 contradicts §4 ("US also resets the attributes") and §7 ("reset by RS, FF and
-#: US"). The vector was executed on the real 1B firmware (the reference's ground truth for
-#: the 1B): the emulator follows it by default, the prose is an option (see below and
-#: test_samples.test_pages_assuming_us_reset).
 _PARAMS = [pytest.param(*v, id=f"v{v[0]}") for v in VECTORS]
 
 
@@ -162,18 +214,53 @@ def test_v47_minitel2_enqrom() -> None:
     assert m.take_output() == bytes.fromhex("01 42 76 39 04")
 
 
-def test_v9_stum_prose_option_us_resets_the_foreground() -> None:
-    m = Minitel(us_keeps_colour=False)
-    m.feed(bytes.fromhex("0C 1B 41 1F 45 45 41 1E 42"))
-    check(m, {(5, 5): ch("A", fg=7), (1, 1): ch("B", fg=7)}, (1, 2), "")
-
-
-def test_v9_default_us_keeps_colour() -> None:
+def test_us_resets_everything_but_row0_restores_on_lf() -> None:
     m = Minitel()
-    m.feed(bytes.fromhex("0C 1B 41 1F 45 45 41 1E 42"))
-    check(m, {(5, 5): ch("A", fg=1), (1, 1): ch("B", fg=7)}, (1, 2), "")
-    m.feed(bytes.fromhex("1B 41 1F 40 41 41"))  # entering row 00 still resets everything
-    assert m.snapshot()["cells"][0][0]["fg"] == 7
+    m.feed(bytes.fromhex("0C 1B 41 1B 5D 1B 48 1F 45 45 41"))
+    check(m, {(5, 5): ch("A", fg=7, inverse=False, blink=False)}, (5, 6), "")
+    # entering row 00 saves the page attributes, LF gives them back (vector 10)
+    m.feed(bytes.fromhex("1B 42 1F 40 41 48 0A 42"))
+    check(m, {(0, 1): ch("H", fg=7), (5, 6): ch("B", fg=2)}, (5, 7), "")
+
+
+def test_minitel2_keeps_insert_mode_and_csi_at() -> None:
+    """The 1B has neither (vectors 72-73); the RTIC Minitel 2 model keeps them."""
+    m = Minitel(model="2")
+    m.feed(bytes.fromhex("0C 41 42 43 1F 41 42 1B 5B 34 68 44 1B 5B 34 6C"))
+    check(m, {(1, 1): ch("A"), (1, 2): ch("D"), (1, 3): ch("B"), (1, 4): ch("C")}, (1, 3), "")
+    m.feed(bytes.fromhex("0C 41 42 43 1F 41 42 1B 5B 32 40"))
+    check(m, {(1, 1): ch("A"), (1, 2): BLANK, (1, 3): BLANK, (1, 4): ch("B"), (1, 5): ch("C")},
+          (1, 2), "")
+
+
+def test_minitel2_loads_drcs_where_the_1b_shows_the_bytes() -> None:
+    """Vector 74 on a Minitel 2: ``US 23 21 30`` opens a load of character 0x21; the
+    pattern bytes are not displayed."""
+    m = Minitel(model="2")
+    m.feed(bytes.fromhex("0C 1F 23 21 30 7F 7F 41"))
+    assert m.snapshot()["cells"][1][0] == Minitel().snapshot()["cells"][1][0]  # still blank
+    assert m.screen.drcs.glyphs == {} or (1, 0x21) in m.screen.drcs.glyphs
+
+
+def test_row1_wide_is_kept_but_tall_is_dropped() -> None:
+    """Double width works on row 1 (vector 26) and is not dropped by it; double size is
+    dropped there like double height (vectors 58, 63)."""
+    m = Minitel()
+    m.feed(bytes.fromhex("0C 1B 4E 41 0A 08 42"))
+    check(m, {(1, 1): ch("A", size="wide"), (2, 2): ch("B", size="wide", part=[0, 0]),
+              (2, 3): ch("B", size="wide", part=[1, 0])}, (2, 4), "")
+
+
+def test_double_height_bottom_half_follows_the_cell_above() -> None:
+    """Stacked double-height characters: each pair shows top then bottom; writing over a
+    top half makes the stored bottom half show its top (vector 75's rule)."""
+    m = Minitel()
+    m.feed(bytes.fromhex("0C 1F 43 41 1B 4D 41 1F 45 41 1B 4D 42"))
+    check(m, {(2, 1): ch("A", part=[0, 0]), (3, 1): ch("A", part=[0, 1]),
+              (4, 1): ch("B", part=[0, 0]), (5, 1): ch("B", part=[0, 1])}, (5, 2), "")
+    m.feed(bytes.fromhex("1F 44 41 43"))  # a normal C over B's top half
+    check(m, {(4, 1): ch("C", size="normal"), (5, 1): ch("B", size="tall", part=[0, 0])},
+          (4, 2), "")
 
 
 def test_v49_reset_turns_cursor_off() -> None:

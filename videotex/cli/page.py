@@ -1,10 +1,13 @@
 """``videotex page optimize IN.vdt -o OUT.vdt``: redraw a real page in fewer bytes.
 
-The page is decoded by the emulator (``terminal_emu.Minitel``) into a
+The page is decoded by the emulator (``terminal_emu.Minitel``, a Minitel 1B) into a
 ``Frame``, re-encoded with ``encode_frame``, and the result is emulated again:
 OUT is written re-encoded only when it draws the very same screen (normalised
-cells, cursor) in no more bytes; otherwise IN is copied unchanged and the
-reason is printed.
+cells) on a Minitel 1B and on a Minitel 2, leaves the cursor where the original left
+it (visible or hidden: the cursor is part of what a page hands over to the service
+that sends it), and takes no more bytes; otherwise IN is copied unchanged and the
+reason is printed. A page that loads downloadable characters (which a Minitel 2 draws
+and a 1B does not) is therefore kept as it is.
 """
 
 from __future__ import annotations
@@ -34,12 +37,18 @@ class OptimizeResult:
     reason: str
 
 
-def _emulate(data: bytes) -> dict[str, Any]:
+#: The terminals a re-encoded page must look the same on.
+MODELS = ("1B", "2")
+
+
+def _emulate(data: bytes, model: str = "1B") -> dict[str, Any]:
     from terminal_emu import Minitel  # the server may use the emulator, never the reverse
 
-    m = Minitel()
+    m = Minitel(model)
     m.feed(data)
     snap: dict[str, Any] = m.snapshot()
+    saved = m.screen._saved  # where LF leaves row 00 for: part of the hand-over
+    snap["saved"] = saved[:2] if saved is not None else None
     return snap
 
 
@@ -62,9 +71,22 @@ def _screen(snap: dict[str, Any]) -> list[list[dict[str, Any]]]:
     return cells
 
 
-def _cursor(snap: dict[str, Any]) -> tuple[int, int] | None:
+def _cursor(snap: dict[str, Any]) -> tuple[int, int, bool, Any]:
+    """Where the cursor rests, whether it shows, and the row-00 return place."""
     cur = snap["cursor"]
-    return (cur["row"], cur["col"]) if cur["visible"] else None
+    return cur["row"], cur["col"], cur["visible"], snap["saved"]
+
+
+def _hand_over(original: dict[str, Any], drawn: dict[str, Any]) -> bytes:
+    """Bytes that leave the cursor where the original page left it (visible or not;
+    in row 00, with LF's return place): a page hands its cursor over."""
+    row, col, _visible, saved = _cursor(original)
+    if _cursor(drawn)[:2] == (row, col) and (row != 0 or drawn["saved"] == saved):
+        return b""
+    out = b""
+    if row == 0 and saved is not None:
+        out += bytes((0x1F, 0x40 + saved[0], 0x40 + saved[1]))
+    return out + bytes((0x1F, 0x40 + row, 0x40 + col))
 
 
 def optimize_page(data: bytes) -> OptimizeResult:
@@ -74,12 +96,16 @@ def optimize_page(data: bytes) -> OptimizeResult:
         out = encode_frame(frame)
     except ValueError as exc:
         return OptimizeResult(data, False, f"cannot be re-encoded: {exc}")
-    before, after = _emulate(data), _emulate(out)
-    diff = compare(_screen(before), _screen(after), limit=3)
-    if diff:
-        return OptimizeResult(data, False, "re-encoding draws another screen: " + "; ".join(diff))
-    if _cursor(before) != _cursor(after):
-        return OptimizeResult(data, False, "re-encoding leaves the cursor elsewhere")
+    out += _hand_over(_emulate(data), _emulate(out))
+    for model in MODELS:
+        before, after = _emulate(data, model), _emulate(out, model)
+        diff = compare(_screen(before), _screen(after), limit=3)
+        if diff:
+            return OptimizeResult(data, False, f"re-encoding draws another screen on a "
+                                  f"Minitel {model}: " + "; ".join(diff))
+        if _cursor(before) != _cursor(after):
+            return OptimizeResult(data, False, "re-encoding leaves the cursor elsewhere "
+                                  f"on a Minitel {model}")
     if len(out) > len(data):
         return OptimizeResult(data, False, f"re-encoding is longer ({len(out)} > {len(data)})")
     return OptimizeResult(out, True, f"{len(data)} -> {len(out)} bytes")

@@ -55,9 +55,12 @@ from .rowcache import (
 from .termstate import _advance, _copy_into, _emit, _moves, _set_state, _State, _state_key
 from .wire import (
     FF_WIRE,
+    SPACE,
     WChar,
     WDelim,
     Wire,
+    WMosaic,
+    Zone,
     canon,
     resolve,
     zones_before,
@@ -73,8 +76,11 @@ class _Row:
 
     __slots__ = ("wire", "zones")
 
-    def __init__(self, wire: Sequence[Wire]) -> None:
+    def __init__(self, wire: Sequence[Wire], share: bool = True) -> None:
         self.wire = wire
+        if not share:  # the status row: one per caller, not worth a shared entry
+            self.zones = zones_before(wire)
+            return
         key = tuple(wire)
         zones = _ZONES.get(key)
         if zones is None:
@@ -104,6 +110,40 @@ def _ops(old: Sequence[Sequence[Wire]], new: Sequence[Sequence[Wire]],
     return sorted(refs)
 
 
+def _gap_cells(row: _Row, start: int, c: int) -> list[tuple[int, Wire, Zone]] | None:
+    """The cells from the cursor's column ``start`` to ``c`` as they can be sent again:
+    what the row stores, except that an empty mosaic in the zone it would keep anyway
+    goes as a plain space (it looks the same and leaves the same zone, and needs no SO);
+    ``None`` when a doubled character is in the way."""
+    cells: list[tuple[int, Wire, Zone]] = []
+    for cc in range(start, c + 1):
+        w, zone = row.wire[cc - 1], row.zones[cc - 1]
+        if type(w) is WChar and w.size is not Size.NORMAL:
+            return None
+        if (cc < c and type(w) is WMosaic and w.sextants == 0 and w.bg == zone.bg
+                and not zone.underline):
+            w = SPACE
+        cells.append((cc, w, zone))
+    return cells
+
+
+def _respaced(stored: tuple[Wire, ...], planned: tuple[Wire, ...]) -> bool:
+    """True when ``stored`` differs from ``planned`` only where a gap was sent again as
+    plain spaces instead of the planned empty mosaics (:func:`_gap_cells`): the row
+    still shows, and leaves behind, exactly what was planned."""
+    zones = None
+    for i, (s, p) in enumerate(zip(stored, planned, strict=True)):
+        if s == p:
+            continue
+        if s is not SPACE or type(p) is not WMosaic or p.sextants != 0:
+            return False
+        if zones is None:
+            zones = zones_before(planned)
+        if zones[i].bg != p.bg or zones[i].underline:
+            return False
+    return True
+
+
 class _Plans:
     """Planned rows with their zones, computed on first use (only rows written to)."""
 
@@ -116,7 +156,7 @@ class _Plans:
     def __getitem__(self, r: int) -> _Row:
         row = self._rows.get(r)
         if row is None:
-            self._rows[r] = row = _Row(self.new[r])
+            self._rows[r] = row = _Row(self.new[r], share=r != 0)
         return row
 
 
@@ -384,7 +424,8 @@ class Encoder:
             else:
                 t = _share_wire(t) if r else _share_cells(t)
             frozen.append(t)
-            targets.append(rows[r] if t is new[r] or t == new[r] else None)
+            realised = t is new[r] or t == new[r] or _respaced(t, new[r])
+            targets.append(rows[r] if realised else None)
         self._wire = frozen
         self._targets = targets
         self._work = None
@@ -408,21 +449,12 @@ class Encoder:
                     best = (cost, move, mst)
         # Re-send the unchanged cells between the cursor and (r, c).
         if st.row == r and st.col < c <= st.col + _GAP_MAX and (st.exact or st.col >= 1):
-            trial = st.clone()
-            data = bytearray()
-            ok = True
-            for cc in range(st.col, c + 1):
-                ww = row.wire[cc - 1]
-                if (isinstance(ww, WChar) and ww.size is not Size.NORMAL) or trial.row != r:
-                    ok = False
-                    break
-                piece, _ = _emit(trial, ww, row.zones[cc - 1])
-                data += piece
-            if ok and best is not None and len(data) < best[0]:
-                for cc in range(st.col, c + 1):
-                    piece, stored = _emit(st, row.wire[cc - 1], row.zones[cc - 1])
-                    self._store(r, cc, stored)
-                return data
+            gap = _gap_cells(row, st.col, c)
+            if gap is not None:
+                trial = st.clone()
+                data = self._resend(trial, r, gap, store=False)
+                if best is not None and len(data) < best[0]:
+                    return self._resend(st, r, gap, store=True)
         assert best is not None
         _, move, mst = best
         _copy_into(st, mst)
@@ -431,6 +463,34 @@ class Encoder:
         data += piece
         self._store(r, c, stored)
         return data
+
+    def _resend(self, st: _State, r: int, gap: list[tuple[int, Wire, Zone]],
+                store: bool) -> bytearray:
+        """Write the cells of ``gap`` (unchanged ones, then the one to change) in turn;
+        a run of blanks goes as one space and REP (:func:`_gap_cells`)."""
+        out = bytearray()
+        i, n = 0, len(gap)
+        while i < n:
+            cc, w, zone = gap[i]
+            piece, stored = _emit(st, w, zone)
+            out += piece
+            if store:
+                self._store(r, cc, stored)
+            j = i + 1
+            if w is SPACE:
+                while j < n and gap[j][1] is SPACE:
+                    j += 1
+                k = j - i - 1
+                if k >= 2:  # REP repeats a plain space: no delimiter (§12 vector 70)
+                    out += bytes([C0.REP, 0x40 + k])
+                    _advance(st, k, 1)
+                    if store:
+                        for cc2 in range(cc + 1, cc + 1 + k):
+                            self._store(r, cc2, SPACE)
+                else:
+                    j = i + 1
+            i = j
+        return out
 
     def _done(self, new: list[tuple[Wire, ...]], r: int, c: int) -> bool:
         """True when every cell of the write at (r, c) already stores what ``new`` wants."""

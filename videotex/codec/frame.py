@@ -10,10 +10,10 @@ Invariants kept by the drawing methods:
 - every cell holds a glyph of the repertoire (text goes through the charset
   fallback) or a mosaic;
 - doubled characters follow the terminal: the reference point is the
-  bottom-left cell; row 0 is always normal size; on row 1 double height is
-  ignored (double size is drawn double width, as terminal_emu does; §4 only
-  says "ignored"); a double-width character at column 40 is drawn normal
-  width (double size becomes double height there);
+  bottom-left cell; row 0 is always normal size; on row 1 double height and
+  double size are drawn normal size (§12 vector 58: double size is not drawn
+  double width there), double width is kept; a double-width character at
+  column 40 is drawn normal width (double size becomes double height there);
 - writing over part of a doubled character turns its other parts into spaces
   of the same background, so a frame never holds half a character;
 - drawing clips at column 40 (no wrap).
@@ -33,7 +33,7 @@ from typing import Any
 from .charset import g1_byte, is_glyph, to_glyphs
 from .codes import Color, Size
 
-__all__ = ["BLANK_MOSAIC", "BLANK_SPACE", "COLS", "ROWS", "Cell", "Frame"]
+__all__ = ["BLANK_MOSAIC", "BLANK_SPACE", "COLS", "ROW0", "ROWS", "Cell", "Frame"]
 
 ROWS = 25
 COLS = 40
@@ -118,8 +118,11 @@ class Cell:
 
 #: A cell of rows 1-24 after FF: a black empty mosaic.
 BLANK_MOSAIC = Cell(kind="mosaic", char=None)
-#: A cell of row 0 at power-on: a space.
+#: A space: row 0 columns 37-40 (the terminal's own indicators are in 37-39).
 BLANK_SPACE = Cell()
+#: Row 0 of a Minitel that has just connected (§12 vector 67): empty black mosaics in
+#: columns 1-36, spaces in 37-40. FF never clears it.
+ROW0: tuple[Cell, ...] = (BLANK_MOSAIC,) * 36 + (BLANK_SPACE,) * 4
 
 
 def _color(value: object, name: str) -> int:
@@ -140,9 +143,8 @@ def effective_size(size: Size, row: int, col: int) -> Size:
     size = Size(size)
     if row == 0:
         return Size.NORMAL  # the service row never doubles
-    if row == 1:
-        size = Size.WIDE if size is Size.DOUBLE else size
-        size = Size.NORMAL if size is Size.TALL else size
+    if row == 1 and size in (Size.TALL, Size.DOUBLE):
+        return Size.NORMAL  # §12 vectors 24, 58: neither height nor width is doubled
     if col == COLS:
         size = {Size.WIDE: Size.NORMAL, Size.DOUBLE: Size.TALL}.get(size, size)
     return size
@@ -190,7 +192,7 @@ class Frame:
     __slots__ = ("_rows", "cursor")
 
     def __init__(self) -> None:
-        self._rows: list[list[Cell]] = [[BLANK_SPACE] * COLS] + [
+        self._rows: list[list[Cell]] = [list(ROW0)] + [
             [BLANK_MOSAIC] * COLS for _ in range(1, ROWS)
         ]
         self.cursor: tuple[int, int] | None = None
@@ -435,9 +437,9 @@ class Frame:
             self.mosaic(r, right, 0b101010, fg=fg, bg=bg)
 
     def clear_row(self, row: int) -> None:
-        """Make ``row`` as after FF (row 0: spaces)."""
+        """Make ``row`` as after FF (row 0: as after connection, :data:`ROW0`)."""
         _check_pos(row, 1)
-        self._rows[row] = [BLANK_SPACE if row == 0 else BLANK_MOSAIC] * COLS
+        self._rows[row] = list(ROW0) if row == 0 else [BLANK_MOSAIC] * COLS
 
     def with_cursor(self, cursor: tuple[int, int] | None) -> Frame:
         """A copy with the cursor at ``cursor`` (``None`` hides it)."""

@@ -39,28 +39,17 @@ class _State:
     pending: bool = False  # a serial attribute may still be pending
 
     def reset_attrs(self) -> None:
-        """RS, FF, US into row 0: every attribute back to default."""
+        """RS, FF, US: every attribute back to default, G0, no pending serial attribute
+        (§12 vectors 9, 53-57: US resets the colour too)."""
         self.fg, self.blink, self.inverse, self.size = 7, False, False, Size.NORMAL
-        self.reset_zone()
-
-    def reset_zone(self) -> None:
-        """US into rows 1-24: G0 and the serial register reset.
-
-        §4 says US resets attributes like RS, but §12 vector 9 (run on the 1B
-        ROM) keeps the foreground across US, and real pages rely on US ending
-        double size. So after US the foreground is kept, and size, inverse and
-        blink are known only when they were already default (else re-sent).
-        """
-        if self.size is not Size.NORMAL:
-            self.size = None
-        if self.inverse is not False:
-            self.inverse = None
-        if self.blink is not False:
-            self.blink = None
         self.g1 = False
         self.separated = False
         self.reg_bg, self.reg_ul, self.reg_mask = 0, False, False
         self.pending = False
+
+    def shifted(self) -> None:
+        """SI and SO: inverse, size and lining cancelled (§12 vectors 33, 59-62)."""
+        self.size, self.inverse, self.reg_ul = Size.NORMAL, False, False
 
     def forget_parallel(self) -> None:
         self.fg = self.blink = self.inverse = self.size = None
@@ -104,6 +93,7 @@ def _to_g0(st: _State) -> bytes:
     if st.g1:
         st.g1 = False
         st.separated = False
+        st.shifted()
         return bytes([C0.SI])
     return b""
 
@@ -141,7 +131,7 @@ def _emit(st: _State, w: Wire, left: Zone) -> tuple[bytearray, Wire]:
                 out.append(C0.BS)
             else:
                 out += bytes([C0.US, 0x40 + st.row, 0x40 + st.col])
-                st.reset_zone()
+                st.reset_attrs()
         plain_space = w.glyph == " " and not w.inverse
         out += _attrs(st, w.fg, w.blink, w.inverse, w.size, care_fg=not plain_space)
         if w.glyph == " " and st.pending:
@@ -160,7 +150,8 @@ def _emit(st: _State, w: Wire, left: Zone) -> tuple[bytearray, Wire]:
     else:
         if not st.g1:
             out.append(C0.SO)
-            st.g1, st.size, st.inverse = True, Size.NORMAL, False
+            st.g1 = True
+            st.shifted()
         if st.separated != w.separated and w.sextants:
             out += bytes([ESC, 0x5A if w.separated else 0x59])
             st.separated = w.separated
@@ -197,17 +188,11 @@ def _moves(st: _State, row: int, col: int) -> list[tuple[bytes, _State]]:
         if st.exact:
             return opts
     us = st.clone(row=row, col=col, exact=True)
-    if row == 0:
-        us.reset_attrs()
-    else:
-        us.reset_zone()
+    us.reset_attrs()
     opts.append((bytes([C0.US, 0x40 + row, 0x40 + col]), us))
     if row >= 1:
         rs = st.clone(row=1, col=1, exact=True)
         rs.reset_attrs()
-        if st.fg is None or st.size is None:
-            opts.append((bytes([C0.RS, C0.US, 0x40 + row, 0x40 + col]),
-                         rs.clone(row=row, col=col)))
         rel = _relative(1, 1, row, col)
         if rel is not None and len(rel) < 2:
             opts.append((bytes([C0.RS]) + rel, rs.clone(row=row, col=col)))

@@ -23,6 +23,8 @@ frame the wire cannot draw exactly):
   frame, or that the terminal cannot draw there, is drawn normal size.
 - A blank cell keeps whatever the terminal already stores when that looks the
   same and leaves the same zone behind (so an update does not rewrite it).
+- Row 0 columns 37-39 belong to the terminal (§12 vector 66: writes there are dropped):
+  they keep what the terminal stores, whatever the frame asks.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from .frame import BLANK_MOSAIC, BLANK_SPACE, COLS, ROWS, Cell, Frame, effective
 
 __all__ = [
     "FF_WIRE",
+    "TERMINAL_CELLS",
     "WChar",
     "WDelim",
     "WMosaic",
@@ -81,13 +84,21 @@ class WDelim(NamedTuple):
 
 
 class WMosaic(NamedTuple):
-    """A stored G1 mosaic: its own background, which the following zone inherits."""
+    """A stored G1 mosaic: its own background, which the following zone inherits.
+
+    Stored cells are tuples, and tuples compare by value: without ``tag`` a mosaic and a
+    delimiter with the same numbers (``WMosaic(1, 0, 0, False, True)`` and ``WDelim(1,
+    False, False, 0, True)``) were equal, so the shared tables handed one for the other
+    and a diff skipped a real change. The extra field keeps the three kinds unequal
+    (``WChar`` starts with a string) at no cost on the hot path.
+    """
 
     sextants: int
     fg: int = 7
     bg: int = 0
     separated: bool = False
     blink: bool = False
+    tag: str = "mosaic"
 
 
 Wire = WChar | WDelim | WMosaic
@@ -109,8 +120,13 @@ def canon(w: Wire) -> Wire:
     return w
 
 
-#: What the terminal stores right after FF (row 0 assumed blank).
-FF_WIRE: tuple[tuple[Wire, ...], ...] = ((SPACE,) * COLS,) + ((EMPTY,) * COLS,) * (ROWS - 1)
+#: Row 0 columns (0-based) the terminal keeps for itself (§12 vector 66: I, R, F/C/f).
+TERMINAL_CELLS = range(36, 39)
+#: What the terminal stores right after FF. FF does not touch row 0; a Minitel that has
+#: just connected holds empty black mosaics in its columns 1-36 (§12 vector 67); columns
+#: 37-39 are the terminal's and are modelled as the spaces the server cannot change.
+FF_WIRE: tuple[tuple[Wire, ...], ...] = (
+    ((EMPTY,) * 36 + (SPACE,) * 4,) + ((EMPTY,) * COLS,) * (ROWS - 1))
 
 
 def resolve_row(wires: Sequence[Wire]) -> list[Cell]:
@@ -136,14 +152,16 @@ def resolve_row(wires: Sequence[Wire]) -> list[Cell]:
 
 
 def zones_before(wires: Sequence[Wire]) -> list[Zone]:
-    """Zone in effect just left of each cell of a stored row."""
+    """Zone in effect just left of each cell of a stored row (one Zone object per change:
+    a row of mosaics on one background shares one)."""
     z = ZONE0
     out: list[Zone] = []
     for w in wires:
         out.append(z)
         if isinstance(w, WDelim):
-            z = Zone(w.bg, w.underline, w.masked)
-        elif isinstance(w, WMosaic):
+            if (w.bg, w.underline, w.masked) != z:
+                z = Zone(w.bg, w.underline, w.masked)
+        elif isinstance(w, WMosaic) and (z.bg != w.bg or z.underline):
             z = Zone(w.bg, False, z.masked)
     return out
 
@@ -193,7 +211,7 @@ def _plan_row(rows: list[list[Cell]], r: int, old: Sequence[Wire]) -> list[Wire]
 
     def convert_prev(need: Zone) -> bool:
         i = len(out) - 1
-        if i < 0:
+        if i < 0 or (r == 0 and i in TERMINAL_CELLS):
             return False
         p = targets[i]
         if _is_blank(p) and p.bg == need.bg and p.masked == need.masked:
@@ -207,6 +225,14 @@ def _plan_row(rows: list[list[Cell]], r: int, old: Sequence[Wire]) -> list[Wire]
 
     for i, t in enumerate(targets):
         w: Wire
+        if r == 0 and i in TERMINAL_CELLS:
+            w = old[i]  # the terminal's: never written (§12 vector 66)
+            out.append(w)
+            if isinstance(w, WDelim):
+                z = Zone(w.bg, w.underline, w.masked)
+            elif isinstance(w, WMosaic):
+                z = Zone(w.bg, False, z.masked)
+            continue
         info = _CELL_INFO.get(t)
         if info is None:
             info = _cell_info(t)

@@ -193,7 +193,7 @@ async def test_canvas_draws_every_sample_page_like_the_png_render(probe_page: An
 
 
 async def test_reference_vectors_in_the_page(probe_page: Any) -> None:
-    """The 52 vectors of the reference §12: cursor and replies as the table says, and the
+    """The 76 vectors of the reference §12: cursor and replies as the table says, and the
     same screen as the emulator."""
     from tests.emu.test_vectors import VECTORS
 

@@ -5,7 +5,7 @@
 "use strict";
 
 (function () {
-  const { COLS, ROWS, Terminal, resolveRow, screenText } = window.Videotex;
+  const { COLS, ROWS, Terminal, resolveScreen, screenText } = window.Videotex;
   const FONT = window.MINITEL_FONT;
   const CW = FONT.width, CH = FONT.height;
   const BANDS = [[0, 3], [3, 7], [7, 10]];
@@ -31,21 +31,21 @@
     return rows;
   }
 
-  function charRows(c, ul) {
+  function charRows(c, ul, dx, dy) {
     let rows = glyphRows(c.ch || " ").slice();
     if (c.size === "tall" || c.size === "double") {
-      rows = rows.map((_, y) => rows[Math.floor((y + CH * c.dy) / 2)]);
+      rows = rows.map((_, y) => rows[Math.floor((y + CH * dy) / 2)]);
     }
     if (c.size === "wide" || c.size === "double") {
       rows = rows.map((r) => {
         let out = 0;
         for (let x = 0; x < CW; x++) {
-          if ((r >> (7 - Math.floor((x + CW * c.dx) / 2))) & 1) out |= 0x80 >> x;
+          if ((r >> (7 - Math.floor((x + CW * dx) / 2))) & 1) out |= 0x80 >> x;
         }
         return out;
       });
     }
-    const bottomPart = c.size === "normal" || c.size === "wide" || c.dy === 1;
+    const bottomPart = c.size === "normal" || c.size === "wide" || dy === 1;
     if (ul && bottomPart) rows[CH - 1] = 0xff;
     return rows;
   }
@@ -62,12 +62,12 @@
       const palette = this.grey ? FONT.greys : FONT.colours;
       const data = this.image.data, width = COLS * CW;
       const hide = !screen.revealed;
-      screen.cells.forEach((line, r) => {
-        resolveRow(line).forEach(({ c, bg: zoneBg, ul, mask }, col) => {
+      resolveScreen(screen.cells).forEach((line, r) => {
+        line.forEach(({ c, bg: zoneBg, ul, mask, dx, dy }, col) => {
           let fg = c.fg, bg = zoneBg, rows;
           if (mask && hide) rows = null;
           else if (c.kind === "mosaic") rows = mosaicRows(c);
-          else { rows = charRows(c, ul); if (c.inv) [fg, bg] = [bg, fg]; }
+          else { rows = charRows(c, ul, dx, dy); if (c.inv) [fg, bg] = [bg, fg]; }
           if (c.blink && !blinkOn) rows = null;          // blink: the off phase shows background
           let invert = cursorOn && screen.cursorVisible && r === screen.row && col === screen.col - 1;
           for (let y = 0; y < CH; y++) {

@@ -3,10 +3,18 @@
 // below are that file's). It knows nothing of the DOM or the network: feed() takes the
 // server's bytes, takeOutput() gives the terminal's replies and keys.
 //
+// It is a Minitel 1B as its ROM behaves (the reference's §12 vectors 1-76, which win over
+// the prose): US resets every attribute; SI and SO cancel inverse, size and lining; a
+// character drawn on row 00 or 01 drops double height/size; REP repeats the last code in
+// the current set and its spaces are never delimiters; row 00 columns 37-39 are the
+// terminal's; no insert mode, no DRCS.
+//
 // Invariants (as in terminal_emu): the cursor is always on screen (row 0-24, col 1-40);
-// row 00 is entered only by US 40 xx and left by LF (back to the saved place), RS, FF, US;
-// alphanumeric cells do not store background/lining/masking, they are resolved from the
-// nearest delimiter or mosaic to their left (resolveRow); no input ever throws.
+// row 00 is entered only by US 40 xx (or US 30 30) and left by LF (back to the saved
+// place), RS, FF, US; alphanumeric cells do not store background/lining/masking, they are
+// resolved from the nearest delimiter or mosaic to their left (resolveRow); a doubled
+// character is stored whole in each cell it covers and which half a position shows is
+// decided when the screen is read (resolveScreen); no input ever throws.
 "use strict";
 
 (function (global) {
@@ -30,6 +38,8 @@
     0x48: { a: "ä", e: "ë", i: "ï", o: "ö", u: "ü" }, 0x4b: { c: "ç" },
   };
   const ERROR_BLOCK = "█", LOW_BAR = "_";
+  const CODE00 = "\u2058";                               // §12 v71: EF9345 code 00
+  const TERMINAL_COLS = [37, 38, 39];                     // §12 v66: row 00, the terminal's
   const SIZES = { 0x4c: "normal", 0x4d: "tall", 0x4e: "wide", 0x4f: "double" };
   const PENDING_BG = 1, PENDING_LINING = 2, PENDING_MASK = 4;
   // §9 routing modules
@@ -37,7 +47,7 @@
 
   const DEFAULT_CELL = Object.freeze({
     kind: "char", ch: " ", sext: 0, sep: false, fg: 7, bg: 0, blink: false, inv: false,
-    size: "normal", dx: 0, dy: 0, delim: false, ul: false, mask: false,
+    size: "normal", delim: false, ul: false, mask: false,
   });
   function cell(props) { return Object.freeze(Object.assign({}, DEFAULT_CELL, props)); }
   const SPACE = DEFAULT_CELL;                             // §2 row 00 starts as spaces
@@ -58,10 +68,41 @@
   function resolveRow(row) {
     let bg = 0, lining = false, mask = false;
     return row.map((c) => {
-      if (c.kind === "mosaic") { bg = c.bg; lining = false; return { c, bg, ul: false, mask }; }
-      if (c.delim) { bg = c.bg; lining = c.ul; mask = c.mask; return { c, bg, ul: false, mask }; }
-      return { c, bg, ul: lining, mask };
+      if (c.kind === "mosaic") { bg = c.bg; lining = false; return { c, bg, ul: false, mask, dx: 0, dy: 0 }; }
+      if (c.delim) { bg = c.bg; lining = c.ul; mask = c.mask; return { c, bg, ul: false, mask, dx: 0, dy: 0 }; }
+      return { c, bg, ul: lining, mask, dx: 0, dy: 0 };
     });
+  }
+
+  // What each position shows (§12 v75-76): along a row a double-width cell shows its left
+  // half and the next position the right half of the same character, whatever is stored
+  // there; down a column a double-height cell shows its top half unless the position
+  // above shows a double-height top half, then its own bottom half.
+  const WIDE = { wide: true, double: true }, TALL = { tall: true, double: true };
+  function resolveScreen(cells) {
+    const out = [];
+    let above = null;
+    for (const row of cells) {
+      const zoned = resolveRow(row), line = [];
+      let col = 0;
+      while (col < zoned.length) {
+        const res = zoned[col], c = res.c;
+        let dy = 0;
+        if (TALL[c.size] && above) {
+          const up = above[col];
+          if (TALL[up.c.size] && up.dy === 0 && up.c.kind === "char") dy = 1;
+        }
+        line.push(Object.assign({}, res, { dx: 0, dy }));
+        col++;
+        if (WIDE[c.size] && col < zoned.length) {
+          line.push(Object.assign({}, res, { dx: 1, dy }));
+          col++;
+        }
+      }
+      out.push(line);
+      above = line;
+    }
+    return out;
   }
 
   class Screen {
@@ -69,7 +110,7 @@
       this.cells = [Array(COLS).fill(SPACE)];
       for (let r = 1; r < ROWS; r++) this.cells.push(Array(COLS).fill(BLANK));
       this.row = 1; this.col = 1; this.cursorVisible = false; this.pen = newPen();
-      this.roll = false; this.insert = false; this.revealed = false;
+      this.roll = false; this.revealed = false;
       this.saved = null; this.last = null; this.bells = 0;
     }
 
@@ -92,43 +133,38 @@
       }
     }
 
-    // Write at the cursor honouring size; the cursor is the bottom-left cell (§4)
+    // Write at the cursor honouring size; the cursor is the bottom-left cell (§4). A
+    // doubled character is stored whole in each cell it covers; on rows 00-01 double
+    // height/size are not drawn and the size attribute is dropped (§12 v58, v63-64).
     put(proto, charSize) {
       let w = 1, h = 1;
-      if (charSize && this.row > 0) {
-        const size = this.pen.size;
-        if ((size === "wide" || size === "double") && this.col < COLS) w = 2;
-        if ((size === "tall" || size === "double") && this.row >= 2) h = 2;
-      }
       const row = this.row, col = this.col;
-      if (this.insert && row > 0) {
-        this.insertCells(row, col, w);
-        if (h === 2) this.insertCells(row - 1, col, w);
+      if (charSize) {
+        let size = this.pen.size;
+        if (TALL[size] && row <= 1) this.pen.size = size = "normal";
+        if (row > 0) {
+          if (WIDE[size] && col < COLS) w = 2;
+          if (TALL[size]) h = 2;
+        }
       }
+      if (row === 0 && TERMINAL_COLS.includes(col)) { this.advance(w, h); return; }
       if (w === 1 && h === 1) this.cells[row][col - 1] = proto;
       else {
         const size = w === 2 ? (h === 2 ? "double" : "wide") : "tall";
+        const stored = Object.freeze(Object.assign({}, proto, { size }));
         for (let dy = 0; dy < h; dy++) {
-          for (let dx = 0; dx < w; dx++) {
-            this.cells[row - h + 1 + dy][col - 1 + dx] = Object.freeze(
-              Object.assign({}, proto, { size, dx, dy }));
-          }
+          for (let dx = 0; dx < w; dx++) this.cells[row - h + 1 + dy][col - 1 + dx] = stored;
         }
       }
       this.advance(w, h);
     }
 
-    insertCells(row, col, n) {
-      const line = this.cells[row];
-      n = Math.max(0, Math.min(n, COLS - col + 1));
-      line.splice(col - 1, 0, ...Array(n).fill(BLANK));
-      line.length = COLS;
-    }
-
     // §5, §6 printable characters
-    draw(code) {
-      if (this.pen.g1) { this.drawMosaic(code); this.last = ["mosaic", code]; return; }
-      this.drawG0(code); this.last = ["g0", code];
+    draw(code) { this.drawCode(code, false); this.last = ["code", code]; }
+    drawCode(code, repeated) {
+      if (this.pen.g1) this.drawMosaic(code);
+      else if (repeated && code === 0x20) this.drawChar(" ");   // §12 v70: never a delimiter
+      else this.drawG0(code);
     }
     drawG0(code) {
       if (code === 0x20 && this.pen.pending) this.drawDelimiter();
@@ -151,20 +187,22 @@
         sep: p.sep, fg: p.fg, bg: p.bg, blink: p.blink, mask: p.masking }), false);
     }
     drawG2(code) { this.drawChar(G2[code] || LOW_BAR); this.last = ["g2", code]; }
-    drawAccented(accent, letter) {
+    drawAccented(accent, letter, repeated) {
       const base = String.fromCharCode(letter);
       const glyph = (ACCENTS[accent] || {})[base];
-      if (glyph) this.drawChar(glyph); else this.drawG0(letter);
-      this.last = ["accent", accent, letter];
+      if (glyph) this.drawChar(glyph);
+      else if (repeated && letter === 0x20) this.drawChar(" ");
+      else this.drawG0(letter);
+      if (!repeated) this.last = ["accent", accent, letter];
     }
-    repeat(n) {                                          // §5 REP
+    // §5 REP, §12 v68-71: the last code in the current set; code 00 when nothing was shown
+    repeat(n) {
       const last = this.last;
-      if (!last) return;
       for (let i = 0; i < n; i++) {
-        if (last[0] === "g0") this.drawG0(last[1]);
-        else if (last[0] === "mosaic") this.drawMosaic(last[1]);
-        else if (last[0] === "g2") this.drawG2(last[1]);
-        else this.drawAccented(last[1], last[2]);
+        if (!last) this.drawChar(CODE00);
+        else if (last[0] === "code" || this.pen.g1) this.drawCode(last[0] === "accent" ? last[2] : last[1], true);
+        else if (last[0] === "g2") this.drawChar(G2[last[1]] || LOW_BAR);
+        else this.drawAccented(last[1], last[2], true);
       }
     }
 
@@ -196,30 +234,31 @@
       this.home();
     }
     home() { this.row = 1; this.col = 1; this.saved = null; this.pen = newPen(); }
-    shiftOut() {
+    // SI and SO both cancel inverse, size and lining (§12 v33, v59-62)
+    shifted() {
       const p = this.pen;
-      p.g1 = true; p.size = "normal"; p.inv = false;
-      if (p.pending & PENDING_LINING) { p.pending &= ~PENDING_LINING; p.lining = false; }
+      p.size = "normal"; p.inv = false; p.lining = false; p.pending &= ~PENDING_LINING;
     }
-    shiftIn() { this.pen.g1 = false; this.pen.sep = false; }
+    shiftOut() { this.shifted(); this.pen.g1 = true; }
+    shiftIn() { this.shifted(); this.pen.g1 = false; this.pen.sep = false; }
     cancel() {                                           // CAN: fill, no delimiter
       const p = this.pen;
       const fill = p.g1
         ? cell({ kind: "mosaic", ch: null, fg: p.fg, bg: p.bg, blink: p.blink, sep: p.sep, mask: p.masking })
         : cell({ ch: " ", fg: p.fg, inv: p.inv });
       const line = this.cells[this.row];
-      for (let c = this.col - 1; c < COLS; c++) line[c] = fill;
+      for (let c = this.col - 1; c < COLS; c++) {
+        if (this.row !== 0 || !TERMINAL_COLS.includes(c + 1)) line[c] = fill;
+      }
     }
 
-    // §4 US addressing; vector 9 of §12 (real 1B firmware): US keeps the foreground
+    // §4 US addressing: the full attribute reset of RS (§12 v9, v53-57)
     address(row, col) {
       if (row < 0 || row >= ROWS || col < 1 || col > COLS) return;
       if (row === 0 && this.row !== 0) this.saved = [this.row, this.col, Object.assign({}, this.pen)];
       else if (row !== 0) this.saved = null;
       this.row = row; this.col = col;
-      const fg = this.pen.fg;
       this.pen = newPen();
-      if (row !== 0) this.pen.fg = fg;
     }
 
     // §7 ESC 40-5F
@@ -236,7 +275,7 @@
       } else if (code === 0x5c || code === 0x5d) p.inv = code === 0x5d;
     }
 
-    reset() { this.pen = newPen(); this.cursorVisible = false; this.roll = false; this.insert = false; }
+    reset() { this.pen = newPen(); this.cursorVisible = false; this.roll = false; }
 
     // §4 CSI, rows 1-24 only
     csi(params, priv, final) {
@@ -260,8 +299,8 @@
           const line = this.cells[this.row], k = Math.min(n, COLS - this.col + 1);
           line.splice(this.col - 1, k); line.push(...Array(k).fill(BLANK)); break;
         }
-        case 0x40: this.insertCells(this.row, this.col, n); break;
-        case 0x68: case 0x6c: if (first !== 4) return false; this.insert = final === 0x68; break;
+        case 0x40: break;                                // §12 v73: no CSI @ on the 1B
+        case 0x68: case 0x6c: if (first !== 4) return false; break;   // v72: no insert mode
         case 0x4d: this.scrollUp(this.row, Math.min(n, 25 - this.row)); break;
         case 0x4c: this.scrollDown(this.row, Math.min(n, 25 - this.row)); break;
         default: return false;
@@ -292,8 +331,11 @@
       this.connected = on;
       this.routing = this.defaultRouting();
       this.enabled = [true, true, true, true];
-      // §2 row 00 column 39: C connected, F local, in inverse
-      this.term.screen.cells[0][38] = cell({ ch: on ? "C" : "F", inv: true });
+      // §2 row 00 column 39: C connected, F local, in inverse; a connection leaves empty
+      // black mosaics in columns 1-36 (§12 v67)
+      const row0 = this.term.screen.cells[0];
+      if (on) for (let c = 0; c < 36; c++) row0[c] = BLANK;
+      row0[38] = cell({ ch: on ? "C" : "F", inv: true });
     }
     routeByte(rx) {
       let v = 0x40;
@@ -483,15 +525,12 @@
     *us() {
       const x = yield;
       if (x < 0x20) return this.abort(x);
-      if (x === 0x23) {                                  // DRCS load: consumed, not drawn
-        for (;;) { const y = yield; if (y < 0x20) return y; }
-      }
-      const y = yield;
+      const y = yield;                                   // US 23 xx: no DRCS on a 1B (v74)
       if (y < 0x20) return this.abort(y);
       if (x >= 0x40 && x <= 0x58 && y >= 0x41 && y <= 0x68) this.screen.address(x - 0x40, y - 0x40);
       else if (x >= 0x30 && x <= 0x32 && y >= 0x30 && y <= 0x39) {
-        const row = (x - 0x30) * 10 + y - 0x30;
-        if (row >= 1 && row <= 24) this.screen.address(row, 1); else this.errors++;
+        const row = (x - 0x30) * 10 + y - 0x30;       // US 30 30 is row 00 (v65)
+        if (row <= 24) this.screen.address(row, 1); else this.errors++;
       } else this.errors++;
       return null;
     }
@@ -598,12 +637,12 @@
     return String.fromCodePoint(0x1fb00 + bits - 1 - (bits > 21 ? 1 : 0) - (bits > 42 ? 1 : 0));
   }
   function screenText(screen) {
-    return screen.cells.map((row) => resolveRow(row).map(({ c, bg, mask }) => {
+    return resolveScreen(screen.cells).map((row) => row.map(({ c, bg, mask }) => {
       if ((mask && !screen.revealed) || c.fg === bg) return " ";
       if (c.kind === "mosaic") return sextantChar(c.sext);
       return TEXT_G0[c.ch] || c.ch;
     }).join("")).join("\n");
   }
 
-  global.Videotex = { COLS, ROWS, Terminal, Screen, resolveRow, screenText, encodeText, KEYS };
+  global.Videotex = { COLS, ROWS, Terminal, Screen, resolveRow, resolveScreen, screenText, encodeText, KEYS };
 })(window);

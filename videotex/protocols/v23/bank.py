@@ -1,0 +1,133 @@
+"""What the answer and originate banks share: slots, and audio cut into whole blocks.
+
+Owns: slot allocation (the lowest free slot first), and the two re-blockings that let callers
+pass any number of samples while the DSP only ever sees whole units:
+
+- received audio is gathered into 20 ms blocks of 160 samples (a modem sees exactly the same
+  blocks however the input was split: same events, same state);
+- sent audio is made in whole groups of 3 bits and cut to the length asked for, the rest
+  kept for the next call.
+
+Invariants: row ``i`` of every array in and out is slot ``i``; rows of free slots are
+processed like silence and give no events; a slot added while a block is part-filled starts
+with silence for that part (with 20 ms RTP frames nothing is ever part-filled).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from abc import ABC, abstractmethod
+
+import numpy as np
+import numpy.typing as npt
+
+from videotex.protocols.v23.events import BLOCK, BankFull, Event, SlotError
+
+__all__ = ["Bank"]
+
+
+class Bank(ABC):
+    """A set of modems of one kind processed together, one row per slot."""
+
+    def __init__(self, capacity: int, group: int) -> None:
+        if capacity < 1:
+            raise ValueError(f"a bank needs a capacity of at least 1, got {capacity}")
+        self.capacity = capacity
+        self.active = np.zeros(capacity, dtype=bool)
+        self._free = list(range(capacity))
+        self._rx = np.zeros((capacity, BLOCK), dtype=np.float32)
+        self._rx_fill = 0
+        self._group = group
+        self._tx = np.zeros((capacity, group), dtype=np.int16)
+        self._tx_ready = 0  # samples at the end of self._tx made but not yet handed out
+
+    # -- slots ---------------------------------------------------------------------------
+
+    def add(self) -> int:
+        """Start a call in a free slot (lowest first) and return its number."""
+        if not self._free:
+            raise BankFull(f"all {self.capacity} slots of this bank are in use")
+        slot = heapq.heappop(self._free)
+        self.active[slot] = True
+        self._rx[slot] = 0.0
+        self._tx[slot] = 0
+        self._reset(slot)
+        return slot
+
+    def remove(self, slot: int) -> None:
+        """End the call in ``slot``; its row is silent from now on."""
+        self._check(slot)
+        self.active[slot] = False
+        heapq.heappush(self._free, slot)
+
+    @property
+    def slots(self) -> list[int]:
+        """Slots in use, in order."""
+        return [int(s) for s in np.flatnonzero(self.active)]
+
+    def _check(self, slot: int) -> None:
+        if not (0 <= slot < self.capacity and self.active[slot]):
+            raise SlotError(f"slot {slot} is not in use in this bank of {self.capacity}")
+
+    # -- audio ----------------------------------------------------------------------------
+
+    def receive_audio(self, samples: npt.ArrayLike) -> list[tuple[int, Event]]:
+        """Samples received by every slot, ``(capacity, n)`` 16-bit linear → (slot, event) list.
+
+        Any ``n`` (0 included); floats are clipped to the 16-bit range, NaN counts as 0.
+        Events of one slot are in time order.
+        """
+        x = np.asarray(samples)
+        if x.ndim != 2 or x.shape[0] != self.capacity:
+            raise ValueError(
+                f"receive_audio: expected ({self.capacity}, n) samples, got shape {x.shape}")
+        if x.dtype.kind == "f":
+            x = np.clip(np.nan_to_num(x, nan=0.0, posinf=32767.0, neginf=-32768.0),
+                        -32768.0, 32767.0)
+        elif x.dtype.kind not in "iub":
+            raise TypeError(f"receive_audio: samples must be real numbers, got dtype {x.dtype}")
+        events: list[tuple[int, Event]] = []
+        pos, n = 0, x.shape[1]
+        while pos < n:
+            if self._rx_fill == 0 and n - pos >= BLOCK:
+                events += self._block(x[:, pos : pos + BLOCK].astype(np.float32))
+                pos += BLOCK
+                continue
+            take = min(BLOCK - self._rx_fill, n - pos)
+            self._rx[:, self._rx_fill : self._rx_fill + take] = x[:, pos : pos + take]
+            self._rx_fill += take
+            pos += take
+            if self._rx_fill == BLOCK:
+                self._rx_fill = 0
+                events += self._block(self._rx.copy())
+        return events
+
+    def audio_out(self, n: int) -> npt.NDArray[np.int16]:
+        """The next ``n`` samples to send for every slot, ``(capacity, n)`` 16-bit linear."""
+        if n < 0:
+            raise ValueError(f"audio_out: n must not be negative, got {n}")
+        ready = self._tx_ready
+        have = self._tx[:, self._group - ready :]
+        if n <= ready:
+            self._tx_ready = ready - n
+            return have[:, :n].copy()
+        groups = math.ceil((n - ready) / self._group)
+        fresh = self._groups(groups)
+        out = np.concatenate([have, fresh[:, : n - ready]], axis=1)
+        self._tx_ready = groups * self._group - (n - ready)
+        if self._tx_ready:
+            self._tx[:, self._group - self._tx_ready :] = fresh[:, n - ready :]
+        return out
+
+    @abstractmethod
+    def _reset(self, slot: int) -> None:
+        """Put every block's state of ``slot`` back to the start of a call."""
+
+    @abstractmethod
+    def _block(self, x: npt.NDArray[np.float32]) -> list[tuple[int, Event]]:
+        """Process one 160-sample block of every slot."""
+
+    @abstractmethod
+    def _groups(self, count: int) -> npt.NDArray[np.int16]:
+        """Make ``count`` groups of every slot, ``(capacity, count * group)``."""
