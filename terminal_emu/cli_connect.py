@@ -21,6 +21,16 @@ quit the emulator  Ctrl+C                 (hangs up)
 =================  =====================  ==================================
 
 Printable text, accents included, is typed as on a Minitel (é becomes SS2 sequences).
+
+``sip:NUMBER@HOST:PORT`` places a phone call, as a Minitel plugged into an internet
+box's phone socket: SIP over UDP, RTP in G.711, the Minitel's own V.23 modem (answer tone,
+then 1200 baud down, 75 baud up). Options: ``?from=NUMBER`` (the caller's number; default
+0199000000, a number kept for fiction; ``anonymous`` hides it), ``pai=NUMBER``
+(P-Asserted-Identity), ``codec=pcmu``, ``pcma`` or ``pcma,pcmu`` (offered in that order),
+``bind=ADDRESS`` (local address), e.g. ``sip:3615@127.0.0.1:5060?from=0612345678``.
+The call's progress (dialing, ringing, answer tone heard, connected, carrier lost) is
+printed while dialing, then shown on the line under the screen. Connexion/Fin pressed
+twice in a row hangs up (the first press goes to the server), so does Ctrl+C.
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import os
 import sys
 import termios
@@ -96,7 +107,8 @@ def register(sub: Any) -> None:
     p = sub.add_parser("connect", help="connect to a Minitel server and use it interactively",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("url", help="telnet://HOST:PORT, raw://HOST:PORT, ssh://USER@HOST:PORT, "
-                   "ws://HOST:PORT/PATH, serial:///dev/PORT?baud=1200")
+                   "ws://HOST:PORT/PATH, serial:///dev/PORT?baud=1200, "
+                   "sip:NUMBER@HOST:PORT?from=NUMBER&codec=pcma&bind=ADDRESS")
     p.add_argument("--model", default="1B", choices=("1B", "2"))
     p.add_argument("--grey", action="store_true", help="the 8 grey levels of a monochrome CRT")
     p.set_defaults(handler=main)
@@ -115,8 +127,25 @@ def main(args: argparse.Namespace) -> int:
         return 1
 
 
+@contextlib.contextmanager
+def _progress_on_stderr() -> Any:
+    """A phone call's progress printed while dialing (before the screen takes the terminal)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    sip_log = logging.getLogger("terminal_emu.sip")
+    level = sip_log.level
+    sip_log.addHandler(handler)
+    sip_log.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        sip_log.removeHandler(handler)
+        sip_log.setLevel(level)
+
+
 async def _run(url: str, model: str, grey: bool) -> int:
-    client = await MinitelClient.connect(url, model=model)
+    with _progress_on_stderr():
+        client = await MinitelClient.connect(url, model=model)
     fd = sys.stdin.fileno()
     saved = termios.tcgetattr(fd)
     out = sys.stdout
@@ -158,7 +187,8 @@ async def _run(url: str, model: str, grey: bool) -> int:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
         with contextlib.suppress(Exception):
             await client.close()
-    print("disconnected" if client.closed else "hung up")
+    status = client.transport.status
+    print(("disconnected" if client.closed else "hung up") + (f": {status}" if status else ""))
     return 0
 
 
@@ -167,7 +197,9 @@ def _draw(out: Any, client: MinitelClient, grey: bool) -> None:
 
     lines = render_ansi(client.minitel.screen, grey=grey).split("\n")
     row, col = client.minitel.cursor
-    frame = "\x1b[H" + "\r\n".join(lines) + "\x1b[0m\r\n\x1b[2K" + HELP
+    status = client.transport.status
+    frame = ("\x1b[H" + "\r\n".join(lines) + "\x1b[0m\r\n\x1b[2K" + HELP
+             + (f"\r\n\x1b[2K[{status}]" if status else ""))
     if client.minitel.cursor_visible:
         frame += f"\x1b[{row + 1};{col}H\x1b[?25h"
     else:

@@ -12,7 +12,8 @@ condition on the screen (with a timeout), never a fixed sleep.
 
 Transports by URL (see :data:`SCHEMES`): ``telnet://HOST:PORT``, ``raw://HOST:PORT``
 (bare videotex), ``ssh://USER@HOST:PORT``, ``ws://HOST:PORT/PATH``,
-``serial:///dev/PORT?baud=1200``.
+``serial:///dev/PORT?baud=1200``, ``sip:NUMBER@HOST:PORT`` (a phone call: SIP, RTP and
+the V.23 modem).
 """
 
 from __future__ import annotations
@@ -52,6 +53,11 @@ class Transport:
     @property
     def local_address(self) -> str:
         """Our end of the line ("ip:port" for TCP), as the server would see it."""
+        return ""
+
+    @property
+    def status(self) -> str:
+        """The line's state in words, for transports that have one (a call's progress)."""
         return ""
 
 
@@ -135,6 +141,7 @@ SCHEMES: dict[str, str] = {
     "ssh": "terminal_emu.transport_ssh:open_ssh",
     "ws": "terminal_emu.transport_ws:open_ws",
     "serial": "terminal_emu.transport_serial:open_serial",
+    "sip": "terminal_emu.transport_sip:open_sip",
 }
 
 
@@ -143,7 +150,7 @@ async def open_transport(url: str, timeout: float = 10.0) -> Transport:
     target = SCHEMES.get(scheme)
     if target is None:
         raise ConnectError(f"{url}: unknown scheme {scheme!r} "
-                           f"(use one of {', '.join(s + '://' for s in SCHEMES)})")
+                           f"(use one of {', '.join(s + (':' if s == 'sip' else '://') for s in SCHEMES)})")
     module_name, _, func = target.partition(":")
     opener = getattr(importlib.import_module(module_name), func)
     transport: Transport = await opener(url, timeout)
