@@ -90,6 +90,8 @@ STARTERS: dict[str, str] = {
     "sftp": "videotex.server.sftp:start",
     "ws": "videotex.server.ws:start",
     "serial": "videotex.server.serial_line:start",
+    "sip": "videotex.channels.phone.sip_listener:start",
+    "audiosocket": "videotex.channels.phone.audiosocket_listener:start",
 }
 
 
