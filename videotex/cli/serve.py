@@ -47,6 +47,10 @@ def register(sub: Any) -> None:
     p.add_argument("--serial", metavar="DEVICE[,mode=modem|direct][,baud=1200][,init=AT...]",
                    action="append", default=[],
                    help="a Minitel on a modem or a serial line (repeatable)")
+    p.add_argument("--sip", metavar="HOST:PORT[,key=value...]", action="append", default=[],
+                   help="SIP/RTP phone line through the V.23 modem (options: docs/phone.md)")
+    p.add_argument("--audiosocket", metavar="HOST:PORT[,key=value...]", action="append",
+                   default=[], help="Asterisk AudioSocket phone line (docs/phone.md)")
     p.add_argument("--proxy-protocol", action="store_true",
                    help="the --telnet/--raw listeners sit behind HAProxy: each connection "
                    "starts with a PROXY v1/v2 header giving the caller's real address")
@@ -88,6 +92,16 @@ def main(args: argparse.Namespace) -> int:
             device, options = parse_serial_spec(spec)
             config.listeners.append(listener("serial", device, f"--serial {spec}",
                                              options.pop("baud", None), options=options))
+        for kind in ("sip", "audiosocket"):
+            for spec in getattr(args, kind):
+                from videotex.channels.phone.options import PhoneOptionError, parse_spec
+
+                try:
+                    address, options = parse_spec(spec, f"--{kind}")
+                except PhoneOptionError as e:
+                    raise ConfigError(str(e)) from None
+                config.listeners.append(listener(kind, address, f"--{kind} {spec}",
+                                                 options=options))
         if args.log:
             config.log_format = args.log
         if args.demo and not config.listeners:

@@ -12,7 +12,7 @@ Example (every key optional)::
     path = "var/store"
 
     [[listen]]
-    kind = "telnet"          # telnet | raw | ssh | sftp | ws | serial
+    kind = "telnet"          # telnet | raw | ssh | sftp | ws | serial | sip | audiosocket
     address = "127.0.0.1:3615"   # HOST:PORT, or a device path for serial
     baud = 1200              # optional output pacing: 1200, 4800 or 9600
     backlog = 4096
@@ -51,7 +51,7 @@ from videotex.teletel import Limits
 __all__ = ["ConfigError", "ListenerConfig", "ServerConfig", "load_config", "parse_address"]
 
 #: Listener kinds; ``videotex.runtime.listeners`` maps each to its starter.
-KINDS = ("telnet", "raw", "ssh", "sftp", "ws", "serial")
+KINDS = ("telnet", "raw", "ssh", "sftp", "ws", "serial", "sip", "audiosocket")
 #: Kinds whose address is a device, not HOST:PORT.
 DEVICE_KINDS = ("serial",)
 BAUDS = (1200, 4800, 9600)

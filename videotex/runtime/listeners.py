@@ -91,6 +91,8 @@ STARTERS: dict[str, str] = {
     "sftp": "videotex.inbox.sftp:start",
     "ws": "videotex.channels.ws:start",
     "serial": "videotex.channels.serial_line:start",
+    "sip": "videotex.channels.phone.sip_listener:start",
+    "audiosocket": "videotex.channels.phone.audiosocket_listener:start",
 }
 
 

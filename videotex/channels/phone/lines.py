@@ -1,0 +1,294 @@
+"""One call on the modem bank: its audio in and out, and the byte pipe the switchboard sees.
+
+Owns :class:`Line` (a slot of the process's :class:`~.media.MediaEngine`: the modem's events,
+the bytes waiting for the modem, how the call ends), its two kinds — :class:`RtpLine` (G.711
+over RTP, one UDP socket, a jitter buffer) and :class:`SlinLine` (AudioSocket's 16-bit linear
+frames) — and :class:`PhoneConnection`, the :class:`~videotex.channels.connection.Connection`
+a session reads and writes: channel ``phone``, identity the caller's number.
+
+Invariants: a line ends once (``ended`` is set once; the owner's ``line_ended`` is called
+once); after that reads give ``b""`` and writes are dropped. Only the media tick touches the
+bank, the sockets and the audio; the session only queues bytes and waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import zlib
+from collections.abc import Callable
+from typing import Protocol
+
+from videotex.channels.connection import Connection
+from videotex.protocols.audiosocket import Kind, encode_frame
+from videotex.protocols.jitter import JitterBuffer
+from videotex.protocols.rtp import RtpError, RtpSender, is_rtcp, parse_rtp
+
+__all__ = ["ALAW", "SLIN", "ULAW", "Line", "LineOwner", "LinePort", "PhoneConnection",
+           "RtpLine", "SlinLine"]
+
+#: How a line's audio is coded (the media tick decodes and encodes by this index).
+ULAW, ALAW, SLIN = 0, 1, 2
+SILENCE = {ULAW: b"\xff" * 160, ALAW: b"\xd5" * 160, SLIN: bytes(320)}
+#: A lost frame is replaced by the last one this many times, then by silence.
+REPEAT = 3
+#: Most datagrams read from one socket in one tick (a flood costs its line, not the others).
+READ_MAX = 32
+#: ``drain()`` returns once no more than this many bytes wait for the modem (~130 ms).
+DRAIN_BELOW = 16
+
+
+class LineOwner(Protocol):
+    """The listener a line belongs to."""
+
+    def carrier_up(self, line: Line) -> None: ...
+    def line_ended(self, line: Line, reason: str) -> None: ...
+
+
+class Line:
+    """A call's slot on the bank; see the module docstring."""
+
+    coding = SLIN
+
+    def __init__(self, owner: LineOwner, label: str, identity: str, peer: str,
+                 now: float, timeout: float = 10.0) -> None:
+        self.owner = owner
+        #: Seconds without audio from the far end after which the line ends.
+        self.timeout = timeout
+        #: Call-ID (SIP) or UUID (AudioSocket), for logs.
+        self.label = label
+        self.identity = identity
+        self.peer = peer
+        self.slot = -1
+        self.opened = now
+        self.conn: PhoneConnection | None = None
+        self.ended: str | None = None
+        #: The session asked to hang up: the line ends once the modem has sent its queue.
+        self.hangup_at: float | None = None
+        #: Bytes the modem's queue could not take yet.
+        self.backlog = bytearray()
+        self.drain_waiter: asyncio.Future[None] | None = None
+        self.down = self.up = 0
+        self.crc_down = self.crc_up = 0
+        self.last_rx = now
+        self.concealed = 0
+
+    # -- the media tick's side ------------------------------------------------------------
+
+    def poll(self, now: float) -> None:
+        """Read what arrived from the network (the tick calls this first)."""
+
+    def frame(self) -> bytes | None:
+        """This tick's received frame, coded as :attr:`coding` (None: nothing, conceal)."""
+        return None
+
+    def emit(self, payload: bytes) -> None:
+        """Send this tick's 20 ms of our audio, coded as :attr:`coding`."""
+
+    def release(self) -> None:
+        """Free what the line holds on the network (the tick calls this when it ends)."""
+
+    def received(self, data: bytes) -> None:
+        """Bytes from the Minitel's modem."""
+        self.up += len(data)
+        self.crc_up = zlib.crc32(data, self.crc_up)
+        if self.conn is not None:
+            self.conn.feed(data)
+
+    def end(self, reason: str) -> None:
+        """The call is over for the session (the tick frees the slot at its next pass)."""
+        if self.ended is None:
+            self.ended = reason
+            if self.conn is not None:
+                self.conn.feed(b"")
+            if self.drain_waiter is not None and not self.drain_waiter.done():
+                self.drain_waiter.set_result(None)
+
+
+class RtpLine(Line):
+    """G.711 over RTP on its own UDP socket; packets from anywhere but ``remote`` are ignored."""
+
+    def __init__(self, owner: LineOwner, label: str, identity: str, peer: str, now: float,
+                 sock: socket.socket, remote: tuple[str, int] | None, payload_type: int,
+                 coding: int, telephone_event: int | None, jitter: JitterBuffer,
+                 timeout: float = 10.0) -> None:
+        super().__init__(owner, label, identity, peer, now, timeout)
+        self.sock = sock
+        self.port: int = sock.getsockname()[1]
+        self.remote = remote
+        self.payload_type = payload_type
+        self.coding = coding
+        self.telephone_event = telephone_event
+        self.jitter = jitter
+        self.sender = RtpSender(payload_type)
+        self._fifo = bytearray()
+        self._last = SILENCE[coding]
+        self._repeats = 0
+        self.ignored = self.malformed = self.send_errors = 0
+
+    def retarget(self, remote: tuple[str, int] | None, payload_type: int, coding: int,
+                 telephone_event: int | None) -> None:
+        """A re-INVITE moved the stream or changed the codec."""
+        self.remote = remote
+        self.telephone_event = telephone_event
+        if payload_type != self.payload_type:
+            self.payload_type = payload_type
+            self.sender.payload_type = payload_type
+            self.coding = coding
+            self._fifo.clear()
+            self._last = SILENCE[coding]
+
+    def poll(self, now: float) -> None:
+        for _ in range(READ_MAX):
+            try:
+                data, addr = self.sock.recvfrom(2048)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:  # ICMP unreachable reported on a later call: not ours to handle
+                continue
+            if self.remote is None or addr[0] != self.remote[0] or addr[1] != self.remote[1]:
+                self.ignored += 1
+                continue
+            if is_rtcp(data):
+                continue
+            try:
+                packet = parse_rtp(data)
+            except RtpError:
+                self.malformed += 1
+                continue
+            self.last_rx = now
+            if packet.payload_type == self.payload_type:
+                self.jitter.push(packet.sequence, packet.ssrc, packet.payload)
+            else:  # telephone-event, comfort noise, another codec: no audio for the modem
+                self.jitter.skip(packet.sequence, packet.ssrc)
+
+    def frame(self) -> bytes | None:
+        fifo = self._fifo
+        while len(fifo) < 160:
+            payload = self.jitter.pop()
+            if payload is None:
+                break
+            fifo += payload
+        if len(fifo) >= 160:
+            self._last = bytes(fifo[:160])
+            del fifo[:160]
+            self._repeats = 0
+            return self._last
+        self.concealed += 1
+        self._repeats += 1
+        return self._last if self._repeats <= REPEAT else SILENCE[self.coding]
+
+    def emit(self, payload: bytes) -> None:
+        if self.remote is None:
+            return
+        try:
+            self.sock.sendto(self.sender.packet(payload), self.remote)
+        except OSError:
+            self.send_errors += 1
+
+    def release(self) -> None:
+        self.sock.close()
+
+
+class SlinLine(Line):
+    """AudioSocket: 16-bit linear frames from a TCP stream, ours written back on it."""
+
+    coding = SLIN
+
+    def __init__(self, owner: LineOwner, label: str, identity: str, peer: str, now: float,
+                 write: Callable[[bytes], None], timeout: float = 10.0, prefetch: int = 2,
+                 max_frames: int = 25) -> None:
+        super().__init__(owner, label, identity, peer, now, timeout)
+        self._write = write
+        self._fifo = bytearray()
+        self._started = False
+        self._prefetch = prefetch * 320
+        self._max = max_frames * 320
+        self._last = SILENCE[SLIN]
+        self._repeats = 0
+
+    def audio(self, pcm: bytes, now: float) -> None:
+        """Samples from Asterisk (any length); the oldest go if too many wait."""
+        self.last_rx = now
+        self._fifo += pcm
+        if len(self._fifo) > self._max:
+            del self._fifo[: len(self._fifo) - self._max]
+
+    def frame(self) -> bytes | None:
+        if not self._started and len(self._fifo) >= self._prefetch:
+            self._started = True
+        if self._started and len(self._fifo) >= 320:
+            self._last = bytes(self._fifo[:320])
+            del self._fifo[:320]
+            self._repeats = 0
+            return self._last
+        self.concealed += 1
+        self._repeats += 1
+        return self._last if self._repeats <= REPEAT else SILENCE[SLIN]
+
+    def emit(self, payload: bytes) -> None:
+        self._write(encode_frame(Kind.AUDIO, payload))
+
+
+class LinePort(Protocol):
+    """What a connection asks of the media engine."""
+
+    def send(self, line: Line, data: bytes) -> None: ...
+    def waiting(self, line: Line) -> int: ...
+    def hangup(self, line: Line) -> None: ...
+
+
+class PhoneConnection(Connection):
+    """The caller on a phone line, for the switchboard (see the module docstring).
+
+    ``write`` hands bytes to the modem's queue at once (``writes_now``): the modem paces them
+    at 120 characters a second; ``drain`` waits until no more than :data:`DRAIN_BELOW` bytes
+    are left to send, so a session keeps the pace without a :class:`Pacer`; ``close`` hangs
+    up once the modem has sent what it holds."""
+
+    channel = "phone"
+    writes_now = True
+
+    def __init__(self, line: Line, port: LinePort) -> None:
+        self.line = line
+        self.peer = line.peer
+        self._port = port
+        self._queue: asyncio.Queue[bytes] = asyncio.Queue()
+        self.hung_up = False
+
+    @property
+    def identity(self) -> str:
+        return self.line.identity
+
+    @property
+    def gone(self) -> bool:
+        return self.line.ended is not None or self.hung_up
+
+    def feed(self, data: bytes) -> None:
+        """From the line: bytes the Minitel sent, or ``b""`` when the line is gone."""
+        self._queue.put_nowait(data)
+
+    async def read(self) -> bytes:
+        data = await self._queue.get()
+        if not data:
+            self._queue.put_nowait(b"")  # every later read sees the end too
+        return data
+
+    def write(self, data: bytes) -> None:
+        if data and not self.gone:
+            self._port.send(self.line, data)
+
+    async def drain(self) -> None:
+        line = self.line
+        while line.ended is None and self._port.waiting(line) > DRAIN_BELOW:
+            waiter = line.drain_waiter = asyncio.get_running_loop().create_future()
+            try:
+                await waiter
+            finally:
+                line.drain_waiter = None
+
+    def close(self) -> None:
+        if not self.hung_up:
+            self.hung_up = True
+            self._queue.put_nowait(b"")
+            self._port.hangup(self.line)

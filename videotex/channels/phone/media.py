@@ -1,0 +1,339 @@
+"""The media tick: every phone call of the process on one V.23 answer bank, every 20 ms.
+
+Owns the :class:`~videotex.protocols.v23.AnswerBank` (one row per call), the one 20 ms clock of
+the process (an asyncio task that runs only while calls are up: a timer per call would not fit
+500 calls on a core), G.711 decoding and encoding of all rows at once, the calls' network I/O
+(called from the tick, never from a callback per packet), the modem's events, the bytes
+waiting for the modem, and the figures a bench reads (RTP send lateness, CPU per tick).
+
+A tick scheduled at ``t`` (``t0 + k·20 ms`` on the loop's clock):
+
+1. sends the audio made at the previous tick, first, so that DSP never delays a packet; each
+   packet's lateness against ``t`` is counted;
+2. reads every line's socket and takes each line's frame (jitter buffer, or concealment);
+3. decodes all rows and runs the bank: ``CarrierUp`` starts the session (the owner's
+   ``carrier_up``), ``Data`` goes to the connection, ``CarrierLost``/``NoCarrier`` end the line;
+4. tops up the modem queues, wakes drains, ends lines (RTP timeout; hang-up asked and the
+   modem's queue sent) and frees ended ones (the owner's ``line_ended``, once);
+5. makes and encodes the next 20 ms of every row.
+
+Invariants: row ``i`` of the bank is ``lines[i]``; a line is freed once; nothing but the tick
+touches the bank between ticks except :meth:`MediaEngine.send` (queueing bytes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import weakref
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from videotex.protocols import g711
+from videotex.protocols.v23 import (
+    AnswerBank,
+    AnswerConfig,
+    BankFull,
+    CarrierLost,
+    CarrierUp,
+    Data,
+    NoCarrier,
+)
+
+from .lines import DRAIN_BELOW, SLIN, Line
+
+__all__ = ["TICK", "BankFull", "MediaEngine", "MediaStats", "release_engine", "shared_engine"]
+
+log = logging.getLogger("videotex.phone")
+
+TICK = 0.020
+#: Further behind than this, the clock gives up the missed ticks instead of catching up.
+MAX_BEHIND = 0.2
+#: After the session hangs up and the modem's queue is empty, the line stays this long so
+#: the last characters cross the network and the far jitter buffer before the BYE.
+FLUSH = 0.2
+#: Longest wait for the modem to send what a hanging-up session left.
+HANGUP_WAIT = 10.0
+_BIN = 1e-4  # lateness histogram bins: 0.1 ms, up to 200 ms
+_BINS = 2000
+
+_CODES = np.arange(256, dtype=np.uint8)
+#: Row coding 0/1 (µ-law/A-law) → decode table offset, and the encode tables by coding.
+_DECODE = np.concatenate([g711.ulaw_decode(_CODES), g711.alaw_decode(_CODES)])
+_ALL = np.arange(65536, dtype=np.uint16).view(np.int16)
+_ENCODE = np.stack([g711.ulaw_encode(_ALL), g711.alaw_encode(_ALL)])
+
+
+@dataclass
+class MediaStats:
+    """Figures since :meth:`reset` (the listener logs them, benches read them)."""
+
+    ticks: int = 0
+    #: Ticks given up because the clock fell more than MAX_BEHIND behind.
+    skipped: int = 0
+    packets: int = 0
+    cpu: float = 0.0
+    calls_max: int = 0
+    lateness: list[int] = field(default_factory=lambda: [0] * (_BINS + 1))
+
+    def reset(self) -> None:
+        self.ticks = self.skipped = self.packets = self.calls_max = 0
+        self.cpu = 0.0
+        self.lateness = [0] * (_BINS + 1)
+
+    def late_ms(self, q: float) -> float:
+        """Quantile ``q`` (0-1) of the packets' send lateness, in ms (200+ for overflow)."""
+        total = sum(self.lateness)
+        if not total:
+            return 0.0
+        want, seen = q * total, 0
+        for i, n in enumerate(self.lateness):
+            seen += n
+            if seen >= want:
+                return (i + 0.5) * _BIN * 1000
+        return _BINS * _BIN * 1000
+
+
+class MediaEngine:
+    """See the module docstring. One per event loop (:func:`shared_engine`)."""
+
+    def __init__(self, config: AnswerConfig) -> None:
+        self.config = config
+        self.capacity = 0
+        self.bank: AnswerBank | None = None
+        self.lines: list[Line | None] = []
+        self.live: dict[int, Line] = {}
+        self.stats = MediaStats()
+        self._task: asyncio.Task[None] | None = None
+        self._out_codes = b""
+        self._out_slin = b""
+        self._rx = bytearray()
+        self._pcm = np.zeros((0, 160), dtype=np.int16)
+        self._coding = np.zeros(0, dtype=np.int64)
+        self._slin = 0
+
+    def reserve(self, calls: int, config: AnswerConfig) -> None:
+        """A listener will put up to ``calls`` calls here (before the first call)."""
+        if config != self.config:
+            raise ValueError("phone listeners of one process share one modem bank: their "
+                             "answer_tone must be the same")
+        if self.live:
+            raise ValueError("phone listeners must start before the first call")
+        self.capacity += calls
+        self.bank = None
+
+    def _build(self) -> AnswerBank:
+        bank = AnswerBank(max(1, self.capacity), self.config)
+        n = bank.capacity
+        self.lines = [None] * n
+        self._rx = bytearray(b"\xff" * (n * 160))
+        self._pcm = np.zeros((n, 160), dtype=np.int16)
+        self._coding = np.zeros(n, dtype=np.int64)
+        self.bank = bank
+        return bank
+
+    # -- lines -----------------------------------------------------------------------------
+
+    def attach(self, line: Line) -> int:
+        """Put ``line`` on the bank (its answer tone starts); :class:`BankFull` if none left."""
+        bank = self.bank or self._build()
+        slot = bank.add()
+        line.slot = slot
+        self.lines[slot] = line
+        self.live[slot] = line
+        self.recode(line)
+        self._slin += line.coding == SLIN
+        self.stats.calls_max = max(self.stats.calls_max, len(self.live))
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+        return slot
+
+    def recode(self, line: Line) -> None:
+        """The line's coding changed (a re-INVITE): decode and encode its row accordingly."""
+        if line.slot >= 0 and line.coding != SLIN:
+            self._coding[line.slot] = line.coding
+
+    def send(self, line: Line, data: bytes) -> None:
+        """Bytes for the Minitel: into the modem's queue, or the line's backlog if it is full."""
+        if line.ended is not None or self.bank is None:
+            return
+        line.down += len(data)
+        line.crc_down = zlib.crc32(data, line.crc_down)
+        if not line.backlog and self.bank.writable(line.slot) >= len(data):
+            self.bank.send(line.slot, data)
+        else:
+            line.backlog += data
+
+    def waiting(self, line: Line) -> int:
+        """Bytes of ``line`` not yet wholly sent by the modem."""
+        if line.ended is not None or self.bank is None:
+            return 0
+        return len(line.backlog) + self.bank.pending(line.slot)
+
+    def hangup(self, line: Line) -> None:
+        """The session is over: end the line once the modem has sent what it holds."""
+        if line.ended is None and line.hangup_at is None:
+            line.hangup_at = asyncio.get_running_loop().time() + HANGUP_WAIT
+
+    def finish(self, line: Line, reason: str) -> None:
+        """End ``line`` now (the far end hung up): freed at once."""
+        line.end(reason)
+        if line.slot in self.live and self.live[line.slot] is line:
+            self._free(line)
+
+    def _free(self, line: Line) -> None:
+        del self.live[line.slot]
+        self.lines[line.slot] = None
+        self._slin -= line.coding == SLIN
+        assert self.bank is not None
+        self.bank.remove(line.slot)
+        try:
+            line.release()
+        finally:
+            line.owner.line_ended(line, line.ended or "ended")
+
+    # -- the clock ---------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        t = loop.time()
+        try:
+            while self.live:
+                t += TICK
+                delay = t - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                elif delay < -MAX_BEHIND:
+                    missed = int(-delay / TICK)
+                    self.stats.skipped += missed
+                    t += missed * TICK
+                try:
+                    self._tick(t)
+                except Exception:  # one call's fault must not stop every call's audio
+                    log.exception("media tick failed")
+        finally:
+            self._task = None
+
+    def _tick(self, t: float) -> None:
+        cpu0 = time.process_time()
+        bank = self.bank
+        assert bank is not None
+        live = self.live
+        self._send(t)
+        for line in live.values():
+            line.poll(t)
+        rx, pcm = self._rx, self._pcm
+        slin: list[tuple[int, bytes]] = []
+        for slot, line in live.items():
+            frame = line.frame()
+            if frame is None:
+                continue
+            if line.coding == SLIN:
+                slin.append((slot, frame))
+            else:
+                rx[slot * 160 : slot * 160 + 160] = frame
+        codes = np.frombuffer(rx, dtype=np.uint8).reshape(-1, 160)
+        np.take(_DECODE, codes + (self._coding * 256)[:, None], out=pcm)
+        for slot, frame in slin:
+            pcm[slot] = np.frombuffer(frame, dtype="<i2")
+        for slot, event in bank.receive_audio(pcm):
+            on = self.lines[slot]
+            if on is None:
+                continue
+            if isinstance(event, Data):
+                on.received(event.data)
+            elif isinstance(event, CarrierUp):
+                on.owner.carrier_up(on)
+            elif isinstance(event, CarrierLost):
+                on.end("carrier lost")
+            elif isinstance(event, NoCarrier):
+                on.end("no carrier")
+        self._upkeep(t)
+        out = bank.audio_out(160)
+        self._out_codes = _ENCODE[self._coding[:, None], out.view(np.uint16)].tobytes()
+        self._out_slin = out.astype("<i2").tobytes() if self._slin else b""
+        self.stats.ticks += 1
+        self.stats.cpu += time.process_time() - cpu0
+
+    def _send(self, t: float) -> None:
+        if not self._out_codes:
+            return
+        codes, pcm, hist = self._out_codes, self._out_slin, self.stats.lateness
+        clock = time.monotonic
+        for slot, line in self.live.items():
+            if line.coding == SLIN:
+                if pcm:
+                    line.emit(pcm[slot * 320 : slot * 320 + 320])
+            else:
+                line.emit(codes[slot * 160 : slot * 160 + 160])
+            late = clock() - t
+            hist[min(_BINS, max(0, int(late / _BIN)))] += 1
+        self.stats.packets += len(self.live)
+
+    def _upkeep(self, t: float) -> None:
+        bank = self.bank
+        assert bank is not None
+        ended: list[Line] = []
+        for slot, line in self.live.items():
+            if line.backlog:
+                room = bank.writable(slot)
+                if room:
+                    bank.send(slot, bytes(line.backlog[:room]))
+                    del line.backlog[:room]
+            waiter = line.drain_waiter
+            if waiter is not None and not waiter.done() and \
+                    len(line.backlog) + bank.pending(slot) <= DRAIN_BELOW:
+                waiter.set_result(None)
+            if line.ended is None:
+                if t - line.last_rx > line.timeout:
+                    line.end("rtp timeout")
+                elif line.hangup_at is not None:
+                    self._hanging_up(line, slot, t)
+            if line.ended is not None:
+                ended.append(line)
+        for line in ended:
+            self._free(line)
+
+    def _hanging_up(self, line: Line, slot: int, t: float) -> None:
+        assert self.bank is not None and line.hangup_at is not None
+        if line.backlog or self.bank.pending(slot):
+            if t >= line.hangup_at:
+                line.end("hangup")
+            return
+        line.hangup_at = min(line.hangup_at, t + FLUSH)
+        if t >= line.hangup_at:
+            line.end("hangup")
+
+    async def stop(self) -> None:
+        """End every line (shutdown) and let the clock stop."""
+        for line in list(self.live.values()):
+            self.finish(line, "shutdown")
+        task = self._task
+        if task is not None:
+            await task
+
+
+_ENGINES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, MediaEngine] = (
+    weakref.WeakKeyDictionary())
+
+
+def shared_engine(config: AnswerConfig, calls: int) -> MediaEngine:
+    """The engine of the running loop, with room for ``calls`` more calls."""
+    loop = asyncio.get_running_loop()
+    engine = _ENGINES.get(loop)
+    if engine is None or (engine.capacity == 0 and engine.config != config):
+        engine = _ENGINES[loop] = MediaEngine(config)
+    engine.reserve(calls, config)
+    return engine
+
+
+def release_engine(calls: int) -> None:
+    """A listener closed: its room goes back (the bank is rebuilt at the next call)."""
+    engine = _ENGINES.get(asyncio.get_running_loop())
+    if engine is not None and not engine.live:
+        engine.capacity = max(0, engine.capacity - calls)
+        engine.bank = None
+
