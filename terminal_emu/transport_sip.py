@@ -14,8 +14,8 @@ loopback address, to play another caller). Requests all go to HOST:PORT (default
 
 Timing: one callback every 20 ms on a monotonic schedule (``t0 + k·20 ms``, never a
 drifting sleep) pops one frame from the jitter buffer into the modem and sends one RTP
-packet of the modem's audio; a late loop catches up a few frames, a long stall (the
-process stopped) skips ahead instead of sending a burst. RTP from any address but the
+packet of the modem's audio; a late loop catches up frame by frame (up to 1 s: a busy
+shared core), a longer stall (the process stopped) skips ahead instead of a burst. RTP from any address but the
 answer's ``c=``/``m=`` is ignored, so are other payload types (telephone-event, CN).
 
 Hang-up: Connexion/Fin pressed twice in a row (reference §1: the first press goes to the
@@ -70,8 +70,13 @@ log = logging.getLogger("terminal_emu.sip")
 #: for billing records that belongs to nobody.
 DEFAULT_CALLER = "0199000000"
 FRAME_S = 0.020
-#: Behind schedule by more than this, the sender skips ahead instead of catching up.
-MAX_LATE_S = 0.1
+#: Behind schedule by more than this (the process was suspended), the frames missed are
+#: skipped; less (a busy loop, a shared core), they are caught up: the far end's audio that
+#: waited in the socket is all played, none trimmed, so no byte is lost to our own delay.
+MAX_LATE_S = 1.0
+#: Jitter buffer: 40 ms before playout; trimmed only past 1 s (a burst that long loses
+#: audio either way; a modem prefers delay to loss).
+JITTER_DEPTH, JITTER_MAX = 2, 50
 #: Longest RTP payload accepted (60 ms); more is not a G.711 phone frame.
 MAX_PAYLOAD = 3 * FRAME_BYTES
 #: How long :meth:`SipTransport.close` waits for the BYE's answer.
@@ -176,7 +181,7 @@ class SipTransport(Transport):
     def __init__(self, target: SipTarget, *, modem: V23Modem | None = None) -> None:
         self.target = target
         self.modem = modem or V23Modem()
-        self.jitter = JitterBuffer()
+        self.jitter = JitterBuffer(depth=JITTER_DEPTH, max_depth=JITTER_MAX)
         #: Every status the call went through, in order.
         self.history: list[str] = []
         #: Called with each new status (the interactive client redraws its status line).
@@ -441,7 +446,7 @@ class SipTransport(Transport):
             sock.sendto(sender.packet(audio), self._remote)
             self.rtp_sent += 1
         late = self._loop.time() - (self._t0 + self._ticks * FRAME_S)
-        if late > MAX_LATE_S:  # the process was held up: skip, do not burst
+        if late > MAX_LATE_S:  # the process was stopped: skip, do not burst
             skipped = int(late / FRAME_S)
             self._ticks += skipped
             sender.skip(skipped)
