@@ -139,6 +139,7 @@ class RtpLine(Line):
             self._last = SILENCE[coding]
 
     def poll(self, now: float) -> None:
+        remote, push = self.remote, self.jitter.push
         for _ in range(READ_MAX):
             try:
                 data, addr = self.sock.recvfrom(2048)
@@ -146,8 +147,14 @@ class RtpLine(Line):
                 return
             except OSError:  # ICMP unreachable reported on a later call: not ours to handle
                 continue
-            if self.remote is None or addr[0] != self.remote[0] or addr[1] != self.remote[1]:
+            if remote is None or addr[0] != remote[0] or addr[1] != remote[1]:
                 self.ignored += 1
+                continue
+            self.last_rx = now
+            if len(data) > 12 and data[0] == 0x80 and data[1] == self.payload_type:
+                # the usual packet (no CSRC, extension, padding or marker): no parsing
+                push(int.from_bytes(data[2:4], "big"), int.from_bytes(data[8:12], "big"),
+                     data[12:])
                 continue
             if is_rtcp(data):
                 continue
@@ -156,9 +163,8 @@ class RtpLine(Line):
             except RtpError:
                 self.malformed += 1
                 continue
-            self.last_rx = now
             if packet.payload_type == self.payload_type:
-                self.jitter.push(packet.sequence, packet.ssrc, packet.payload)
+                push(packet.sequence, packet.ssrc, packet.payload)
             else:  # telephone-event, comfort noise, another codec: no audio for the modem
                 self.jitter.skip(packet.sequence, packet.ssrc)
 

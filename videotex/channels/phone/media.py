@@ -50,11 +50,13 @@ __all__ = ["TICK", "BankFull", "MediaEngine", "MediaStats", "release_engine", "s
 log = logging.getLogger("videotex.phone")
 
 TICK = 0.020
-#: Further behind than this, the clock gives up the missed ticks instead of catching up.
-MAX_BEHIND = 0.2
+#: Further behind than this, the clock gives up the missed ticks instead of catching up
+#: (a tick given up is 20 ms of audio never sent: every far modem loses its carrier phase).
+MAX_BEHIND = 1.0
 #: After the session hangs up and the modem's queue is empty, the line stays this long so
-#: the last characters cross the network and the far jitter buffer before the BYE.
-FLUSH = 0.2
+#: the last characters cross the network and the far end's jitter buffer (a box in modem
+#: mode holds up to ~200 ms) before the BYE stops the audio.
+FLUSH = 0.6
 #: Longest wait for the modem to send what a hanging-up session left.
 HANGUP_WAIT = 10.0
 _BIN = 1e-4  # lateness histogram bins: 0.1 ms, up to 200 ms

@@ -10,7 +10,7 @@
 ``codecs``        ``"PCMA,PCMU"``: the G.711 laws we accept (the caller's order is kept)
 ``transport``     ``"udp,tcp"``: SIP over UDP, TCP or both on the same port
 ``advertise``     address shown in Contact and SDP (default: our address toward the caller)
-``jitter``        2: 20 ms frames held before playing a call's audio (it grows on late audio)
+``jitter``        4: 20 ms frames held before playing a call's audio (it grows on late audio)
 ``media_log``     60: seconds between the media figures in the log (0: never)
 ``registrar``     ``HOST:PORT`` of a SIP trunk to REGISTER with (optional), with ``user``,
                   ``password``, ``domain`` (default the registrar's host), ``expires`` (300)
@@ -48,7 +48,7 @@ class PhoneOptions:
     codecs: tuple[str, ...] = ("PCMA", "PCMU")
     transport: tuple[str, ...] = ("udp", "tcp")
     advertise: str = ""
-    jitter: int = 2
+    jitter: int = 4
     media_log: float = 60.0
     registrar: tuple[str, int] | None = None
     user: str = ""

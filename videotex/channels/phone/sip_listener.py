@@ -458,6 +458,7 @@ class SipListener:
                     "late_p99_ms": round(stats.late_ms(0.99), 2),
                     "cpu_ms_per_tick": round(1000 * stats.cpu / stats.ticks, 3)})
                 stats.reset()
+                stats.calls_max = len(self.engine.live)
 
 
 def _coding(codec: str) -> int:
