@@ -35,6 +35,9 @@ from videotex.protocols.v23 import CarrierLost, CarrierUp, Data, NoCarrier, Orig
 __all__ = ["CallRefused", "PhoneLine", "Phones"]
 
 TICK = 0.020
+_CODES = np.arange(256, dtype=np.uint8)
+#: The emulator's own G.711 tables: µ-law codes at 0-255, A-law at 256-511.
+_DECODE = np.concatenate([emu_g711.ulaw2lin(_CODES), emu_g711.alaw2lin(_CODES)])
 
 
 class CallRefused(Exception):
@@ -57,7 +60,7 @@ class PhoneLine:
     remote_tag: str = ""
     to_header: str = ""
     sender: RtpSender | None = None
-    jitter: JitterBuffer = field(default_factory=JitterBuffer)
+    jitter: JitterBuffer = field(default_factory=lambda: JitterBuffer(prefetch=4))
     state: str = "dialing"
     response: asyncio.Future[SipResponse] | None = None
     bye_answer: asyncio.Future[SipResponse] | None = None
@@ -72,6 +75,8 @@ class PhoneLine:
     arrivals: list[tuple[float, int]] = field(default_factory=list)
     end_reason: str = ""
     cseq: int = 1
+    #: Called with (line, time) after each chunk the modem decoded (benchmarks' snapshots).
+    watch: Callable[[PhoneLine, float], None] | None = None
 
     @property
     def text(self) -> str:
@@ -105,7 +110,8 @@ class Phones:
     ``emulate=False`` keeps the decoded bytes without an emulator (the load generator)."""
 
     def __init__(self, server: tuple[str, int], *, capacity: int = 1, local: str = "127.0.0.1",
-                 emulate: bool = True) -> None:
+                 emulate: bool = True, jitter: int = 4) -> None:
+        self.jitter = jitter
         self.server = server
         self.local = local
         self.emulate = emulate
@@ -119,6 +125,8 @@ class Phones:
         self._loop = asyncio.get_running_loop()
         #: Lateness of our own RTP sends against the 20 ms schedule (seconds).
         self.lateness: list[float] = []
+        self._rx = bytearray(b"\xff" * (160 * capacity))
+        self._law = np.zeros(capacity, dtype=np.int64)
 
     async def open(self) -> Phones:
         self._sip, _ = await self._loop.create_datagram_endpoint(
@@ -158,6 +166,7 @@ class Phones:
         rtp.setblocking(False)
         line = PhoneLine(self.count, f"{secrets.token_hex(8)}@{self.local}", number,
                          secrets.token_hex(4), rtp, codecs[0])
+        line.jitter = JitterBuffer(prefetch=self.jitter, max_frames=max(25, 2 * self.jitter))
         self.count += 1
         self.lines[line.call_id] = line
         line.to_header = f"<sip:3615@{self.server[0]}:{self.server[1]}>"
@@ -286,7 +295,7 @@ class Phones:
             delay = t - self._loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
-            elif delay < -0.2:
+            elif delay < -1.0:
                 t = self._loop.time()
             self._media(t)
 
@@ -301,13 +310,19 @@ class Phones:
                 with contextlib.suppress(OSError):
                     line.rtp.sendto(line.sender.packet(payload.tobytes()), line.remote)
                 self.lateness.append(time.monotonic() - t)
-        pcm = np.zeros((bank.capacity, 160), dtype=np.int16)
+        rx = self._rx
         for slot, line in lines.items():
             self._read(line)
             frame = line.jitter.pop()
             if frame is not None and len(frame) == 160:
-                decode = emu_g711.alaw2lin if line.codec == "PCMA" else emu_g711.ulaw2lin
-                pcm[slot] = decode(frame)
+                rx[slot * 160 : slot * 160 + 160] = frame
+            elif line.codec == "PCMA":
+                rx[slot * 160 : slot * 160 + 160] = b"\xd5" * 160
+            else:
+                rx[slot * 160 : slot * 160 + 160] = b"\xff" * 160
+            self._law[slot] = 256 if line.codec == "PCMA" else 0
+        codes = np.frombuffer(rx, dtype=np.uint8).reshape(-1, 160)
+        pcm = _DECODE[codes + self._law[:, None]]
         now = time.monotonic()
         for slot, event in bank.receive_audio(pcm):
             line = lines.get(slot)
@@ -321,6 +336,8 @@ class Phones:
                     back = line.minitel.take_output()  # terminal replies (ENQROM...)
                     if back:
                         bank.send(slot, back)
+                if line.watch is not None:
+                    line.watch(line, now)
                 line.changed.set()
             elif isinstance(event, CarrierUp):
                 line.t_carrier = now
@@ -332,6 +349,7 @@ class Phones:
 
     @staticmethod
     def _read(line: PhoneLine) -> None:
+        push = line.jitter.push
         for _ in range(32):
             try:
                 data, addr = line.rtp.recvfrom(2048)
@@ -341,8 +359,12 @@ class Phones:
                 continue
             if line.remote is None or (addr[0], addr[1]) != line.remote:
                 continue
+            if len(data) > 12 and data[0] == 0x80:
+                push(int.from_bytes(data[2:4], "big"), int.from_bytes(data[8:12], "big"),
+                     data[12:])
+                continue
             try:
                 packet = parse_rtp(data)
             except RtpError:
                 continue
-            line.jitter.push(packet.sequence, packet.ssrc, packet.payload)
+            push(packet.sequence, packet.ssrc, packet.payload)
