@@ -170,6 +170,7 @@ def parse_message(data: bytes) -> SipRequest | SipResponse:
     start = lines[0]
     headers = _headers(lines[1:])
     body = _body(headers, rest)
+    headers = tuple(h for h in headers if h[0] != "Content-Length")  # the body says it
     if start.startswith("SIP/"):
         m = _STATUS.match(start)
         if m is None:
