@@ -122,6 +122,7 @@ class SipListener:
         self._idle.set()
         self._stats_task: asyncio.Task[None] | None = None
         self._sessions: set[asyncio.Task[None]] = set()
+        self._registered = asyncio.Event()
 
     # -- start and stop ----------------------------------------------------------------------
 
@@ -266,8 +267,12 @@ class SipListener:
             elif isinstance(event, Cancelled | Ended):
                 call = self.calls.get(event.call_id)
                 if call is not None:
-                    self.engine.finish(call.line, "cancelled" if isinstance(event, Cancelled)
-                                       else event.reason)
+                    reason = "cancelled" if isinstance(event, Cancelled) else event.reason
+                    if call.line.slot >= 0:
+                        self.engine.finish(call.line, reason)  # line_ended follows
+                    else:  # still ringing: never on the bank
+                        call.line.end(reason)
+                        self.line_ended(call.line, reason)
             elif isinstance(event, ResponseEvent):
                 if self.registration is not None and self.registration.owns(event.key):
                     self.registration.on_response(event.response, self._loop.time())
@@ -445,6 +450,11 @@ class SipListener:
     def _registration_changed(self, reg: Registration) -> None:
         log.info("sip registration", extra={"state": reg.state, "status": reg.last_status,
                                             "reason": reg.last_reason, "expires": reg.granted})
+        self._registered.set()
+
+    async def registration_settled(self) -> None:
+        """Wait until the registrar has answered (registered or failed; tests, status)."""
+        await self._registered.wait()
 
     async def _log_media(self) -> None:
         stats = self.engine.stats
