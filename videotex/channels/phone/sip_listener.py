@@ -452,6 +452,10 @@ class SipListener:
                                             "reason": reg.last_reason, "expires": reg.granted})
         self._registered.set()
 
+    async def idle(self) -> None:
+        """Wait until no call is up (tests, shutdown)."""
+        await self._idle.wait()
+
     async def registration_settled(self) -> None:
         """Wait until the registrar has answered (registered or failed; tests, status)."""
         await self._registered.wait()
