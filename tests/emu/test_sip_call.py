@@ -5,8 +5,12 @@ Every wait is for an event, with a timeout."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import pty
 import random
 import socket
+import sys
 import time
 from collections.abc import AsyncIterator
 
@@ -258,3 +262,62 @@ async def test_a_held_up_loop_catches_up_without_losing_a_byte(uas: LoopUas) -> 
     assert t.jitter.stats.overflow == 0 and t.jitter.stats.concealed == 0
     assert t.rtp_sent == t._ticks  # every frame sent, none skipped
     await client.close()
+
+
+async def run_in_pty(*args: str, until: bytes, then: bytes = b"",
+                     uas: LoopUas | None = None) -> tuple[int, str]:
+    """``terminal-emu ARGS`` on a pseudo-terminal: read until ``until`` shows, type ``then``
+    (after the UAS has RTP, if given), read to the end; (exit status, everything shown)."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the command line as a person runs it
+        try:
+            os.execv(sys.executable, [sys.executable, "-m", "terminal_emu.cli", *args])
+        finally:
+            os._exit(127)  # never back into the test runner
+    out = bytearray()
+    seen, eof = asyncio.Event(), asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def on_output() -> None:
+        try:
+            data = os.read(fd, 65536)
+        except OSError:
+            data = b""
+        if not data:
+            loop.remove_reader(fd)
+            eof.set()
+        out.extend(data)
+        if until in out:
+            seen.set()
+
+    loop.add_reader(fd, on_output)
+    try:
+        await asyncio.wait_for(seen.wait(), 20)
+        if uas is not None:
+            await uas.wait("rtp")
+        os.write(fd, then)
+        await asyncio.wait_for(eof.wait(), 20)
+    finally:
+        loop.remove_reader(fd)
+        os.close(fd)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), out.decode("utf-8", "replace")
+
+
+async def test_the_command_line_dials_shows_progress_and_hangs_up_on_ctrl_c(
+        uas: LoopUas) -> None:
+    code, shown = await run_in_pty("connect", uas.url(**{"from": "0612345678"}),
+                                   until=b"BONJOUR", then=b"\x03", uas=uas)
+    await uas.wait("BYE")
+    assert code == 0
+    assert f"dialing 3615 at 127.0.0.1:{uas.port}\r\n" in shown  # while dialing
+    assert "ringing\r\n" in shown
+    assert "[connected, V.23 1200/75 (answer tone)]" in shown  # under the screen
+    assert shown.rstrip().endswith("hung up")
+
+
+async def test_the_command_line_names_what_is_wrong_in_a_url() -> None:
+    code, shown = await run_in_pty("connect", "sip:3615@127.0.0.1?codec=g729", until=b"\n")
+    assert code == 1
+    assert "terminal-emu connect: sip:3615@127.0.0.1?codec=g729: codec 'g729' is not pcmu" \
+        in shown
