@@ -65,18 +65,21 @@ MakeServer = Callable[..., Awaitable[PhoneServer]]
 
 @pytest.fixture
 async def make_server(service: Any, tmp_path: Path) -> AsyncIterator[MakeServer]:
-    """``await make_server(gate=GatePolicy(...), **listener_options)``."""
+    """``await make_server(gate=GatePolicy(...), kind="sip", **listener_options)``."""
     made: list[PhoneServer] = []
 
-    async def make(gate: GatePolicy | None = None, **options: Any) -> PhoneServer:
+    async def make(gate: GatePolicy | None = None, kind: str = "sip",
+                   **options: Any) -> PhoneServer:
         ledger_dir = tmp_path / f"ledger{len(made)}"
         ledger_dir.mkdir()
         hooks = BillingHooks(TariffBook.from_config({}), Ledger(ledger_dir), "3615 EXAMENS")
         await hooks.start()
         board = Switchboard(service, SystemClock(), hooks=[hooks], gate=gate,
                             health=hooks.health)
-        opts = {"rtp_ports": free_rtp_range(), "media_log": 0, **options}
-        listener = await start_listener(ListenerConfig("sip", "127.0.0.1", 0, options=opts),
+        opts = {"media_log": 0, **options}
+        if kind == "sip":
+            opts.setdefault("rtp_ports", free_rtp_range())
+        listener = await start_listener(ListenerConfig(kind, "127.0.0.1", 0, options=opts),
                                         board)
         server = PhoneServer(board, listener, ledger_dir, hooks)
         made.append(server)

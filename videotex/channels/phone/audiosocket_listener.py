@@ -53,6 +53,7 @@ class AudioSocketListener:
         self.closing = False
         self.refused = 0
         self.server: asyncio.Server | None = None
+        self.port = cfg.port
         self._loop = asyncio.get_running_loop()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -61,6 +62,7 @@ class AudioSocketListener:
     async def start(self) -> None:
         self.server = await asyncio.start_server(self._call, self.cfg.host, self.cfg.port,
                                                  backlog=self.cfg.backlog)
+        self.port = int(self.server.sockets[0].getsockname()[1])
 
     def addresses(self) -> list[str]:
         assert self.server is not None
@@ -74,6 +76,12 @@ class AudioSocketListener:
         self.closing = True
         if self.server is not None:
             self.server.close()
+
+    async def idle(self) -> None:
+        """Wait until no call is up and every session has ended (billed and closed)."""
+        await self._idle.wait()
+        if self._sessions:
+            await asyncio.wait(set(self._sessions))
 
     async def wait_closed(self, timeout: float = 10.0) -> None:
         with contextlib.suppress(TimeoutError):

@@ -453,8 +453,10 @@ class SipListener:
         self._registered.set()
 
     async def idle(self) -> None:
-        """Wait until no call is up (tests, shutdown)."""
+        """Wait until no call is up and every session has ended (billed and closed)."""
         await self._idle.wait()
+        if self._sessions:
+            await asyncio.wait(set(self._sessions))
 
     async def registration_settled(self) -> None:
         """Wait until the registrar has answered (registered or failed; tests, status)."""
