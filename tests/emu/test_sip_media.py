@@ -258,3 +258,16 @@ def test_frames_come_out_once_in_order(ops: list[int | None], depth: int, extra:
                 assert 0 < (seq - played[-1]) & 0xFFFF < 0x8000
             played.append(seq)
         assert len(jb) <= jb.max_depth + 1
+
+
+@given(st.lists(st.floats(-1.5, 1.5), min_size=1, max_size=400), st.sampled_from(["ulaw", "alaw"]))
+@settings(max_examples=200, deadline=None)
+def test_the_transports_encoder_is_g711s(samples: list[float], law: str) -> None:
+    """The per-frame shortcut in transport_sip gives exactly :func:`g711.encode`'s bytes."""
+    import numpy as np
+
+    from terminal_emu import g711
+    from terminal_emu.transport_sip import _encode
+
+    x = np.array(samples)
+    assert _encode(x, law) == g711.encode(x, law)  # type: ignore[arg-type]
