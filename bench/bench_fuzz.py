@@ -45,6 +45,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.fuzz_loop import LoopHarness, _ErrorLog, telnet, ws_frames, ws_http  # noqa: E402
+from bench.fuzz_phone import PARSERS as PHONE_PARSERS  # noqa: E402
 from bench.fuzzing import Invariant, Target, check, run  # noqa: E402
 
 # -- codec and store targets --------------------------------------------------------
@@ -329,7 +330,7 @@ def parsers() -> dict[str, Callable[[], Target]]:
         "telnet_steady": telnet_steady, "proxy_v1": lambda: proxy(1),
         "proxy_v2": lambda: proxy(2), "ws_frames": ws_frames, "ws_http": lambda: ws_http(loop()),
         "csv": csv_rows, "sealed": sealed_file, "sealed_header": sealed_header,
-        "sftp_names": sftp_names, "hayes": hayes,
+        "sftp_names": sftp_names, "hayes": hayes, **PHONE_PARSERS,
     }
 
 

@@ -119,6 +119,7 @@ def test_header_values() -> None:
 @pytest.mark.parametrize(("parse", "text", "says"), [
     (parse_uri, "http://x", "sip:"), (parse_uri, "sip:", "host"),
     (parse_uri, "sip:u@h:99999", "port"), (parse_uri, "sip:u@[::1", "IPv6"),
+    (parse_uri, "sip:a b@h", "spaces"), (parse_uri, "sip:a<b@h", "cannot hold"),
     (parse_name_addr, "<sip:x", "'<' without '>'"), (parse_via, "SIP/2.0 host", "transport"),
     (parse_via, "", "empty"), (parse_cseq, "1", "number METHOD"),
     (parse_cseq, "99999999999 INVITE", "number"),

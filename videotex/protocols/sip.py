@@ -333,6 +333,8 @@ def parse_uri(text: str) -> SipUri:
     scheme = scheme.lower()
     if not colon or scheme not in ("sip", "sips", "tel"):
         raise SipError(f"URI {text[:60]!r} is not sip:, sips: or tel:")
+    if any(c.isspace() or c in '<>"' for c in text):
+        raise SipError(f"URI {text[:60]!r} has spaces or characters a URI cannot hold")
     rest = rest.split("?", 1)[0]
     main, _, ptext = rest.partition(";")
     params = _params(ptext, f"URI {text[:40]!r}")
