@@ -40,6 +40,13 @@ _CODES = np.arange(256, dtype=np.uint8)
 _DECODE = np.concatenate([emu_g711.ulaw2lin(_CODES), emu_g711.alaw2lin(_CODES)])
 
 
+def _uri(value: str) -> str:
+    """The URI of a name-addr (``<sip:...>;params``) or addr-spec value."""
+    if "<" in value:
+        return value[value.find("<") + 1 : value.find(">")]
+    return value.split(";", 1)[0].strip()
+
+
 class CallRefused(Exception):
     def __init__(self, response: SipResponse) -> None:
         super().__init__(f"{response.status} {response.reason}")
@@ -59,6 +66,9 @@ class PhoneLine:
     remote: tuple[str, int] | None = None
     remote_tag: str = ""
     to_header: str = ""
+    #: Where in-dialog requests go (the 200's Contact) and through which proxies.
+    target: str = ""
+    route: tuple[str, ...] = ()
     sender: RtpSender | None = None
     jitter: JitterBuffer = field(default_factory=lambda: JitterBuffer(prefetch=4))
     state: str = "dialing"
@@ -197,7 +207,8 @@ class Phones:
         line.bye_answer = self._loop.create_future()
         headers = self._headers(line, "BYE", "z9hG4bK" + secrets.token_hex(6), line.cseq,
                                 f"{line.to_header};tag={line.remote_tag}")
-        self._send(SipRequest(headers, b"", "BYE", f"sip:3615@{self.server[0]}"))
+        routes = tuple(("Route", r) for r in line.route)
+        self._send(SipRequest(headers + routes, b"", "BYE", line.target))
         self._end(line, "we hung up")
         return await asyncio.wait_for(line.bye_answer, timeout)
 
@@ -223,16 +234,21 @@ class Phones:
         if response.status < 200 or method != "INVITE":
             return
         line.remote_tag = parse_name_addr(response.header("To") or "").tag or ""
+        contact = response.all("Contact")
+        line.target = (_uri(contact[0]) if contact
+                       else f"sip:3615@{self.server[0]}:{self.server[1]}")
+        line.route = tuple(reversed(response.all("Record-Route")))
         ack = self._headers(line, "ACK", "z9hG4bK" + secrets.token_hex(6), 1,
                             response.header("To") or "")
+        ack += tuple(("Route", r) for r in line.route)
         if line.response is not None and not line.response.done():
             line.response.set_result(response)
         else:  # a retransmitted 2xx: ACK it again
-            self._send(SipRequest(ack, b"", "ACK", f"sip:3615@{self.server[0]}"))
+            self._send(SipRequest(ack, b"", "ACK", line.target))
             return
         if response.status >= 300:
             return  # the server's transaction absorbs an ACK-less refusal; tests read it
-        self._send(SipRequest(ack, b"", "ACK", f"sip:3615@{self.server[0]}"))
+        self._send(SipRequest(ack, b"", "ACK", line.target))
         choice = choose_audio(parse_sdp(response.body), (line.codec,))
         line.remote = choice.remote
         line.sender = RtpSender(choice.payload_type)

@@ -385,6 +385,8 @@ class UserAgent:
         if why and status >= 300:
             extra = self._warning(why)[:1] + extra
         if tx.request.method == "INVITE" and 100 < status < 300:
+            # RFC 3261 §12.1.1: a proxy that record-routed (a dispatcher) stays on the path
+            extra += tuple(("Record-Route", r) for r in tx.request.all("Record-Route"))
             extra += (("Contact", self._contact(tx.peer)),)
         if body:
             extra += (("Content-Type", "application/sdp"),)
