@@ -106,6 +106,15 @@ def test_no_ack_ends_the_call_with_a_bye() -> None:
     assert bye.header("To") == "<sip:0320123456@127.0.0.1>;tag=caller"
 
 
+def test_our_bye_goes_to_the_contact_as_parsed() -> None:
+    agent = ua()  # found by bench/fuzz_phone.py: spaces inside <...> made a bad request line
+    agent.receive(request().replace(b"5061>\r\nContent", b"5061 >\r\nContent"), PEER, 0.0)
+    agent.answer("c1", b"v=0\r\n", 0.0)
+    agent.hangup("c1", 0.0)
+    bye = sent(agent)[-1]
+    assert isinstance(bye, SipRequest) and bye.uri == "sip:0320123456@127.0.0.1:5061"
+
+
 def test_our_bye_is_retransmitted_until_answered() -> None:
     agent = ua()
     answered(agent)

@@ -578,6 +578,6 @@ def _uri_text(value: str) -> str:
     """The URI of a name-addr or addr-spec value, as written."""
     value = value.strip()
     lt = value.find("<")
-    if lt >= 0:
-        return value[lt + 1 : value.find(">", lt)]
+    if lt >= 0:  # parse_name_addr checked it: only the spaces around it may be left
+        return value[lt + 1 : value.find(">", lt)].strip()
     return value.split(";", 1)[0].strip()
