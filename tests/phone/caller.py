@@ -85,6 +85,7 @@ class PhoneLine:
     arrivals: list[tuple[float, int]] = field(default_factory=list)
     end_reason: str = ""
     cseq: int = 1
+    last_frame: bytes = b"\xd5" * 160
     #: Called with (line, time) after each chunk the modem decoded (benchmarks' snapshots).
     watch: Callable[[PhoneLine, float], None] | None = None
 
@@ -330,12 +331,10 @@ class Phones:
         for slot, line in lines.items():
             self._read(line)
             frame = line.jitter.pop()
-            if frame is not None and len(frame) == 160:
-                rx[slot * 160 : slot * 160 + 160] = frame
-            elif line.codec == "PCMA":
-                rx[slot * 160 : slot * 160 + 160] = b"\xd5" * 160
-            else:
-                rx[slot * 160 : slot * 160 + 160] = b"\xff" * 160
+            if frame is None or len(frame) != 160:  # a box would conceal: repeat the last
+                frame = line.last_frame
+            line.last_frame = frame
+            rx[slot * 160 : slot * 160 + 160] = frame
             self._law[slot] = 256 if line.codec == "PCMA" else 0
         codes = np.frombuffer(rx, dtype=np.uint8).reshape(-1, 160)
         pcm = _DECODE[codes + self._law[:, None]]

@@ -54,6 +54,9 @@ __all__ = ["ConfigError", "ListenerConfig", "ServerConfig", "load_config", "pars
 KINDS = ("telnet", "raw", "ssh", "sftp", "ws", "serial", "sip", "audiosocket")
 #: Kinds whose address is a device, not HOST:PORT.
 DEVICE_KINDS = ("serial",)
+#: Kinds that run in one process only (worker 0): a device, or a phone line, whose calls
+#: share one modem bank and one RTP port range (more cores: processes behind a dispatcher).
+ONE_PROCESS_KINDS = (*DEVICE_KINDS, "sip", "audiosocket")
 BAUDS = (1200, 4800, 9600)
 
 

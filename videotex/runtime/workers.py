@@ -4,7 +4,7 @@ The supervisor forks the workers before anything opens LMDB or starts an event l
 each worker opens its own environments after the fork and binds every TCP listener with
 ``SO_REUSEPORT``, so the kernel spreads connections across workers (one process can hold
 only about 20,000 open files here, so 50,000 callers need at least 3 workers). Serial
-lines cannot be shared: they run in worker 0 only.
+lines and phone listeners cannot be shared: they run in worker 0 only.
 
 A worker that dies is restarted (with a growing pause if it keeps dying at once); its
 metrics are marked dead and its open call records are recovered by the worker that
@@ -24,7 +24,7 @@ from dataclasses import replace
 from typing import Any
 
 from .app import run_server
-from .config import DEVICE_KINDS, ListenerConfig, ServerConfig
+from .config import DEVICE_KINDS, ONE_PROCESS_KINDS, ListenerConfig, ServerConfig
 
 __all__ = ["Supervisor"]
 
@@ -103,7 +103,7 @@ class Supervisor:
         listeners = self.listeners()
         worker_configs = []
         for i in range(self.n):
-            own = [c for c in listeners if c.kind not in DEVICE_KINDS or i == 0]
+            own = [c for c in listeners if c.kind not in ONE_PROCESS_KINDS or i == 0]
             worker_configs.append(replace(self.config, listeners=own))
 
         def stop(_sig: int, _frame: Any) -> None:

@@ -60,8 +60,9 @@ class AudioSocketListener:
         self._sessions: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
-        self.server = await asyncio.start_server(self._call, self.cfg.host, self.cfg.port,
-                                                 backlog=self.cfg.backlog)
+        self.server = await asyncio.start_server(
+            self._call, self.cfg.host, self.cfg.port, backlog=self.cfg.backlog,
+            reuse_port=bool(self.cfg.options.get("reuse_port")) or None)
         self.port = int(self.server.sockets[0].getsockname()[1])
 
     def addresses(self) -> list[str]:

@@ -19,9 +19,13 @@ import zlib
 from collections.abc import Callable
 from typing import Protocol
 
+import numpy as np
+
 from videotex.channels.connection import Connection
+from videotex.protocols import g711
 from videotex.protocols.audiosocket import Kind, encode_frame
 from videotex.protocols.jitter import JitterBuffer
+from videotex.protocols.plc import conceal
 from videotex.protocols.rtp import RtpError, RtpSender, is_rtcp, parse_rtp
 
 __all__ = ["ALAW", "SLIN", "ULAW", "Line", "LineOwner", "LinePort", "PhoneConnection",
@@ -30,8 +34,9 @@ __all__ = ["ALAW", "SLIN", "ULAW", "Line", "LineOwner", "LinePort", "PhoneConnec
 #: How a line's audio is coded (the media tick decodes and encodes by this index).
 ULAW, ALAW, SLIN = 0, 1, 2
 SILENCE = {ULAW: b"\xff" * 160, ALAW: b"\xd5" * 160, SLIN: bytes(320)}
-#: A lost frame is replaced by the last one this many times, then by silence.
-REPEAT = 3
+#: A missing frame is concealed by continuing the last tone (:mod:`~videotex.protocols.plc`)
+#: for up to this many frames (200 ms), then by silence (the far end is gone).
+CONCEAL_MAX = 10
 #: Most datagrams read from one socket in one tick (a flood costs its line, not the others).
 READ_MAX = 32
 #: ``drain()`` returns once no more than this many bytes wait for the modem (~130 ms).
@@ -182,7 +187,11 @@ class RtpLine(Line):
             return self._last
         self.concealed += 1
         self._repeats += 1
-        return self._last if self._repeats <= REPEAT else SILENCE[self.coding]
+        if self._repeats > CONCEAL_MAX:
+            return SILENCE[self.coding]
+        law = g711.Law.ALAW if self.coding == ALAW else g711.Law.ULAW
+        self._last = g711.encode(conceal(g711.decode(self._last, law)), law).tobytes()
+        return self._last
 
     def emit(self, payload: bytes) -> None:
         if self.remote is None:
@@ -230,7 +239,10 @@ class SlinLine(Line):
             return self._last
         self.concealed += 1
         self._repeats += 1
-        return self._last if self._repeats <= REPEAT else SILENCE[SLIN]
+        if self._repeats > CONCEAL_MAX:
+            return SILENCE[SLIN]
+        self._last = conceal(np.frombuffer(self._last, dtype="<i2")).astype("<i2").tobytes()
+        return self._last
 
     def emit(self, payload: bytes) -> None:
         self._write(encode_frame(Kind.AUDIO, payload))

@@ -86,6 +86,15 @@ class MediaStats:
         self.cpu = 0.0
         self.lateness = [0] * (_BINS + 1)
 
+    def late_counts(self) -> dict[int, int]:
+        """Packets by whole milliseconds of lateness (a log record benches can merge)."""
+        out: dict[int, int] = {}
+        per_ms = round(1e-3 / _BIN)
+        for i, n in enumerate(self.lateness):
+            if n:
+                out[i // per_ms] = out.get(i // per_ms, 0) + n
+        return out
+
     def late_ms(self, q: float) -> float:
         """Quantile ``q`` (0-1) of the packets' send lateness, in ms (200+ for overflow)."""
         total = sum(self.lateness)

@@ -128,15 +128,18 @@ class SipListener:
 
     async def start(self) -> None:
         host = self.cfg.host
+        # under --workers the supervisor holds the port with SO_REUSEPORT (worker 0 runs us)
+        reuse = bool(self.cfg.options.get("reuse_port")) or None
         if "udp" in self.options.transport:
             family = socket.AF_INET6 if ":" in host else socket.AF_INET
             transport, _ = await self._loop.create_datagram_endpoint(
-                lambda: _Udp(self), local_addr=(host, self.port), family=family)
+                lambda: _Udp(self), local_addr=(host, self.port), family=family,
+                reuse_port=reuse)
             self._udp = transport
             self.port = transport.get_extra_info("sockname")[1]
         if "tcp" in self.options.transport:
             self._tcp = await asyncio.start_server(self._stream, host, self.port,
-                                                   backlog=self.cfg.backlog)
+                                                   backlog=self.cfg.backlog, reuse_port=reuse)
             self.port = self._tcp.sockets[0].getsockname()[1]
         if self.options.registrar is not None:
             host_r, port_r = self.options.registrar
@@ -472,6 +475,7 @@ class SipListener:
                     "ticks": stats.ticks, "skipped": stats.skipped, "packets": stats.packets,
                     "late_p50_ms": round(stats.late_ms(0.5), 2),
                     "late_p99_ms": round(stats.late_ms(0.99), 2),
+                    "late_ms_counts": stats.late_counts(),
                     "cpu_ms_per_tick": round(1000 * stats.cpu / stats.ticks, 3)})
                 stats.reset()
                 stats.calls_max = len(self.engine.live)
