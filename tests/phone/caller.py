@@ -85,6 +85,7 @@ class PhoneLine:
     arrivals: list[tuple[float, int]] = field(default_factory=list)
     end_reason: str = ""
     cseq: int = 1
+    provisional: bool = False
     last_frame: bytes = b"\xd5" * 160
     #: Called with (line, time) after each chunk the modem decoded (benchmarks' snapshots).
     watch: Callable[[PhoneLine, float], None] | None = None
@@ -186,9 +187,19 @@ class Phones:
         line.t_invite = time.monotonic()
         headers = self._headers(line, "INVITE", "z9hG4bK" + secrets.token_hex(6), 1,
                                 line.to_header)
-        self._send(SipRequest((*headers, *extra, ("Content-Type", "application/sdp")), sdp,
-                              "INVITE", f"sip:3615@{self.server[0]}:{self.server[1]}"))
+        request = SipRequest((*headers, *extra, ("Content-Type", "application/sdp")), sdp,
+                             "INVITE", f"sip:3615@{self.server[0]}:{self.server[1]}")
+        self._send(request)
+        self._retransmit(line, request, 0.5)
         return line
+
+    def _retransmit(self, line: PhoneLine, request: SipRequest, interval: float) -> None:
+        """Timer A: the INVITE again until any answer (a proxy may still be starting)."""
+        def again() -> None:
+            if line.state == "dialing" and not line.provisional and interval < 16:
+                self._send(request)
+                self._retransmit(line, request, min(2 * interval, 4.0))
+        self._loop.call_later(interval, again)
 
     async def answered(self, line: PhoneLine, timeout: float = 10.0) -> PhoneLine:
         """Wait for the final answer; 2xx → ACK and media, else :class:`CallRefused`."""
@@ -228,6 +239,7 @@ class Phones:
 
     def _response(self, line: PhoneLine, response: SipResponse) -> None:
         method = (response.header("CSeq") or "").split(" ")[-1]
+        line.provisional = True  # any answer stops timer A
         if method == "BYE":
             if line.bye_answer is not None and not line.bye_answer.done():
                 line.bye_answer.set_result(response)
