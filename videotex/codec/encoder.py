@@ -519,10 +519,23 @@ class Encoder:
             unit, same = 1, last
         if st.col != c + 1 or st.row != r or not st.exact:
             return bytearray()
-        end = c
-        while end < COLS and new[r][end] == same:
-            end += 1
-        while end > c and self._work[r][end - 1] == new[r][end - 1]:
+        work = self._work[r]
+        want = new[r]
+        end = run = c
+        while end < COLS:
+            w = want[end]
+            if w == same:
+                end += 1
+                run = end
+            elif (type(w) is WChar and w.part[1] == 0 and w.size.height == 2
+                    and work[end] != w):
+                # the top half of a doubled character that the row below writes later (its
+                # reference cell is there): the run may go over it, it is overwritten anyway
+                end += 1
+            else:
+                break
+        end = run
+        while end > c and work[end - 1] == want[end - 1]:
             end -= 1
         n = end - c
         if n * unit <= 2:
