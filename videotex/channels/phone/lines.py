@@ -81,7 +81,14 @@ class Line:
     # -- the media tick's side ------------------------------------------------------------
 
     def poll(self, now: float) -> None:
-        """Read what arrived from the network (the tick calls this first)."""
+        """Read what arrived from the network (the tick calls this first, for lines whose
+        socket, if any, the tick does not watch itself)."""
+
+    #: The socket the tick watches for this line (``read`` when it is readable), or None.
+    sock: socket.socket | None = None
+
+    def read(self, now: float) -> None:
+        """One datagram from :attr:`sock`, which the tick found readable."""
 
     def frame(self) -> bytes | None:
         """This tick's received frame, coded as :attr:`coding` (None: nothing, conceal)."""
@@ -111,7 +118,13 @@ class Line:
 
 
 class RtpLine(Line):
-    """G.711 over RTP on its own UDP socket; packets from anywhere but ``remote`` are ignored."""
+    """G.711 over RTP on its own UDP socket; packets from anywhere but ``remote`` are ignored.
+
+    The socket is connected to ``remote``: the kernel drops datagrams from any other address
+    before they cost a system call, and ``send`` needs no address. The media tick reads it
+    when its epoll says it is readable (:meth:`read`), one datagram at a time."""
+
+    sock: socket.socket
 
     def __init__(self, owner: LineOwner, label: str, identity: str, peer: str, now: float,
                  sock: socket.socket, remote: tuple[str, int] | None, payload_type: int,
@@ -120,7 +133,8 @@ class RtpLine(Line):
         super().__init__(owner, label, identity, peer, now, timeout)
         self.sock = sock
         self.port: int = sock.getsockname()[1]
-        self.remote = remote
+        self.remote: tuple[str, int] | None = None
+        self._connect(remote)
         self.payload_type = payload_type
         self.coding = coding
         self.telephone_event = telephone_event
@@ -130,11 +144,21 @@ class RtpLine(Line):
         self._last = SILENCE[coding]
         self._repeats = 0
         self.ignored = self.malformed = self.send_errors = 0
+        #: RTP packets taken (audio or not) from the negotiated address.
+        self.packets = 0
+
+    def _connect(self, remote: tuple[str, int] | None) -> None:
+        if remote is not None and remote != self.remote:
+            try:
+                self.sock.connect(remote)
+            except OSError:  # unreachable now; sends will say so (send_errors)
+                self.send_errors += 1
+        self.remote = remote
 
     def retarget(self, remote: tuple[str, int] | None, payload_type: int, coding: int,
                  telephone_event: int | None) -> None:
         """A re-INVITE moved the stream or changed the codec."""
-        self.remote = remote
+        self._connect(remote)
         self.telephone_event = telephone_event
         if payload_type != self.payload_type:
             self.payload_type = payload_type
@@ -143,35 +167,37 @@ class RtpLine(Line):
             self._fifo.clear()
             self._last = SILENCE[coding]
 
-    def poll(self, now: float) -> None:
-        remote, push = self.remote, self.jitter.push
-        for _ in range(READ_MAX):
-            try:
-                data, addr = self.sock.recvfrom(2048)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError:  # ICMP unreachable reported on a later call: not ours to handle
-                continue
-            if remote is None or addr[0] != remote[0] or addr[1] != remote[1]:
-                self.ignored += 1
-                continue
-            self.last_rx = now
-            if len(data) > 12 and data[0] == 0x80 and data[1] == self.payload_type:
-                # the usual packet (no CSRC, extension, padding or marker): no parsing
-                push(int.from_bytes(data[2:4], "big"), int.from_bytes(data[8:12], "big"),
-                     data[12:])
-                continue
-            if is_rtcp(data):
-                continue
-            try:
-                packet = parse_rtp(data)
-            except RtpError:
-                self.malformed += 1
-                continue
-            if packet.payload_type == self.payload_type:
-                push(packet.sequence, packet.ssrc, packet.payload)
-            else:  # telephone-event, comfort noise, another codec: no audio for the modem
-                self.jitter.skip(packet.sequence, packet.ssrc)
+    def read(self, now: float) -> None:
+        try:
+            data, addr = self.sock.recvfrom(2048)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:  # ICMP unreachable reported on a later call: not ours to handle
+            return
+        remote = self.remote
+        if remote is None or addr[0] != remote[0] or addr[1] != remote[1]:
+            # not connected (no address negotiated yet, or on hold), or what was queued
+            # before a re-INVITE moved the stream
+            self.ignored += 1
+            return
+        self.last_rx = now
+        self.packets += 1
+        if len(data) > 12 and data[0] == 0x80 and data[1] == self.payload_type:
+            # the usual packet (no CSRC, extension, padding or marker): no parsing
+            self.jitter.push(int.from_bytes(data[2:4], "big"),
+                             int.from_bytes(data[8:12], "big"), data[12:])
+            return
+        if is_rtcp(data):
+            return
+        try:
+            packet = parse_rtp(data)
+        except RtpError:
+            self.malformed += 1
+            return
+        if packet.payload_type == self.payload_type:
+            self.jitter.push(packet.sequence, packet.ssrc, packet.payload)
+        else:  # telephone-event, comfort noise, another codec: no audio for the modem
+            self.jitter.skip(packet.sequence, packet.ssrc)
 
     def frame(self) -> bytes | None:
         fifo = self._fifo
@@ -197,7 +223,7 @@ class RtpLine(Line):
         if self.remote is None:
             return
         try:
-            self.sock.sendto(self.sender.packet(payload), self.remote)
+            self.sock.send(self.sender.packet(payload))
         except OSError:
             self.send_errors += 1
 

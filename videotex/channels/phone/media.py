@@ -9,8 +9,11 @@ waiting for the modem, and the figures a bench reads (RTP send lateness, CPU per
 A tick scheduled at ``t`` (``t0 + k·20 ms`` on the loop's clock):
 
 1. sends the audio made at the previous tick, first, so that DSP never delays a packet; each
-   packet's lateness against ``t`` is counted;
-2. reads every line's socket and takes each line's frame (jitter buffer, or concealment);
+   packet's lateness against ``t`` is counted (the tick is a loop timer, not a task, so it
+   runs in the loop iteration where it falls due);
+2. reads the lines' sockets that one epoll (of the engine) finds readable, a datagram each per
+   pass, until none is (no system call for an idle socket), and takes each line's frame
+   (jitter buffer, or concealment);
 3. decodes all rows and runs the bank: ``CarrierUp`` starts the session (the owner's
    ``carrier_up``), ``Data`` goes to the connection, ``CarrierLost``/``NoCarrier`` end the line;
 4. tops up the modem queues, wakes drains, ends lines (RTP timeout; hang-up asked and the
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import select
 import time
 import weakref
 import zlib
@@ -43,7 +47,7 @@ from videotex.protocols.v23 import (
     NoCarrier,
 )
 
-from .lines import DRAIN_BELOW, SLIN, Line
+from .lines import DRAIN_BELOW, READ_MAX, SLIN, Line
 
 __all__ = ["TICK", "BankFull", "MediaEngine", "MediaStats", "release_engine", "shared_engine"]
 
@@ -118,7 +122,13 @@ class MediaEngine:
         self.lines: list[Line | None] = []
         self.live: dict[int, Line] = {}
         self.stats = MediaStats()
-        self._task: asyncio.Task[None] | None = None
+        #: The lines' sockets, watched in each tick (level-triggered, polled with no wait).
+        self._epoll = select.epoll()
+        self._by_fd: dict[int, Line] = {}
+        #: The clock: the next tick's timer, and a future done when the clock stops.
+        self._timer: asyncio.TimerHandle | None = None
+        self._stopped: asyncio.Future[None] | None = None
+        self._t = 0.0
         self._out_codes = b""
         self._out_slin = b""
         self._rx = bytearray()
@@ -155,11 +165,15 @@ class MediaEngine:
         line.slot = slot
         self.lines[slot] = line
         self.live[slot] = line
+        if line.sock is not None:
+            fd = line.sock.fileno()
+            self._epoll.register(fd, select.EPOLLIN)
+            self._by_fd[fd] = line
         self.recode(line)
         self._slin += line.coding == SLIN
         self.stats.calls_max = max(self.stats.calls_max, len(self.live))
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run())
+        if self._timer is None:
+            self._start_clock()
         return slot
 
     def recode(self, line: Line) -> None:
@@ -198,6 +212,10 @@ class MediaEngine:
     def _free(self, line: Line) -> None:
         del self.live[line.slot]
         self.lines[line.slot] = None
+        if line.sock is not None:
+            fd = line.sock.fileno()
+            if self._by_fd.pop(fd, None) is not None:
+                self._epoll.unregister(fd)
         self._slin -= line.coding == SLIN
         assert self.bank is not None
         self.bank.remove(line.slot)
@@ -208,25 +226,35 @@ class MediaEngine:
 
     # -- the clock ---------------------------------------------------------------------------
 
-    async def _run(self) -> None:
+    def _start_clock(self) -> None:
         loop = asyncio.get_running_loop()
-        t = loop.time()
+        self._stopped = loop.create_future()
+        self._t = loop.time()
+        self._next(loop)
+
+    def _next(self, loop: asyncio.AbstractEventLoop) -> None:
+        # A timer, not a task asleep: a timer's callback runs in the loop iteration where it
+        # falls due, while a task woken by one waits behind everything made ready meanwhile
+        # (a whole extra iteration, every session's work included): RTP would go out later.
+        self._t += TICK
+        self._timer = loop.call_at(self._t, self._on_time, loop)
+
+    def _on_time(self, loop: asyncio.AbstractEventLoop) -> None:
+        behind = loop.time() - self._t
+        if behind > MAX_BEHIND:
+            missed = int(behind / TICK)
+            self.stats.skipped += missed
+            self._t += missed * TICK
         try:
-            while self.live:
-                t += TICK
-                delay = t - loop.time()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                elif delay < -MAX_BEHIND:
-                    missed = int(-delay / TICK)
-                    self.stats.skipped += missed
-                    t += missed * TICK
-                try:
-                    self._tick(t)
-                except Exception:  # one call's fault must not stop every call's audio
-                    log.exception("media tick failed")
-        finally:
-            self._task = None
+            self._tick(self._t)
+        except Exception:  # one call's fault must not stop every call's audio
+            log.exception("media tick failed")
+        if self.live:
+            self._next(loop)  # a tick behind its time runs at the next iteration
+            return
+        self._timer = None
+        if self._stopped is not None and not self._stopped.done():
+            self._stopped.set_result(None)
 
     def _tick(self, t: float) -> None:
         cpu0 = time.process_time()
@@ -234,8 +262,7 @@ class MediaEngine:
         assert bank is not None
         live = self.live
         self._send(t)
-        for line in live.values():
-            line.poll(t)
+        self._read(t)
         rx, pcm = self._rx, self._pcm
         slin: list[tuple[int, bytes]] = []
         for slot, line in live.items():
@@ -268,6 +295,20 @@ class MediaEngine:
         self._out_slin = out.astype("<i2").tobytes() if self._slin else b""
         self.stats.ticks += 1
         self.stats.cpu += time.process_time() - cpu0
+
+    def _read(self, t: float) -> None:
+        for line in self.live.values():
+            if line.sock is None:
+                line.poll(t)
+        by_fd, poll = self._by_fd, self._epoll.poll
+        for _ in range(READ_MAX):  # a socket with more datagrams stays readable: another pass
+            ready = poll(0)
+            if not ready:
+                return
+            for fd, _events in ready:
+                reader = by_fd.get(fd)
+                if reader is not None:
+                    reader.read(t)
 
     def _send(self, t: float) -> None:
         if not self._out_codes:
@@ -322,9 +363,9 @@ class MediaEngine:
         """End every line (shutdown) and let the clock stop."""
         for line in list(self.live.values()):
             self.finish(line, "shutdown")
-        task = self._task
-        if task is not None:
-            await task
+        stopped = self._stopped
+        if self._timer is not None and stopped is not None:
+            await stopped
 
 
 _ENGINES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, MediaEngine] = (
