@@ -26,7 +26,10 @@ __all__ = ["parse_serial_spec", "register"]
 
 log = logging.getLogger("videotex.serve")
 
-DEMO_LISTENERS = (("telnet", "127.0.0.1:3615"), ("raw", "127.0.0.1:3616"))
+#: ``make run``: telnet and raw TCP, and the phone line (the emulator dials it with
+#: ``terminal-emu connect sip:3615@127.0.0.1:3617``).
+DEMO_LISTENERS = (("telnet", "127.0.0.1:3615"), ("raw", "127.0.0.1:3616"),
+                  ("sip", "127.0.0.1:3617"))
 
 
 def register(sub: Any) -> None:

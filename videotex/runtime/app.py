@@ -79,6 +79,11 @@ async def run_server(config: ServerConfig, *, worker: int = 0,
         c = telnets[0]
         print(f"Connect with: terminal-emu connect telnet://{c.host}:{c.port}"
               f"   (or: telnet {c.host} {c.port})", flush=True)
+    phones = [c for c in config.listeners if c.kind == "sip"]
+    if phones and announce:
+        c = phones[0]
+        print(f"By phone, as a Minitel on an internet box: terminal-emu connect "
+              f"sip:3615@{c.host}:{c.port}", flush=True)
     gc_policy = GcPolicy(config.gc_full_every,
                          on_full=metrics.gc_full_done if metrics is not None else None,
                          phase=worker_phase(worker))
