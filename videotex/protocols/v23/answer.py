@@ -25,7 +25,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from videotex.protocols.v23.bank import Bank
+from videotex.protocols.v23.bank import Bank, OneCall
 from videotex.protocols.v23.carrier import CarrierDetector
 from videotex.protocols.v23.demod import AsyncReceiver, Discriminator
 from videotex.protocols.v23.events import (
@@ -176,51 +176,22 @@ class AnswerBank(Bank):
         return events
 
 
-class AnswerModem:
+class AnswerModem(OneCall):
     """One answer-side V.23 modem: the h11 shape over a bank of one slot.
 
     ``receive_audio(samples) -> events``, ``send(bytes)``, ``audio_out(n) -> samples``;
     samples are 16-bit linear at 8 kHz (decode G.711 with :mod:`videotex.protocols.g711`).
     """
 
+    _bank: AnswerBank
+
     def __init__(self, config: AnswerConfig | None = None) -> None:
-        self._bank = AnswerBank(1, config)
-        self._slot = self._bank.add()
+        super().__init__(AnswerBank(1, config))
 
     @property
     def config(self) -> AnswerConfig:
         """The settings in force."""
         return self._bank.config
-
-    def receive_audio(self, samples: npt.ArrayLike) -> list[Event]:
-        """Samples from the line (any length) → events, in time order."""
-        x = np.asarray(samples)
-        if x.ndim != 1:
-            raise ValueError(f"receive_audio: expected one channel of samples, got shape {x.shape}")
-        return [e for _, e in self._bank.receive_audio(x[None, :])]
-
-    def audio_out(self, n: int) -> npt.NDArray[np.int16]:
-        """The next ``n`` samples for the line."""
-        return self._bank.audio_out(n)[0]
-
-    def send(self, data: bytes) -> None:
-        """Queue ``data`` for the Minitel (see :meth:`AnswerBank.send`)."""
-        self._bank.send(self._slot, data)
-
-    @property
-    def pending(self) -> int:
-        """Bytes queued and not yet wholly sent."""
-        return self._bank.pending(self._slot)
-
-    @property
-    def writable(self) -> int:
-        """Bytes that can still be queued."""
-        return self._bank.writable(self._slot)
-
-    @property
-    def carrier_up(self) -> bool:
-        """Whether the Minitel's carrier is up."""
-        return self._bank.carrier_up(self._slot)
 
     @property
     def answering(self) -> bool:

@@ -121,6 +121,22 @@ class Bank(ABC):
         return out
 
     @abstractmethod
+    def send(self, slot: int, data: bytes) -> None:
+        """Queue ``data`` for the far end of ``slot``."""
+
+    @abstractmethod
+    def pending(self, slot: int) -> int:
+        """Bytes of ``slot`` queued and not yet wholly sent."""
+
+    @abstractmethod
+    def writable(self, slot: int) -> int:
+        """Bytes ``slot`` can still queue."""
+
+    @abstractmethod
+    def carrier_up(self, slot: int) -> bool:
+        """Whether ``slot``'s line is connected."""
+
+    @abstractmethod
     def _reset(self, slot: int) -> None:
         """Put every block's state of ``slot`` back to the start of a call."""
 
@@ -131,3 +147,42 @@ class Bank(ABC):
     @abstractmethod
     def _groups(self, count: int) -> npt.NDArray[np.int16]:
         """Make ``count`` groups of every slot, ``(capacity, count * group)``."""
+
+
+class OneCall:
+    """One modem, the h11 shape over a bank of one slot: ``receive_audio(samples) ->
+    events``, ``send(bytes)``, ``audio_out(n) -> samples`` (16-bit linear, 8 kHz)."""
+
+    def __init__(self, bank: Bank) -> None:
+        self._bank = bank
+        self._slot = bank.add()
+
+    def receive_audio(self, samples: npt.ArrayLike) -> list[Event]:
+        """Samples from the line (any length) → events, in time order."""
+        x = np.asarray(samples)
+        if x.ndim != 1:
+            raise ValueError(f"receive_audio: expected one channel of samples, got shape {x.shape}")
+        return [e for _, e in self._bank.receive_audio(x[None, :])]
+
+    def audio_out(self, n: int) -> npt.NDArray[np.int16]:
+        """The next ``n`` samples for the line."""
+        return self._bank.audio_out(n)[0]
+
+    def send(self, data: bytes) -> None:
+        """Queue ``data`` for the far end."""
+        self._bank.send(self._slot, data)
+
+    @property
+    def pending(self) -> int:
+        """Bytes queued and not yet wholly sent."""
+        return self._bank.pending(self._slot)
+
+    @property
+    def writable(self) -> int:
+        """Bytes that can still be queued."""
+        return self._bank.writable(self._slot)
+
+    @property
+    def carrier_up(self) -> bool:
+        """Whether the line is connected (answer side: the Minitel's carrier is up)."""
+        return self._bank.carrier_up(self._slot)

@@ -17,7 +17,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from videotex.protocols.v23.bank import Bank
+from videotex.protocols.v23.bank import Bank, OneCall
 from videotex.protocols.v23.carrier import AnswerSequenceDetector, CarrierDetector
 from videotex.protocols.v23.demod import AsyncReceiver, Discriminator
 from videotex.protocols.v23.events import (
@@ -137,34 +137,8 @@ class OriginateBank(Bank):
         return events
 
 
-class OriginateModem:
+class OriginateModem(OneCall):
     """One originate-side (Minitel) V.23 modem over a bank of one slot."""
 
     def __init__(self, config: OriginateConfig | None = None) -> None:
-        self._bank = OriginateBank(1, config)
-        self._slot = self._bank.add()
-
-    def receive_audio(self, samples: npt.ArrayLike) -> list[Event]:
-        """Samples from the line (any length) → events, in time order."""
-        x = np.asarray(samples)
-        if x.ndim != 1:
-            raise ValueError(f"receive_audio: expected one channel of samples, got shape {x.shape}")
-        return [e for _, e in self._bank.receive_audio(x[None, :])]
-
-    def audio_out(self, n: int) -> npt.NDArray[np.int16]:
-        """The next ``n`` samples for the line."""
-        return self._bank.audio_out(n)[0]
-
-    def send(self, data: bytes) -> None:
-        """Queue ``data`` for the server."""
-        self._bank.send(self._slot, data)
-
-    @property
-    def pending(self) -> int:
-        """Bytes queued and not yet wholly sent."""
-        return self._bank.pending(self._slot)
-
-    @property
-    def carrier_up(self) -> bool:
-        """Whether the line is connected."""
-        return self._bank.carrier_up(self._slot)
+        super().__init__(OriginateBank(1, config))
