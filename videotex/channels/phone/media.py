@@ -240,6 +240,11 @@ class MediaEngine:
         self._timer = loop.call_at(self._t, self._on_time, loop)
 
     def _on_time(self, loop: asyncio.AbstractEventLoop) -> None:
+        if not self.live or self.bank is None:
+            # the last line was freed between two ticks (a BYE), and a closing listener may
+            # have given its room back (release_engine): nothing to tick, the clock stops
+            self._stop_clock()
+            return
         behind = loop.time() - self._t
         if behind > MAX_BEHIND:
             missed = int(behind / TICK)
@@ -252,6 +257,9 @@ class MediaEngine:
         if self.live:
             self._next(loop)  # a tick behind its time runs at the next iteration
             return
+        self._stop_clock()
+
+    def _stop_clock(self) -> None:
         self._timer = None
         if self._stopped is not None and not self._stopped.done():
             self._stopped.set_result(None)
