@@ -43,8 +43,10 @@ class PhoneServer:
     def address(self) -> tuple[str, int]:
         return ("127.0.0.1", self.listener.port)
 
-    async def phones(self, capacity: int = 1, local: str = "127.0.0.1") -> Phones:
-        return await Phones(self.address, capacity=capacity, local=local).open()
+    async def phones(self, capacity: int = 1, local: str = "127.0.0.1",
+                     jitter: int = 4) -> Phones:
+        return await Phones(self.address, capacity=capacity, local=local,
+                            jitter=jitter).open()
 
     async def stop(self) -> list[CallRecord]:
         """Stop as ``videotex serve`` does; return every record of the ledger."""
