@@ -23,7 +23,7 @@ BIRTH = Field("naissance", row=13, col=15, length=8)
 
 def parse_birth(text: str) -> date | None:
     """DDMMYYYY → date, or None when it is not a real date."""
-    if len(text) != 8 or not text.isdigit():
+    if len(text) != 8 or not (text.isascii() and text.isdigit()):
         return None
     try:
         return date(int(text[4:]), int(text[2:4]), int(text[:2]))

@@ -126,7 +126,7 @@ def parse_answer(body: bytes, offered: Sequence[str]) -> MediaAnswer:
 
 def _m_line(line: str) -> tuple[int, str, list[str]]:
     parts = line[2:].split()
-    if len(parts) < 4 or not parts[1].split("/")[0].isdigit():
+    if len(parts) < 4 or not (parts[1].split("/")[0].isascii() and parts[1].split("/")[0].isdigit()):
         raise SdpError(f"{line!r}: expected m=audio PORT RTP/AVP FORMATS")
     port = int(parts[1].split("/")[0])
     if port > 65535:
@@ -142,7 +142,7 @@ def _codec(section: list[str], pts: list[str], offered: Sequence[str]) -> Codec:
             names[pt.strip()] = rest.strip().lower()
     wanted = {CODECS[o].payload_type: CODECS[o] for o in offered}
     for pt in pts:
-        if not pt.isdigit():
+        if not (pt.isascii() and pt.isdigit()):
             continue
         codec = wanted.get(int(pt))
         # a static type may come without rtpmap; with one, it must say the same codec

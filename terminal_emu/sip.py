@@ -122,7 +122,7 @@ def parse(data: bytes) -> Request | Response:
     headers = _headers(lines[1:])
     length_text = next((v for n, v in headers if _key(n) == "content-length"), None)
     if length_text is not None:
-        if not length_text.strip().isdigit():
+        if not (length_text.strip().isascii() and length_text.strip().isdigit()):
             raise SipError(f"Content-Length {length_text!r} is not a number")
         length = int(length_text)
         if length > len(body):
@@ -157,7 +157,7 @@ def _response(start: str, headers: Headers, body: bytes) -> Response:
     code, _, reason = rest.partition(" ")
     if version != "SIP/2.0":
         raise SipError(f"unsupported version {version!r} (SIP/2.0 only)")
-    if not (len(code) == 3 and code.isdigit() and 100 <= int(code) <= 699):
+    if not (len(code) == 3 and (code.isascii() and code.isdigit()) and 100 <= int(code) <= 699):
         raise SipError(f"status {code!r} is not a number from 100 to 699")
     return Response(headers=headers, body=body, status=int(code), reason=reason.strip())
 
@@ -232,7 +232,7 @@ def cseq_of(message: Request | Response) -> tuple[int, str] | None:
     if value is None:
         return None
     parts = value.split()
-    if len(parts) != 2 or not parts[0].isdigit():
+    if len(parts) != 2 or not (parts[0].isascii() and parts[0].isdigit()):
         return None
     return int(parts[0]), parts[1].upper()
 

@@ -159,7 +159,7 @@ def _host_port(url: str, where: str) -> tuple[str, int]:
         raise ConnectError(f"{url}: no host: expected sip:NUMBER@HOST:PORT")
     if not port_text:
         return host, 5060
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+    if not (port_text.isascii() and port_text.isdigit()) or not 0 < int(port_text) < 65536:
         raise ConnectError(f"{url}: port {port_text!r} is not a number from 1 to 65535")
     return host, int(port_text)
 

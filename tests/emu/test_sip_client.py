@@ -88,6 +88,7 @@ BAD = [  # (datagram, words of the error)
     (b"SIP/2.0 200 OK\r\nno colon here\r\n\r\n", "without a name"),
     (b"SIP/2.0 200 OK\r\n folded first\r\n\r\n", "continuation line"),
     (b"SIP/2.0 200 OK\r\nContent-Length: x\r\n\r\n", "Content-Length 'x'"),
+    ("SIP/2.0 200 OK\r\nContent-Length: \u00b9\r\n\r\n".encode(), "Content-Length"),
     (b"SIP/2.0 200 OK\r\nContent-Length: 9\r\n\r\nabc", "shorter"),
     (b"SIP/2.0 200 OK\r\nVia: \xff\r\n\r\n", "not UTF-8"),
 ]

@@ -73,6 +73,8 @@ def test_offer_round_trip_and_hold() -> None:
     (b"v=0\r\no=a b\r\n", "o= needs 6"), (b"v=0\r\nm=audio 1 RTP/AVP 0\r\n", "no o="),
     (b"v=0\r\nc=IN IP4 host.example\r\n", "not an IP"), (b"v=0\r\nc=IN IP6 1.2.3.4\r\n", "IP6"),
     (b"v=0\r\nm=audio 70000 RTP/AVP 0\r\n", "port"), (b"v=0\r\nm=audio 1 RTP/AVP 999\r\n", "0-127"),
+    ("v=0\r\nm=audio \u00b9 RTP/AVP 0\r\n".encode(), "port"),  # isdigit, not int()
+    ("v=0\r\nm=audio 1 RTP/AVP \u00b3\r\n".encode(), "0-127"),
     (b"v=0\r\nm=audio 1 RTP/AVP 0\r\na=rtpmap:x PCMU\r\n", "rtpmap"),
     (b"v=0\r\nm=audio 1 RTP/AVP 0\r\na=ptime:0\r\n", "ptime"), (b"v=0\r\n\xff\r\n", "UTF-8"),
 ])

@@ -86,6 +86,8 @@ def test_lenient_forms_parse_to_the_same_message() -> None:
     (b"OPTIONS sip:x SIP/2.0\r\n folded first\r\n\r\n", "continuation"),
     (b"OPTIONS sip:x SIP/2.0\r\nContent-Length: 10\r\n\r\nabc", "Content-Length says 10"),
     (b"OPTIONS sip:x SIP/2.0\r\nContent-Length: -1\r\n\r\n", "Content-Length"),
+    # a superscript is a digit to str.isdigit() and not to int(): a ValueError escaped
+    ("OPTIONS sip:x SIP/2.0\r\nContent-Length: \u00b9\r\n\r\n".encode(), "Content-Length"),
     (b"OPTIONS sip:x SIP/2.0\r\nl: 1\r\nl: 2\r\n\r\nab", "twice"),
     (b"OPTIONS sip:x SIP/2.0\r\nX: \xff\r\n\r\n", "UTF-8"),
     (b"OPTIONS sip:x SIP/2.0\r\n" + b"A: b\r\n" * 200 + b"\r\n", "headers"),
@@ -123,6 +125,7 @@ def test_header_values() -> None:
     (parse_name_addr, "<sip:x", "'<' without '>'"), (parse_via, "SIP/2.0 host", "transport"),
     (parse_via, "", "empty"), (parse_cseq, "1", "number METHOD"),
     (parse_cseq, "99999999999 INVITE", "number"),
+    (parse_cseq, "\u00b2 INVITE", "number"), (parse_uri, "sip:u@h:\u00b9", "port"),
 ])
 def test_header_refusals(parse: object, text: str, says: str) -> None:
     with pytest.raises(SipError, match=says):

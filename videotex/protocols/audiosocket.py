@@ -120,4 +120,4 @@ def caller_from_uuid(value: uuid.UUID) -> str | None:
     if not text.startswith("00000000-0000-4000-8000-"):
         return None
     digits = text[24:].lstrip("f")
-    return digits if digits and digits.isdigit() else None
+    return digits if digits and (digits.isascii() and digits.isdigit()) else None

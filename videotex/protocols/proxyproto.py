@@ -101,7 +101,7 @@ def _address(text: str, family: int, what: str) -> str:
 
 
 def _port(text: str, what: str) -> int:
-    if not text.isdigit() or not (0 <= int(text) <= 65535) or (len(text) > 1 and text[0] == "0"):
+    if not (text.isascii() and text.isdigit()) or not (0 <= int(text) <= 65535) or (len(text) > 1 and text[0] == "0"):
         raise ProxyProtocolError(f"PROXY v1: bad {what} port {text!r}")
     return int(text)
 

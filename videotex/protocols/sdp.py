@@ -141,11 +141,11 @@ def _media_line(value: str, n: int) -> dict[str, object]:
     if len(parts) < 4:
         raise SdpError(f"line {n}: m={value[:40]!r} needs media, port, proto and formats")
     port_text = parts[1].split("/", 1)[0]
-    if not port_text.isdigit() or int(port_text) > 65535:
+    if not (port_text.isascii() and port_text.isdigit()) or int(port_text) > 65535:
         raise SdpError(f"line {n}: m= port {parts[1][:10]!r} is not 0-65535")
     if parts[2].startswith("RTP/"):
         for fmt in parts[3:]:
-            if not fmt.isdigit() or int(fmt) > 127:
+            if not (fmt.isascii() and fmt.isdigit()) or int(fmt) > 127:
                 raise SdpError(f"line {n}: m= payload type {fmt[:10]!r} is not 0-127")
     return {"kind": parts[0], "port": int(port_text), "proto": parts[2],
             "formats": tuple(parts[3:]), "rtpmap": {}}
@@ -160,15 +160,15 @@ def _attribute(value: str, n: int, target: dict[str, object] | None) -> None:
     elif name == "rtpmap":
         pt_text, _, enc = rest.partition(" ")
         pieces = enc.strip().split("/")
-        if not pt_text.isdigit() or int(pt_text) > 127 or len(pieces) < 2 \
-                or not pieces[1].isdigit() or not pieces[0]:
+        if not (pt_text.isascii() and pt_text.isdigit()) or int(pt_text) > 127 or len(pieces) < 2 \
+                or not (pieces[1].isascii() and pieces[1].isdigit()) or not pieces[0]:
             raise SdpError(f"line {n}: a=rtpmap:{rest[:40]!r} is not 'pt name/rate'")
         rtpmap = target["rtpmap"]
         assert isinstance(rtpmap, dict)
         rtpmap[int(pt_text)] = (pieces[0].upper(), int(pieces[1][:9]))
     elif name == "ptime":
         ms = rest.strip()
-        if not ms.isdigit() or len(ms) > 4 or not 1 <= int(ms) <= 1000:
+        if not (ms.isascii() and ms.isdigit()) or len(ms) > 4 or not 1 <= int(ms) <= 1000:
             raise SdpError(f"line {n}: a=ptime:{rest[:20]!r} is not 1-1000 ms")
         target["ptime"] = int(ms)
 

@@ -215,7 +215,7 @@ def _body(headers: tuple[tuple[str, str], ...], rest: bytes) -> bytes:
         return rest
     if len(set(lengths)) > 1:
         raise SipError(f"Content-Length given twice with different values {lengths[:2]}")
-    if not lengths[0].isdigit() or len(lengths[0]) > 6:
+    if not (lengths[0].isascii() and lengths[0].isdigit()) or len(lengths[0]) > 6:
         raise SipError(f"Content-Length {lengths[0][:20]!r} is not a number of bytes")
     n = int(lengths[0])
     if n > len(rest):
@@ -253,7 +253,7 @@ class SipStream:
                 name, colon, value = line.partition(b":")
                 if colon and name.strip().lower() in (b"content-length", b"l"):
                     text = value.strip()
-                    if not text.isdigit() or len(text) > 6:
+                    if not (text.isascii() and text.isdigit()) or len(text) > 6:
                         raise SipError(f"Content-Length {text[:20]!r} is not a number of bytes")
                     length = int(text)
             if end + 4 + length > MAX_MESSAGE:
@@ -364,7 +364,7 @@ def _hostport(text: str, where: str) -> tuple[str, int | None]:
         raise SipError(f"{where}: host {host[:50]!r} is not a host name or address")
     if port_text is None:
         return host, None
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+    if not (port_text.isascii() and port_text.isdigit()) or not 0 < int(port_text) < 65536:
         raise SipError(f"{where}: port {port_text[:10]!r} is not 1-65535")
     return host, int(port_text)
 
@@ -433,7 +433,7 @@ def parse_via(text: str) -> Via:
 def parse_cseq(text: str) -> tuple[int, str]:
     """``314159 INVITE`` → (314159, "INVITE")."""
     parts = text.split()
-    if len(parts) != 2 or not parts[0].isdigit() or len(parts[0]) > 10:
+    if len(parts) != 2 or not (parts[0].isascii() and parts[0].isdigit()) or len(parts[0]) > 10:
         raise SipError(f"CSeq {text[:40]!r} is not 'number METHOD'")
     number = int(parts[0])
     if number >= 2**31 or not _TOKEN.match(parts[1]):

@@ -86,7 +86,7 @@ def _sip(options: dict[str, Any], where: str, d: PhoneOptions) -> dict[str, Any]
                            "expires": _int(options, "expires", d.expires, where, 30, 86400)}
     ports = str(options.get("rtp_ports", "20000-20999"))
     lo, dash, hi = ports.partition("-")
-    if not (dash and lo.strip().isdigit() and hi.strip().isdigit()
+    if not (dash and (lo.strip().isascii() and lo.strip().isdigit()) and (hi.strip().isascii() and hi.strip().isdigit())
             and 1024 <= int(lo) < int(hi) <= 65535):
         raise PhoneOptionError(f"{where}: rtp_ports {ports!r} is not LOW-HIGH within "
                                "1024-65535")
@@ -107,7 +107,7 @@ def _sip(options: dict[str, Any], where: str, d: PhoneOptions) -> dict[str, Any]
     registrar = options.get("registrar")
     if registrar:
         host, colon, port = str(registrar).rpartition(":")
-        if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        if not colon or not host or not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
             raise PhoneOptionError(f"{where}: registrar {registrar!r} is not HOST:PORT")
         out["registrar"] = (host.strip("[]"), int(port))
         for key in ("user", "password"):

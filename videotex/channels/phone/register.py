@@ -138,7 +138,7 @@ class Registration:
                 addr = parse_name_addr(contact)
             except SipError:
                 continue
-            if addr.uri.user == self.user and addr.params.get("expires", "").isdigit():
+            if addr.uri.user == self.user and (addr.params.get("expires", "").isascii() and addr.params.get("expires", "").isdigit()):
                 return int(addr.params["expires"])
         expires = response.header("Expires") or ""
-        return int(expires) if expires.isdigit() and len(expires) < 9 else self.expires
+        return int(expires) if (expires.isascii() and expires.isdigit()) and len(expires) < 9 else self.expires

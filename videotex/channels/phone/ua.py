@@ -212,7 +212,7 @@ class UserAgent:
             self._refuse(req, peer, 400, f"CSeq method {method} is not {req.method}")
             return
         forwards = req.header("Max-Forwards")
-        if forwards is not None and (not forwards.isdigit() or len(forwards) > 3):
+        if forwards is not None and (not (forwards.isascii() and forwards.isdigit()) or len(forwards) > 3):
             self._refuse(req, peer, 400, f"Max-Forwards {forwards[:10]!r} is not a number")
             return
         key = self._key(req, via.branch, via.sent_by)
