@@ -219,6 +219,14 @@ def test_connexion_fin_says_goodbye_and_hangs_up(caller: Caller) -> None:
     assert caller.session.close_reason == "caller"
 
 
+def test_connexion_fin_leaves_a_service_reached_from_a_kiosk_without_goodbye(
+        service, clock) -> None:
+    c = Caller(service, clock, config=SessionConfig(fin_leaves=True))
+    c.press(Key.CONNEXION_FIN)
+    assert c.session.closed and c.session.close_reason == "fin"
+    assert "AU REVOIR" not in c.text  # the kiosk draws its own page next
+
+
 def test_status_row_shows_connected_time(caller: Caller, clock) -> None:
     assert "00:00" in caller.row(0)
     clock.advance(75)

@@ -105,6 +105,9 @@ class SessionConfig:
     max_input: int = 4096
     #: Idle timeout, maximum call length and their warnings.
     limits: Limits = field(default_factory=Limits)
+    #: Connexion/Fin leaves the service without a goodbye page, the session closing with
+    #: reason ``"fin"``: a service reached from a kiosk returns the caller there.
+    fin_leaves: bool = False
 
 
 class Session:
@@ -291,6 +294,8 @@ class Session:
         if key is FunctionKey.SOMMAIRE:
             return Goto(self.service.summary(self.ctx))
         if key is FunctionKey.CONNEXION_FIN:
+            if self.config.fin_leaves:
+                return Hangup("fin")
             return Hangup("caller", self.service.goodbye(self.ctx, "caller"))
         return Beep()  # Envoi on a page that does not take it
 
