@@ -17,9 +17,12 @@ __all__ = ["Caller"]
 
 class Caller:
     def __init__(self, service: Any, clock: Any, *, model: str = "1B",
-                 config: SessionConfig | None = None) -> None:
+                 config: SessionConfig | None = None, session: Any = None) -> None:
+        """``session``: an engine built already (a gateway call), instead of a
+        :class:`Session` of ``service``."""
         self.minitel = Minitel(model)
-        self.session = Session(service, clock, caller="test", channel="test", config=config)
+        self.session = session if session is not None else Session(
+            service, clock, caller="test", channel="test", config=config)
         self.sent = 0  # bytes the session sent in all
         self.last = b""  # bytes of the last exchange
         self.session.start()

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -30,7 +31,7 @@ from typing import Any
 from .ledger import CallRecord, Ledger, utc_iso
 from .meter import Meter
 from .offer import OfferBook
-from .tariff import TariffBook
+from .tariff import TariffBook, TariffPlan
 
 __all__ = ["BillingHooks", "caller_identity"]
 
@@ -54,7 +55,7 @@ def caller_identity(call: Any) -> str:
 
 
 class _Live:
-    __slots__ = ("amount_eur", "call", "charges_eur", "extras", "meter", "record",
+    __slots__ = ("amount_eur", "call", "charges_eur", "extras", "facts", "meter", "record",
                  "started_utc", "ticket", "units")
 
     def __init__(self, call: Any, record: CallRecord, meter: Meter,
@@ -62,6 +63,9 @@ class _Live:
         self.call = call
         self.record = record
         self.meter = meter
+        #: The facts of the part this record bills (a gateway call moves on to another
+        #: part's facts before this record is closed).
+        self.facts = call.session.ctx.facts
         #: The wall clock at connection, UTC, naive (what ``started_at`` reads: a naive
         #: time is UTC already, see :func:`utc_iso`).
         self.started_utc = (started_wall if started_wall.tzinfo is None
@@ -97,28 +101,58 @@ class BillingHooks:
         return None if self.ledger.healthy else (self.ledger.problem or "billing ledger")
 
     def call_opened(self, call: Any) -> None:
-        """Start the meter (``ctx.meter``) and open the call's record."""
+        """Start the meter (``ctx.meter``) and open the call's record. A gateway call
+        (kiosk, then services) opens one record per part: see :meth:`part_changed`."""
+        self._open_part(call, 1)
+        listeners = getattr(call.session, "part_listeners", None)
+        if listeners is not None:
+            listeners.append(lambda session: self.part_changed(call))
+
+    def _plan(self, call: Any, access_code: str) -> TariffPlan:
+        name = getattr(call.session, "plan_name", None)
+        if name is not None:
+            plan = self.book.plans.get(name)
+            if plan is None:  # checked at startup (videotex.gateway.setup): never here
+                raise ValueError(f"service {access_code!r}: no tariff plan named {name!r}")
+            return plan
+        return self.book.plan_for(access_code, call.conn.channel)
+
+    def _open_part(self, call: Any, part: int) -> None:
         session = call.session
         clock = session.clock
-        plan = self.book.plan_for(self.access_code, call.conn.channel)
+        access_code = getattr(session, "access_code", self.access_code)
+        plan = self._plan(call, access_code)
+        if part > 1:  # the connection charge is the call's, paid in its first part
+            plan = dataclasses.replace(plan, connection_charge=Decimal(0))
         meter = Meter(plan, clock.monotonic())
         session.ctx.meter = meter
         if plan.per_consultation:
             session.ctx.facts.offers = OfferBook(self.ledger, plan)
         wall = clock.wall()
         rec = CallRecord(
-            session_id=str(call.id), channel=call.conn.channel, caller=caller_identity(call),
-            service=self.access_code, started_at=utc_iso(wall), ended_at=None,
+            session_id=str(call.id) if part == 1 else f"{call.id}.{part}",
+            channel=call.conn.channel, caller=caller_identity(call),
+            service=access_code, started_at=utc_iso(wall), ended_at=None,
             duration_s=0.0, units=meter.units(meter.started),
             amount_eur=str(meter.amount(meter.started)), result_found=False, lookups=0,
             plan=plan.name, vat_rate=str(plan.vat_rate),
             provider_share=str(plan.provider_share), peer=str(getattr(call.conn, "peer", "")),
+            call_id=str(call.id), part=part,
         )
         rec.checkpoint_at = rec.started_at
-        live = self.live[rec.session_id] = _Live(call, rec, meter, wall)
+        live = self.live[str(call.id)] = _Live(call, rec, meter, wall)
         live.units, live.extras = rec.units, meter.extras  # the amounts just computed
         live.amount_eur, live.charges_eur = rec.amount_eur, str(meter.extras)
         live.ticket = self.ledger.open_record(rec)
+
+    def part_changed(self, call: Any) -> None:
+        """The caller went on to another service (or back to the kiosk): the part that
+        ended is closed at its tariff, the next one opened at its own."""
+        live = self.live.get(str(call.id))
+        if live is None:
+            return
+        self._close(live, call.session.clock.monotonic(), "service change")
+        self._open_part(call, live.record.part + 1)
 
     async def call_ready(self, call: Any) -> None:
         """Return once the call's record is on disk (the first page waits for this; the
@@ -129,8 +163,7 @@ class BillingHooks:
 
     @staticmethod
     def _update(live: _Live, now: float) -> None:
-        rec, meter = live.record, live.meter
-        facts = live.call.session.ctx.facts
+        rec, meter, facts = live.record, live.meter, live.facts
         millis = meter.millis(now)
         units = meter.units_in(millis)
         extras = meter.extras
@@ -151,7 +184,9 @@ class BillingHooks:
         live = self.live.pop(str(call.id), None)
         if live is None:
             return
-        now = call.session.clock.monotonic()
+        self._close(live, call.session.clock.monotonic(), reason)
+
+    def _close(self, live: _Live, now: float, reason: str) -> None:
         if reason == "unavailable":  # never served (see Switchboard.ready_timeout)
             now = live.meter.started
         live.meter.stop(now)

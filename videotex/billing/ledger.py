@@ -132,6 +132,10 @@ class CallRecord:
     #: The line as the transport knows it (``address:port``, a modem line): which
     #: connection this record bills, to match it with a caller's own log.
     peer: str = ""
+    #: A call through the kiosk is billed in parts, one record per service visited (each
+    #: at its service's tariff): the call's id, shared by its parts, and this part's rank.
+    call_id: str = ""
+    part: int = 1
 
     @property
     def key(self) -> bytes:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, fields
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-__all__ = ["DEFAULT_PLAN", "TariffBook", "TariffError", "TariffPlan"]
+__all__ = ["BUILTIN_PLANS", "DEFAULT_PLAN", "TariffBook", "TariffError", "TariffPlan"]
 
 
 class TariffError(ValueError):
@@ -53,6 +53,8 @@ class TariffPlan:
     cap_amount: Decimal = Decimal(0)
     warn_before_s: Decimal = Decimal(60)
     per_consultation: bool = False
+    #: Time is free and nothing is sold (a free kiosk service): the meter shows 0,00.
+    free: bool = False
     consultation_price: Decimal = Decimal("3.00")
     repurchase_price: Decimal = Decimal("3.00")
     repurchase_views: int = 5
@@ -87,6 +89,19 @@ class TariffPlan:
 
 DEFAULT_PLAN = TariffPlan()
 
+#: The kiosk tariffs a gateway's services may name without configuring them (1992 France
+#: Télécom steps of the domain reference, in euros incl. tax; a configuration may redefine
+#: any of them): 3613 at t2 (0.37 F a minute), 3614 at t32 (0.85 F), 3615 at t44 (2.23 F,
+#: the default plan), 3617 selling consultations (time free, 3 € a result), and a free one.
+BUILTIN_PLANS = {
+    "3613": TariffPlan(name="3613", price_per_minute=Decimal("0.056")),
+    "3614": TariffPlan(name="3614", price_per_minute=Decimal("0.13")),
+    "3615": TariffPlan(name="3615"),
+    "3617": TariffPlan(name="3617", per_consultation=True, price_per_minute=Decimal(0)),
+    "gratuit": TariffPlan(name="gratuit", free=True, price_per_minute=Decimal(0),
+                          connection_charge=Decimal(0)),
+}
+
 _MONEY = {"connection_charge", "price_per_minute", "unit_price", "consultation_price",
           "repurchase_price", "cap_amount"}
 _RATIO = {"vat_rate", "provider_share"}
@@ -103,7 +118,7 @@ def _plan(name: str, table: dict[str, Any]) -> TariffPlan:
         key = _ALIASES.get(key, key)
         if key not in known:
             raise TariffError(f"{where} {key}: unknown field; known: {', '.join(sorted(known))}")
-        if key == "per_consultation":
+        if key in ("per_consultation", "free"):
             if not isinstance(raw, bool):
                 raise TariffError(f"{where} {key}: must be true or false, not {raw!r}")
             values[key] = raw
@@ -127,8 +142,13 @@ def _plan(name: str, table: dict[str, Any]) -> TariffPlan:
     plan = TariffPlan(**values)
     if plan.price_per_minute > 0 and plan.unit_price <= 0:
         raise TariffError(f"{where} unit_price: must be > 0 when time is charged")
-    if plan.price_per_minute <= 0 and not plan.per_consultation:
-        raise TariffError(f"{where} price_per_minute: must be > 0 unless per_consultation")
+    if plan.price_per_minute <= 0 and not (plan.per_consultation or plan.free):
+        raise TariffError(f"{where} price_per_minute: must be > 0 unless per_consultation "
+                          "or free")
+    if plan.free and (plan.price_per_minute > 0 or plan.per_consultation
+                      or plan.connection_charge > 0):
+        raise TariffError(f"{where} free: a free plan charges nothing (price_per_minute, "
+                          "connection_charge 0, not per_consultation)")
     return plan
 
 
@@ -156,7 +176,7 @@ class TariffBook:
         for key in table:
             if key not in known:
                 raise TariffError(f"[billing] {key}: unknown key; known: {', '.join(sorted(known))}")
-        plans = {"kiosque": DEFAULT_PLAN}
+        plans = {"kiosque": DEFAULT_PLAN, **BUILTIN_PLANS}
         raw_plans = table.get("plans", {})
         if not isinstance(raw_plans, dict):
             raise TariffError("[billing] plans: must be a table of plans")

@@ -62,6 +62,11 @@ def register(sub: Any) -> None:
     p.add_argument("--demo", action="store_true",
                    help="build a small demo store if none exists; default listeners "
                    "telnet 127.0.0.1:3615 and raw 127.0.0.1:3616")
+    p.add_argument("--minipavi", metavar="URL",
+                   help="serve this MiniPavi service straight away on every listener")
+    p.add_argument("--pages", metavar="DIR",
+                   help="serve this page tree (a folder of .vdt pages and its tree.toml) "
+                        "straight away on every listener")
     p.add_argument("--log", choices=("json", "text"), help="log format (default json)")
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="worker processes sharing each port (SO_REUSEPORT); default 1")
@@ -112,12 +117,33 @@ def main(args: argparse.Namespace) -> int:
         if not config.listeners:
             raise ConfigError("no listener: give --telnet HOST:PORT or --raw HOST:PORT, "
                               "or [[listen]] in the configuration")
+        if args.minipavi and args.pages:
+            raise ConfigError("--minipavi and --pages: give one service to go straight to")
+        if args.minipavi:
+            config.services.append({"code": "MINIPAVI", "kind": "minipavi",
+                                    "url": args.minipavi, "name": "MiniPavi"})
+            config.start = "MINIPAVI"
+        if args.pages:
+            config.services.append({"code": "PAGES", "kind": "pages",
+                                    "path": str(Path(args.pages).resolve()), "name": "Pages"})
+            config.start = "PAGES"
         from videotex.billing import TariffBook, TariffError
 
         try:
-            TariffBook.from_config(config.billing)
+            book = TariffBook.from_config(config.billing)
         except TariffError as e:
             raise ConfigError(f"{args.config or 'billing'}: {e}") from None
+        from videotex.gateway.setup import GatewayError, build_directory
+
+        try:  # fail now, with the file and the service, not in each worker
+            directory = build_directory(
+                config, None, book.plans if config.billing.get("enabled", True) else None)
+        except (GatewayError, ValueError) as e:
+            raise ConfigError(str(e)) from None
+        for cfg in config.listeners:
+            start = cfg.options.get("service")
+            if start and (directory is None or directory.lookup(str(start)) is None):
+                raise ConfigError(f"listener {cfg}: service {start!r} is not in [[services]]")
     except ConfigError as e:
         print(f"videotex serve: {e}", file=sys.stderr)
         return 2

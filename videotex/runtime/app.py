@@ -55,7 +55,14 @@ async def run_server(config: ServerConfig, *, worker: int = 0,
     metrics = MetricsHooks() if "PROMETHEUS_MULTIPROC_DIR" in os.environ else None
     if metrics is not None:
         hooks.append(metrics)
-    board = Switchboard(service, SystemClock(), hooks=hooks, gate=config.gate,
+    from videotex.gateway.setup import build_directory, call_factory
+
+    plans = billing.book.plans if billing is not None else None
+    directory = build_directory(config, service, plans)  # None: no gateway configured
+    gateway: dict[str, Any] = {} if directory is None else {
+        "session_factory": call_factory(config.start)}
+    board = Switchboard(directory or service, SystemClock(), hooks=hooks, gate=config.gate,
+                        **gateway,
                         session_config=SessionConfig(limits=config.limits),
                         health=billing.health if billing is not None else None,
                         ready_timeout=float(config.billing.get("ready_timeout", 10.0)))
@@ -105,4 +112,7 @@ async def run_server(config: ServerConfig, *, worker: int = 0,
     if billing is not None:
         await billing.stop()
         billing.ledger.close()
+    from .effects import close_http
+
+    await close_http()
     store.close()

@@ -34,6 +34,26 @@ Example (every key optional)::
     [runtime]
     gc_full_every = 600      # seconds between full garbage collections; 0 = CPython's own
 
+    [kiosk]                  # a Teletel gateway: callers type a service code (3615 style)
+    number = "3615"
+    name = "TELETEL"
+    plan = "kiosque"         # the tariff of the time spent at the kiosk itself
+
+    [[services]]             # the services behind the kiosk (see videotex.gateway.setup)
+    code = "EXAMENS"
+    kind = "results"         # results | pages | minipavi
+    plan = "3615"            # its kiosk tariff ([billing.plans] or a built-in 3613...3617)
+    [[services]]
+    code = "METEO"
+    kind = "pages"
+    path = "pages/trees/demo"
+    [[services]]
+    code = "PAVI"
+    kind = "minipavi"
+    url = "http://127.0.0.1:8080/service"
+
+A listener may lead straight to one service: ``service = "EXAMENS"`` in its [[listen]].
+
 A mistake fails at startup with a message naming the file and the key.
 """
 
@@ -97,6 +117,14 @@ class ServerConfig:
     billing: dict[str, Any] = field(default_factory=dict)
     #: Seconds between full garbage collections (``videotex.runtime.gcpolicy``); 0 = CPython's.
     gc_full_every: float = 600.0
+    #: The gateway: [kiosk] and [[services]], checked by videotex.gateway.setup at startup;
+    #: both empty: the exam-results service alone, as before the gateway.
+    kiosk: dict[str, Any] = field(default_factory=dict)
+    services: list[dict[str, Any]] = field(default_factory=list)
+    #: Where the configuration came from (relative service paths start there), for errors.
+    source: str = ""
+    #: Go straight to this service on every listener (``serve --minipavi/--pages``).
+    start: str | None = None
 
 
 def parse_address(text: str, where: str) -> tuple[str, int]:
@@ -160,7 +188,8 @@ def load_config(path: str | Path | None) -> ServerConfig:
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{where}: not valid TOML: {e}") from None
     for key in data:
-        if key not in ("service", "store", "listen", "log", "limits", "billing", "runtime"):
+        if key not in ("service", "store", "listen", "log", "limits", "billing", "runtime",
+                       "kiosk", "services"):
             raise ConfigError(f"{where}: unknown section [{key}]")
     config.service = _service(data.get("service", {}), where)
     store = data.get("store", {})
@@ -181,6 +210,15 @@ def load_config(path: str | Path | None) -> ServerConfig:
     config.log_level = log.get("level", config.log_level)
     config.limits, config.gate = _limits(data.get("limits", {}), where)
     config.billing = data.get("billing", {})
+    config.source = where
+    kiosk = data.get("kiosk", {})
+    if not isinstance(kiosk, dict):
+        raise ConfigError(f"{where}: [kiosk] must be a table")
+    config.kiosk = kiosk
+    services = data.get("services", [])
+    if not isinstance(services, list) or not all(isinstance(x, dict) for x in services):
+        raise ConfigError(f"{where}: services must be an array of tables ([[services]])")
+    config.services = services
     runtime = data.get("runtime", {})
     for key in runtime:
         if key != "gc_full_every":

@@ -14,6 +14,8 @@ import weakref
 from videotex.channels.connection import Connection, Pacer
 from videotex.teletel import Session
 
+from .effects import CallEffects
+
 __all__ = ["interact", "send_pending"]
 
 #: How long a half-typed sequence may wait before the decoder settles it.
@@ -161,6 +163,15 @@ class _Deadlines:
             return
         self.arm()
 
+    def poke(self) -> None:
+        """Something outside the session's deadlines changed it (a gateway's HTTP answer):
+        :func:`interact` ticks it and sends what it has to say."""
+        reading = self.reading
+        if reading is not None and not reading.expired():
+            reading.reschedule(self.loop.time())
+        else:
+            self.due = True
+
     def stop(self) -> None:
         self._leave()
         self.reading = None
@@ -169,9 +180,13 @@ class _Deadlines:
 async def interact(conn: Connection, session: Session, pacer: Pacer | None = None) -> None:
     """Run ``session`` on ``conn`` until either side ends the call (see
     :class:`_Deadlines` for how time wakes it)."""
-    session.start()
-    await send_pending(conn, session, pacer)
     wake = _Deadlines(conn, session, pacer)
+    # a gateway call's HTTP requests and bridges (MiniPavi services) run beside the reads
+    effects = CallEffects(session, wake.poke) if hasattr(session, "effects") else None
+    session.start()
+    if effects is not None:
+        effects.pump()
+    await send_pending(conn, session, pacer)
     loop = wake.loop
     quiet_flush = False
     try:
@@ -179,6 +194,8 @@ async def interact(conn: Connection, session: Session, pacer: Pacer | None = Non
             if wake.due:
                 wake.due = False
                 session.tick()
+                if effects is not None:
+                    effects.pump()
                 await send_pending(conn, session, pacer)
                 continue
             wake.arm()
@@ -197,6 +214,11 @@ async def interact(conn: Connection, session: Session, pacer: Pacer | None = Non
                 wake.reading = None
                 session.receive_data(data)
                 quiet_flush = session.input_pending
+            if effects is not None:
+                effects.pump()
             await send_pending(conn, session, pacer)
     finally:
         wake.stop()
+        if effects is not None:
+            effects.pump()  # what the call's end asked for (a FIN to the service)
+            await effects.close()

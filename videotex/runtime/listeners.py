@@ -20,7 +20,7 @@ from videotex.channels.raw import start_raw
 from videotex.channels.telnet import start_telnet
 
 from .config import ListenerConfig
-from .switchboard import Switchboard
+from .switchboard import BoardView, Switchboard
 
 __all__ = ["STARTERS", "Listener", "ServerListener", "start_listener"]
 
@@ -97,7 +97,12 @@ STARTERS: dict[str, str] = {
 
 
 async def start_listener(cfg: ListenerConfig, board: Switchboard) -> Listener:
+    """Start ``cfg``'s listener; with a ``service`` option (a gateway), its calls go
+    straight to that service instead of the kiosk."""
     module_name, _, func = STARTERS[cfg.kind].partition(":")
+    start = cfg.options.get("service")
+    if start:
+        board = BoardView(board, str(start))  # type: ignore[assignment]
     starter = getattr(importlib.import_module(module_name), func)
     listener: Listener = await starter(cfg, board)
     return listener

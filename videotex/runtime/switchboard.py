@@ -23,7 +23,7 @@ from videotex.teletel import Clock, Session, SessionConfig
 
 from .interact import interact, send_pending
 
-__all__ = ["Call", "CallHooks", "Switchboard"]
+__all__ = ["BoardView", "Call", "CallHooks", "Switchboard"]
 
 log = logging.getLogger("videotex.calls")
 
@@ -79,8 +79,9 @@ class Switchboard:
         self.ready_timeout = ready_timeout
 
     async def handle(self, conn: Connection, *, pacer: Pacer | None = None,
-                     config: SessionConfig | None = None) -> None:
-        """Serve one connection until it ends (the transports' entry point)."""
+                     config: SessionConfig | None = None, start: str | None = None) -> None:
+        """Serve one connection until it ends (the transports' entry point). ``start``:
+        the service a gateway's listener leads straight to (its ``service`` option)."""
         if self.closing:
             conn.close()
             return
@@ -91,7 +92,7 @@ class Switchboard:
             await self._refuse(conn, refused, problem is not None)
             return
         try:
-            await self._serve(conn, pacer, config)
+            await self._serve(conn, pacer, config, start)
         finally:
             self.gate.release(identity)
 
@@ -115,14 +116,15 @@ class Switchboard:
             await asyncio.wait_for(conn.drain(), 5)
 
     async def _serve(self, conn: Connection, pacer: Pacer | None,
-                     config: SessionConfig | None) -> None:
+                     config: SessionConfig | None, start: str | None = None) -> None:
         call_id = secrets.token_hex(8)
         # a transport chooses only how the terminal is linked; limits are the server's
         chosen = (self.session_config if config is None
                   else dataclasses.replace(self.session_config, link=config.link))
+        where = {} if start is None else {"start": start}
         session = self._session_factory(
             self.service, self.clock, caller=conn.peer, channel=conn.channel,
-            identity=conn.identity, config=chosen,
+            identity=conn.identity, config=chosen, **where,
         )
         call = Call(call_id, conn, session, pacer, asyncio.current_task())
         self.calls.add(call)
@@ -184,3 +186,20 @@ class Switchboard:
         tasks = [c.task for c in calls if c.task is not None and not c.task.done()]
         if tasks:
             await asyncio.wait(tasks, timeout=grace)
+
+
+class BoardView:
+    """The switchboard as one listener sees it: its calls go straight to the service
+    ``start`` (a listener's ``service = "EXAMENS"`` at a gateway). Everything else is the
+    switchboard's."""
+
+    def __init__(self, board: Switchboard, start: str) -> None:
+        self._board = board
+        self.start = start
+
+    async def handle(self, conn: Connection, *, pacer: Pacer | None = None,
+                     config: SessionConfig | None = None) -> None:
+        await self._board.handle(conn, pacer=pacer, config=config, start=self.start)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._board, name)

@@ -65,7 +65,7 @@ class PhoneOptions:
     def parse(cls, kind: str, where: str, options: dict[str, Any]) -> PhoneOptions:
         known = SIP_KEYS if kind == "sip" else AUDIOSOCKET_KEYS
         for key in options:
-            if key not in known and key not in ("reuse_port", "proxy_protocol"):
+            if key not in known and key not in ("reuse_port", "proxy_protocol", "service"):
                 raise PhoneOptionError(f"{where}: unknown option {key!r} for {kind} "
                                        f"(known: {', '.join(known)})")
         d = cls()
