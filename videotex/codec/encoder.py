@@ -214,6 +214,15 @@ class Encoder:
         """
         return self._frame(frame, self._target_rows(frame)[0])
 
+    def assume(self, frame: Frame) -> None:
+        """Take it that the terminal shows ``frame`` now, drawn by other bytes (a page's
+        own videotex sent verbatim): the state :meth:`frame` leaves (it runs, its bytes
+        are dropped), so the next :meth:`update` is a diff from ``frame``. It knows the
+        cells, not where the other bytes put serial delimiters: a character written
+        later inside a background zone they opened differently may take another
+        background (never on plain black, nor where they draw as this encoder does)."""
+        self.frame(frame)
+
     def update(self, frame: Frame) -> bytes:
         """Bytes that change the screen from the last output to ``frame``."""
         if self._wire is None:

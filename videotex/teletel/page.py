@@ -231,6 +231,17 @@ class Page:
     def on_enter(self, ctx: Context) -> None:
         """Called when the page becomes current."""
 
+    def wire(self, ctx: Context) -> bytes | None:
+        """The page's own videotex, to send verbatim when it is shown whole; ``None`` (the
+        default): the session encodes :meth:`draw` as usual.
+
+        Bytes given here must leave *any* screen showing exactly what :meth:`draw` draws
+        on a blank :class:`~videotex.codec.Frame`: rows 1–24 as drawn, row 0 blank (the
+        session writes its status row there), the cursor hidden. The session then adds
+        the fields and the status row as a diff. Pages made of ``.vdt`` files use this
+        (:mod:`videotex.pagetree`): a page author's bytes go out as they were made."""
+        return None
+
     # -- rendering of fields ----------------------------------------------------------
 
     def draw_fields(self, frame: Frame) -> None:

@@ -11,6 +11,10 @@ Invariants:
   ``data_to_send`` has been written; every screen change is sent as
   ``encoder.update(wanted)`` (the frame diff), except Répétition and the first page,
   which are drawn whole.
+- A page that gives its own videotex (:meth:`Page.wire`) is sent as those bytes,
+  verbatim, whenever it is shown whole (first page, Goto, Répétition, a goodbye page);
+  the encoder is then told the screen shows the page's drawing
+  (:meth:`Encoder.assume`) and the fields and status row follow as a diff.
 - Once :attr:`closed` is set, no more input is processed and ``data_to_send`` only
   drains what was queued (the goodbye page).
 """
@@ -41,6 +45,9 @@ __all__ = ["Service", "Session", "SessionConfig", "TerminalLink"]
 _BEL = b"\x07"
 #: §9 ENQROM: ask the terminal for its identification (maker, model, version).
 _ENQROM = b"\x1b\x39\x7b"
+#: ESC then PRO1, PRO2 or PRO3 (§9): a page's own bytes that hold one may have reset the
+#: terminal or changed its routing, so the echo command is sent again after them.
+_PROTOCOL = (b"\x1b\x39", b"\x1b\x3a", b"\x1b\x3b")
 
 
 class TerminalLink(enum.Enum):
@@ -151,6 +158,7 @@ class Session:
         self._batching = False
         self._pending_show = False
         self._pending_full = False
+        self._pending_new = False
 
     # -- driving ----------------------------------------------------------------------
 
@@ -191,6 +199,7 @@ class Session:
         frame diff, not one per key; a caller typing at 75 baud sees each key anyway."""
         self._pending_show = False
         self._pending_full = False
+        self._pending_new = False
         self._batching = True
         try:
             for event in events:
@@ -200,7 +209,7 @@ class Session:
         finally:
             self._batching = False
         if self._pending_show and not self.closed:
-            self._show(full=self._pending_full)
+            self._show(full=self._pending_full, new_page=self._pending_new)
 
     def tick(self) -> None:
         """Time passed: time limits, a delayed answer, the status row (cost, clock)."""
@@ -314,17 +323,17 @@ class Session:
         elif isinstance(action, Goto):
             self.page = action.page
             self.page.on_enter(self.ctx)
-            self._show()
+            self._show(new_page=True)
         elif isinstance(action, Hangup):
             if action.page is not None:
                 self.page = action.page
-                self._show()
+                self._show(new_page=True)
             self._close(action.reason)
 
     def _close(self, reason: str) -> None:
         if self._batching and self._pending_show:
             self._batching = False
-            self._show(full=self._pending_full)
+            self._show(full=self._pending_full, new_page=self._pending_new)
         self.closed = True
         self.close_reason = reason
 
@@ -332,29 +341,38 @@ class Session:
 
     def compose(self) -> Frame:
         """The frame the caller should see now."""
-        key = self.page.draw_key(self.ctx)
-        if key is None:
-            frame = Frame()
-            self.page.draw(frame, self.ctx)
-        else:
-            shared = (type(self.page), key)
-            drawn = _DRAWN.get(shared)
-            if drawn is None:
-                drawn = Frame()
-                self.page.draw(drawn, self.ctx)
-                if len(_DRAWN) >= _DRAWN_MAX:
-                    _DRAWN.clear()
-                _DRAWN[shared] = drawn
-            frame = drawn.copy()
+        frame = self._drawing()
         self.page.draw_fields(frame)
         status = self.service.status_line(self.ctx)
         frame.text(0, 1, status[:36])
         return frame
 
-    def _show(self, *, full: bool = False, status_only: bool = False) -> None:
+    def _drawing(self) -> Frame:
+        """The page as :meth:`Page.draw` draws it (no fields, no status row): a frame
+        of this session's own."""
+        key = self.page.draw_key(self.ctx)
+        if key is None:
+            frame = Frame()
+            self.page.draw(frame, self.ctx)
+            return frame
+        shared = (type(self.page), key)
+        drawn = _DRAWN.get(shared)
+        if drawn is None:
+            drawn = Frame()
+            self.page.draw(drawn, self.ctx)
+            if len(_DRAWN) >= _DRAWN_MAX:
+                _DRAWN.clear()
+            _DRAWN[shared] = drawn
+        return drawn.copy()
+
+    def _show(self, *, full: bool = False, status_only: bool = False,
+              new_page: bool = False) -> None:
+        """Send what changed on screen. ``full``: draw it whole; ``new_page``: another
+        page became current (shown whole when it gives its own bytes, else as a diff)."""
         if self._batching:
             self._pending_show = True
             self._pending_full = self._pending_full or full
+            self._pending_new = self._pending_new or new_page
             return
         now = self.clock.monotonic()
         _reason, self.ctx.warning = self._watch.check(now, self.ctx.meter)
@@ -364,8 +382,18 @@ class Session:
         if status_only and self._drawn and not full:
             out = self._encoder.update_row0(
                 _status_row(self.service.status_line(self.ctx)[:36]))
+        wire = None
+        if out is None and (full or new_page or not self._drawn):
+            wire = self.page.wire(self.ctx)
         if out is not None:
             self._out += out
+        elif wire is not None:
+            self._out += wire
+            if any(p in wire for p in _PROTOCOL):
+                self._out += self.config.link.echo_off
+            self._encoder.assume(self._drawing())
+            self._drawn = True
+            self._out += self._encoder.update(self.compose())
         elif full or not self._drawn:
             self._out += self._encoder.frame(self.compose())
             self._drawn = True
