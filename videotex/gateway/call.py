@@ -48,6 +48,26 @@ ERROR_PAUSE = 10.0
 _PINS: set[int] = set()
 
 
+def _is_key(data: bytes) -> bool:
+    """``data`` holds a key the caller pressed: a character or a function key (SEP), not
+    only a terminal's protocol reply (SOH ... EOT identification, ESC sequences)."""
+    plain = bytearray()
+    skip_to_eot = False
+    i = 0
+    while i < len(data):
+        b = data[i]
+        if skip_to_eot:
+            skip_to_eot = b != 0x04
+        elif b == 0x01:
+            skip_to_eot = True
+        elif b == 0x1B:
+            i += 2  # an ESC and its next bytes: a protocol reply, not a key
+        else:
+            plain.append(b)
+        i += 1
+    return any(b >= 0x20 or b == 0x13 for b in plain)
+
+
 def typesocket_of(channel: str) -> str:
     return _TYPESOCKET.get(channel, "TELN")
 
@@ -88,6 +108,9 @@ class GatewayCall:
         #: Effects of parts already over (a FIN posted as the caller left a service).
         self._effects: list[tuple[Any, Any]] = []
         self._pin: int | None = None
+        #: MiniPavi's ``uniqueId`` of this call once it has visited a MiniPavi service
+        #: (PushServiceMsg finds the call by it).
+        self.unique_id: str | None = None
         #: After a service's error, the kiosk comes back at this time or at a key.
         self._paused_until: float | None = None
         first = directory.lookup(start) if start else None
@@ -142,6 +165,7 @@ class GatewayCall:
         if self._pin is None:
             self._pin = _new_pin()
         unique_id = f"{int(self.clock.wall().timestamp()):010d}{self._pin:04d}"
+        self.unique_id = unique_id
         remote = self.identity
         engine = MiniPaviCall(str(entry.target), unique_id=unique_id, remote_addr=remote,
                               typesocket=typesocket_of(self.channel), clock=self.clock)
@@ -203,7 +227,8 @@ class GatewayCall:
                 self._keep_effects()
                 self.closed, self.close_reason = True, "hangup"
                 return
-            self._resume()
+            if _is_key(data):  # not a terminal's reply (its identification, asked at start)
+                self._resume()
             return
         self.engine.receive_data(data)
         self._settle()
@@ -254,6 +279,24 @@ class GatewayCall:
         self._settle()
         if not self.closed:  # a part that cannot end at once (never: parts close on hangup)
             self.closed, self.close_reason = True, reason
+
+    def push(self, message: bytes) -> bool:
+        """A PushServiceMsg for this call (from another call's service): shown on row 0
+        when the caller is in a MiniPavi service, else dropped (False)."""
+        push = getattr(self.engine, "push", None)
+        if push is None or self.closed:
+            return False
+        push(message)
+        return True
+
+    def pushes(self) -> list[tuple[str, bytes]]:
+        """PushServiceMsg messages the current part's service sent to other calls."""
+        pending = getattr(self.engine, "pushes", None)
+        if not pending:
+            return []
+        out = list(pending)
+        pending.clear()
+        return out
 
     def _keep_effects(self) -> None:
         effects = getattr(self.engine, "effects", None)

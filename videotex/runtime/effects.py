@@ -133,7 +133,15 @@ class CallEffects:
         self.relays: dict[int, _Relay] = {}
 
     def pump(self) -> None:
-        """Start what the call asked for since the last pump; relay the caller's bytes."""
+        """Start what the call asked for since the last pump; relay the caller's bytes;
+        deliver its service's PushServiceMsg messages to the calls they name."""
+        uid = getattr(self.session, "unique_id", None)
+        if uid is not None and _BY_UID.get(uid) is not self:
+            _BY_UID[uid] = self
+        for target, message in self.session.pushes():
+            other = _BY_UID.get(target)
+            if other is not None and other.session.push(message):
+                other.poke()
         for engine, effect in self.session.effects():
             kind = type(effect).__name__
             if kind == "HttpPost":
@@ -248,6 +256,9 @@ class CallEffects:
 
     async def close(self) -> None:
         """The call is over: stop its requests and bridges (a FIN goes on, detached)."""
+        uid = getattr(self.session, "unique_id", None)
+        if uid is not None and _BY_UID.get(uid) is self:
+            del _BY_UID[uid]
         for task in list(self.tasks):
             task.cancel()
         for task in list(self.tasks):
@@ -257,6 +268,8 @@ class CallEffects:
 
 
 _DETACHED: set[asyncio.Task[None]] = set()
+#: The live gateway calls of this process by MiniPavi uniqueId (PushServiceMsg targets).
+_BY_UID: weakref.WeakValueDictionary[str, CallEffects] = weakref.WeakValueDictionary()
 
 
 def _host_port(text: str, default_port: int) -> tuple[str, int]:
