@@ -3,10 +3,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from terminal_emu import Key
 from tests.helpers.harness import Caller
+from videotex.cli.page import page_frame
 from videotex.codec import Color, Encoder, Frame, FunctionKey
 from videotex.teletel import Action, Context, Field, Goto, Page, SessionConfig, TerminalLink
+
+METEO = Path("/work/shared/vdt-samples/minitel-server-3610_vdts_meteo.vdt")
 
 #: Row 0 cleared, FF, cursor off, "HELLO WORLD" at r5c2: what ``Verbatim.draw`` draws.
 WIRE = b"\x1f\x40\x41\x18\x0a\x0c\x14\x1f\x45\x42HELLO WORLD"
@@ -140,3 +147,20 @@ def test_assume_leaves_the_state_frame_leaves() -> None:
     drawn.frame(a)
     assumed.assume(a)
     assert drawn.update(b) == assumed.update(b)
+
+
+@pytest.mark.skipif(not METEO.exists(), reason="no sample pages")
+def test_assume_takes_every_row_as_shown_even_those_the_encoder_draws_its_own_way() -> None:
+    """A real page whose doubled characters the encoder cannot store as it planned: drawn
+    by the encoder, an update redraws those rows; assumed (drawn by the page's own bytes),
+    an update writes the status row only."""
+    page = page_frame(METEO.read_bytes())
+    page.clear_row(0)
+    page.cursor = None
+    status = page.copy()
+    status.text(0, 1, " 3615 TEST")
+    drawn, assumed = Encoder(), Encoder()
+    drawn.frame(page)
+    assumed.assume(page)
+    assert len(drawn.update(status)) > len(b"\x1f\x40\x42" + b"3615 TEST")
+    assert assumed.update(status) == b"\x1f\x40\x42" + b"3615 TEST"

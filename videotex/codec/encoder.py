@@ -215,13 +215,16 @@ class Encoder:
         return self._frame(frame, self._target_rows(frame)[0])
 
     def assume(self, frame: Frame) -> None:
-        """Take it that the terminal shows ``frame`` now, drawn by other bytes (a page's
-        own videotex sent verbatim): the state :meth:`frame` leaves (it runs, its bytes
-        are dropped), so the next :meth:`update` is a diff from ``frame``. It knows the
-        cells, not where the other bytes put serial delimiters: a character written
-        later inside a background zone they opened differently may take another
-        background (never on plain black, nor where they draw as this encoder does)."""
+        """Take it that the terminal shows ``frame`` now, exactly, drawn by other bytes
+        (a page's own videotex sent verbatim): the next :meth:`update` is a diff from
+        ``frame``. The state is the one :meth:`frame` leaves (it runs, its bytes are
+        dropped), except that every row counts as showing ``frame``'s, even where this
+        encoder could not draw it exactly (an update would otherwise redraw such rows
+        its own way). It knows the cells, not where the other bytes put their serial
+        delimiters: a character written later inside a background zone they opened
+        differently may take another background (unless written in the zone's own)."""
         self.frame(frame)
+        self._targets = list(self._target_rows(frame)[0])
 
     def update(self, frame: Frame) -> bytes:
         """Bytes that change the screen from the last output to ``frame``."""
