@@ -19,6 +19,7 @@ __all__ = ["build_parser", "main"]
 #: Modules contributing subcommands, in help order.
 COMMAND_MODULES = (
     "videotex.cli.page",  # page optimize
+    "videotex.cli.pagetree",  # page check (under "page": after videotex.cli.page)
     "videotex.cli.store",  # keygen, seal, ingest, publish, schedule, lookup, demo-data
     "videotex.cli.serve",  # serve, status
     "videotex.cli.billing",  # billing report
