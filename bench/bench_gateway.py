@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PY = str(ROOT / ".venv/bin/python")
 
-from bench.loadgen import LightCaller, pct, process_rss_kib, source_address  # noqa: E402
+from bench.loadgen import LightCaller, cpu_s, pct, rss_kib, source_address  # noqa: E402
 
 #: The last bytes of the first page (InputTxt at x=13, y=10, cursor on: POS, CON) and of
 #: the page after Envoi (its field at y=12): §4's drawing of an InputTxt.
@@ -153,7 +153,8 @@ def main() -> int:
                               "service": url}
     try:
         time.sleep(1.0)
-        rss0 = process_rss_kib(server.pid)
+        rss0 = rss_kib(server.pid)
+        cpu0 = cpu_s(server.pid)
         t0 = time.time() + 1.0
         per = args.sessions // args.procs
         envoi_at = t0 + args.ramp + 10.0
@@ -167,7 +168,8 @@ def main() -> int:
             pending = pool.map_async(caller_proc, payloads)
             # the server's memory with everyone held, before the Envois
             time.sleep(max(0.0, envoi_at - 2.0 - time.time()))
-            rss_held = process_rss_kib(server.pid)
+            rss_held = rss_kib(server.pid)
+            cpu_held = cpu_s(server.pid)
             results = pending.get(timeout=hold_until - time.time() + 300)
         connect = [x for r in results for x in r["connect"]]
         latency = [x for r in results for x in r["latency"]]
@@ -178,20 +180,23 @@ def main() -> int:
         connected = sum(r["connected"] for r in results)
         report.update({
             "connected": connected,
-            "connect_p50_ms": round(pct(connect, 50) * 1000, 1),
-            "connect_p99_ms": round(pct(connect, 99) * 1000, 1),
+            "connect_p50_ms": round(pct(connect, 0.50) * 1000, 1),
+            "connect_p99_ms": round(pct(connect, 0.99) * 1000, 1),
             "envois": len(latency),
-            "envoi_to_page_p50_ms": round(pct(latency, 50) * 1000, 1),
-            "envoi_to_page_p99_ms": round(pct(latency, 99) * 1000, 1),
+            "envoi_to_page_p50_ms": round(pct(latency, 0.50) * 1000, 1),
+            "envoi_to_page_p99_ms": round(pct(latency, 0.99) * 1000, 1),
             "envoi_to_page_max_ms": round(max(latency) * 1000, 1) if latency else None,
             "errors": errors,
             "server_rss_mib_idle": round(rss0 / 1024, 1),
             "server_rss_mib_held": round(rss_held / 1024, 1),
             "kib_per_call": round((rss_held - rss0) / max(1, connected), 1),
+            "server_cpu_s_ramp": round(cpu_held - cpu0, 1),
+            "server_cpu_s_envois": round(cpu_s(server.pid) - cpu_held, 1),
         })
         import urllib.request
 
-        with urllib.request.urlopen(f"{url}/__stats", timeout=10) as r:
+        base = url.rsplit("/", 1)[0]
+        with urllib.request.urlopen(f"{base}/__stats", timeout=10) as r:
             own = json.loads(r.read())
         report["service_own_time"] = {k: round(v, 3) for k, v in own.items()}
         report["envoi_to_page_p99_over_service_ms"] = round(

@@ -32,8 +32,8 @@ log = logging.getLogger("videotex.gateway")
 MAX_BODY = 100_000
 ATTEMPTS = 3
 #: Open connections of one process to all MiniPavi services, and to any one of them.
-POOL_LIMIT = 2000
-POOL_PER_HOST = 1000
+POOL_LIMIT = 512
+POOL_PER_HOST = 64
 
 
 class GatewayHttp:
