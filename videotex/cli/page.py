@@ -22,7 +22,8 @@ from videotex.codec.cellmodel import compare
 from videotex.codec.encoder import encode_frame
 from videotex.codec.frame import BLANK_SPACE, COLS, Frame
 
-__all__ = ["TERMINAL_COLS", "OptimizeResult", "optimize_page", "page_frame", "register"]
+__all__ = ["TERMINAL_COLS", "OptimizeResult", "decide", "optimize_page", "page_frame",
+           "register"]
 
 #: Row 0 columns where the terminal shows its own indicators (I, R, F/C/f), §2.
 TERMINAL_COLS = (37, 38, 39)
@@ -52,10 +53,22 @@ def _emulate(data: bytes, model: str = "1B") -> dict[str, Any]:
     return snap
 
 
-def page_frame(data: bytes) -> Frame:
-    """The Frame a page draws, row 0 indicators owned by the terminal left blank."""
-    snap = _emulate(data)
-    fresh = _emulate(b"")
+_FRESH: dict[str, Any] | None = None
+
+
+def _fresh() -> dict[str, Any]:
+    """A Minitel 1B's screen before any byte (row 0 as the terminal shows it)."""
+    global _FRESH
+    if _FRESH is None:
+        _FRESH = _emulate(b"")
+    return _FRESH
+
+
+def page_frame(data: bytes, snap: dict[str, Any] | None = None) -> Frame:
+    """The Frame a page draws, row 0 indicators owned by the terminal left blank
+    (``snap``: the page emulated on a Minitel 1B already)."""
+    snap = snap if snap is not None else _emulate(data)
+    fresh = _fresh()
     frame = Frame.from_snapshot(snap)
     for c in range(1, COLS + 1):
         if snap["cells"][0][c - 1] == fresh["cells"][0][c - 1] or c in TERMINAL_COLS:
@@ -92,23 +105,37 @@ def _hand_over(original: dict[str, Any], drawn: dict[str, Any]) -> bytes:
 def optimize_page(data: bytes) -> OptimizeResult:
     """Re-encode a page; keep the original bytes unless the result is identical and no longer."""
     try:
-        frame = page_frame(data)
+        return decide(data)[1]
+    except ValueError as exc:  # the page itself cannot be decoded
+        return OptimizeResult(data, False, f"cannot be re-encoded: {exc}")
+
+
+def decide(data: bytes) -> tuple[Frame, OptimizeResult]:
+    """The page's frame and :func:`optimize_page`'s decision, each terminal emulating
+    each byte string once (a page tree decides for every page it loads). ``ValueError``
+    when the page cannot be decoded."""
+    before = {model: _emulate(data, model) for model in MODELS}
+    frame = page_frame(data, before["1B"])
+    try:
         out = encode_frame(frame)
     except ValueError as exc:
-        return OptimizeResult(data, False, f"cannot be re-encoded: {exc}")
-    out += _hand_over(_emulate(data), _emulate(out))
+        return frame, OptimizeResult(data, False, f"cannot be re-encoded: {exc}")
+    drawn = _emulate(out)
+    hand_over = _hand_over(before["1B"], drawn)
+    out += hand_over
     for model in MODELS:
-        before, after = _emulate(data, model), _emulate(out, model)
-        diff = compare(_screen(before), _screen(after), limit=3)
+        after = drawn if model == "1B" and not hand_over else _emulate(out, model)
+        diff = compare(_screen(before[model]), _screen(after), limit=3)
         if diff:
-            return OptimizeResult(data, False, f"re-encoding draws another screen on a "
-                                  f"Minitel {model}: " + "; ".join(diff))
-        if _cursor(before) != _cursor(after):
-            return OptimizeResult(data, False, "re-encoding leaves the cursor elsewhere "
-                                  f"on a Minitel {model}")
+            return frame, OptimizeResult(data, False, f"re-encoding draws another screen on "
+                                         f"a Minitel {model}: " + "; ".join(diff))
+        if _cursor(before[model]) != _cursor(after):
+            return frame, OptimizeResult(data, False, "re-encoding leaves the cursor "
+                                         f"elsewhere on a Minitel {model}")
     if len(out) > len(data):
-        return OptimizeResult(data, False, f"re-encoding is longer ({len(out)} > {len(data)})")
-    return OptimizeResult(out, True, f"{len(data)} -> {len(out)} bytes")
+        return frame, OptimizeResult(data, False,
+                                     f"re-encoding is longer ({len(out)} > {len(data)})")
+    return frame, OptimizeResult(out, True, f"{len(data)} -> {len(out)} bytes")
 
 
 def _optimize(args: argparse.Namespace) -> int:

@@ -1,9 +1,9 @@
 """A ``.vdt`` page made ready to send: decoded once, the smaller right bytes chosen,
 framed so that they draw the page from any screen; decisions cached.
 
-Decoding (:func:`videotex.cli.page.page_frame`, through the independent emulator) and
-optimising (:func:`videotex.cli.page.optimize_page`, which emulates the page six more
-times) cost about 45 ms a page: a tree does it when it is loaded, never at call time,
+Decoding and optimising (:func:`videotex.cli.page.decide`: the page and its re-encoding
+each emulated once on a Minitel 1B and a Minitel 2, through the independent emulator)
+cost about 30 ms a page: a tree does it when it is loaded, never at call time,
 and keeps each page's result by the SHA-256 of its bytes, in memory for the process
 and in a JSON file next to ``tree.toml`` (:data:`CACHE_NAME`). The file also records a
 fingerprint of the code that made the decisions (emulator, codec, optimizer, this
@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from videotex.cli.page import optimize_page, page_frame
+from videotex.cli.page import decide
 from videotex.codec import Frame, Size
 from videotex.codec.frame import BLANK_SPACE, COLS, ROWS, Cell
 
@@ -84,8 +84,7 @@ def _commands(data: bytes) -> tuple[str, ...]:
 
 
 def _decode(data: bytes) -> _Decoded:
-    frame = page_frame(data)
-    result = optimize_page(data)
+    frame, result = decide(data)
     smaller = result.optimized and len(result.data) < len(data)
     if smaller:
         return _Decoded(frame, result.data, True, result.reason)
