@@ -18,6 +18,9 @@ from pages import ResultsService  # noqa: E402
 from terminal_emu import Key  # noqa: E402
 from tests.helpers.harness import Caller  # noqa: E402
 from tests.helpers.results import ELODIE, NOW, PAUL_PARIS, build_store  # noqa: E402
+from videotex.gateway.call import GatewayCall  # noqa: E402
+from videotex.gateway.directory import Directory, ServiceEntry  # noqa: E402
+from videotex.pagetree import PageTreeService, load_tree  # noqa: E402
 from videotex.store import ResultsStore  # noqa: E402
 from videotex.teletel import FakeClock  # noqa: E402
 
@@ -46,7 +49,20 @@ def main() -> None:
         c = Caller(service, clock)
         c.press(Key.SOMMAIRE)
         c.minitel.render_png(OUT / "summary.png")
-    for name in ("home", "result", "not-published", "summary"):
+
+        # the gateway: the kiosk of `make run` (port 3613) and its list of services
+        directory = Directory(number="3615", name="TELETEL")
+        directory.add(ServiceEntry("EXAMENS", "Résultats des examens", "results", service,
+                                   "3615", "0,34 €/min"))
+        tree = PageTreeService(load_tree(ROOT / "pages" / "trees" / "demo"), "3615 DEMO")
+        directory.add(ServiceEntry("DEMO", "Démo : pages .vdt", "pages", tree, "3613",
+                                   "0,06 €/min"))
+        c = Caller(None, clock, session=GatewayCall(directory, clock, caller="demo"))
+        c.type("EXA")
+        c.minitel.render_png(OUT / "kiosk.png")
+        c.press(Key.GUIDE)
+        c.minitel.render_png(OUT / "services.png")
+    for name in ("home", "result", "not-published", "summary", "kiosk", "services"):
         print(OUT / f"{name}.png")
 
 

@@ -41,10 +41,9 @@ class KioskHome(Page):
         col = frame.text(7, 2, "puis ", fg=Color.WHITE)
         frame.text(7, col, "ENVOI", inverse=True)
         frame.text(10, 2, "Nom du service :", fg=Color.GREEN)
-        frame.text(15, 2, "Chaque service a son tarif,", fg=Color.CYAN)
-        frame.text(16, 2, "annoncé dans la liste :", fg=Color.CYAN)
-        col = frame.text(17, 2, "la liste des services ", fg=Color.CYAN)
-        frame.text(17, col, "GUIDE", inverse=True)
+        frame.text(15, 2, "Chaque service a son tarif : la liste", fg=Color.CYAN)
+        col = frame.text(16, 2, "des services et leurs prix avec ", fg=Color.CYAN)
+        frame.text(16, col, "GUIDE", inverse=True)
         message(frame, self.message)
         keys(frame, 24, ("Liste", "GUIDE"), ("Fin", "CNX/FIN"))
 

@@ -26,10 +26,28 @@ __all__ = ["parse_serial_spec", "register"]
 
 log = logging.getLogger("videotex.serve")
 
-#: ``make run``: telnet and raw TCP, and the phone line (the emulator dials it with
-#: ``terminal-emu connect sip:3615@127.0.0.1:3617``).
+#: ``make run``: the exam results on telnet and raw TCP, and on the phone line (the
+#: emulator dials it with ``terminal-emu connect sip:3615@127.0.0.1:3617``); on 3613 the
+#: Teletel kiosk, where a caller types EXAMENS or DEMO (the page tree in pages/trees/demo).
 DEMO_LISTENERS = (("telnet", "127.0.0.1:3615"), ("raw", "127.0.0.1:3616"),
                   ("sip", "127.0.0.1:3617"))
+DEMO_KIOSK = ("telnet", "127.0.0.1:3613")
+
+
+def demo_gateway(config: Any) -> None:
+    """The demo's kiosk and its two services, when the configuration names none: the
+    results listeners go straight to EXAMENS, as before the gateway."""
+    import pages
+
+    config.services = [
+        {"code": "EXAMENS", "kind": "results", "name": "Résultats des examens",
+         "plan": "3615"},
+        {"code": "DEMO", "kind": "pages", "name": "Démo : pages .vdt",
+         "path": str(Path(pages.__file__).parent / "trees" / "demo"), "plan": "3613"}]
+    for i, cfg in enumerate(config.listeners):
+        config.listeners[i] = listener(cfg.kind, f"{cfg.host}:{cfg.port}", "--demo",
+                                       options={**cfg.options, "service": "EXAMENS"})
+    config.listeners.append(listener(*DEMO_KIOSK, "--demo"))
 
 
 def register(sub: Any) -> None:
@@ -114,6 +132,8 @@ def main(args: argparse.Namespace) -> int:
             config.log_format = args.log
         if args.demo and not config.listeners:
             config.listeners = [listener(k, a, "--demo") for k, a in DEMO_LISTENERS]
+            if not config.services and not config.kiosk:
+                demo_gateway(config)
         if not config.listeners:
             raise ConfigError("no listener: give --telnet HOST:PORT or --raw HOST:PORT, "
                               "or [[listen]] in the configuration")

@@ -86,6 +86,12 @@ async def run_server(config: ServerConfig, *, worker: int = 0,
         c = telnets[0]
         print(f"Connect with: terminal-emu connect telnet://{c.host}:{c.port}"
               f"   (or: telnet {c.host} {c.port})", flush=True)
+    kiosks = [c for c in config.listeners if c.kind == "telnet"
+              and not c.options.get("service") and directory is not None and not config.start]
+    if kiosks and announce:
+        c = kiosks[0]
+        print(f"The Teletel kiosk (type a service code, Guide lists them): terminal-emu "
+              f"connect telnet://{c.host}:{c.port}", flush=True)
     phones = [c for c in config.listeners if c.kind == "sip"]
     if phones and announce:
         c = phones[0]
