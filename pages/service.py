@@ -22,7 +22,7 @@ from .layout import format_eur, format_hour, format_when
 from .menu import SummaryMenu
 from .result import NotFoundPage, NotPublishedPage, PurchasePage, RefusedPage, ResultPage
 
-__all__ = ["ResultsService", "ServiceConfig"]
+__all__ = ["Consultation", "ResultsService", "ServiceConfig"]
 
 _EXAM_SHORT = {
     "bac": "Bac général/tech",
@@ -33,6 +33,20 @@ _EXAM_SHORT = {
     "bep": "BEP",
     "bts": "BTS",
 }
+
+
+@dataclass(frozen=True)
+class Consultation:
+    """What a lookup by number found (:meth:`ResultsService.consult`): ``kind`` is
+    ``result``, ``not-published`` (``batch`` and its ``scheduled_at``, None when the hour is
+    not fixed yet), ``not-found`` or ``refused``; ``delay``: seconds to wait before answering
+    (the enumeration guard slowing a caller down)."""
+
+    kind: str
+    delay: float = 0.0
+    result: Any = None
+    batch: tuple[str, str] | None = None
+    scheduled_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -115,39 +129,55 @@ class ResultsService:
         first = f"Prix : {format_eur(per_minute)} la minute"
         return (first, "facturé à la durée, résultat ou non")
 
-    def search_number(self, ctx: Context, numero: str, birth: date, *, back: Page) -> Action:
-        """Envoi on the home page: the result, or when it comes out, or not found —
-        slowed down and then refused for callers who keep failing (enumeration)."""
+    def consult(self, ctx: Context, numero: str, birth: date) -> Consultation:
+        """A lookup by number and birth date, whatever the channel (Minitel, voice, SMS):
+        the result, when it comes out, or not found; refused (and slowed down before)
+        for callers who keep failing (enumeration). Before publication an unknown number
+        and an unpublished one get the same answer: the number's batch (exam, académie)
+        and its official hour, never a hint whether the number exists."""
         now = ctx.clock.monotonic()
         failures = ctx.facts.failures
         verdict = self.guard.before_lookup(ctx.identity, failures, now)
         if not verdict.allowed:
-            return Goto(RefusedPage(back=back))
-        page = self._search_number(ctx, numero, birth, back=back)
-        if isinstance(page, NotFoundPage):
-            ctx.facts.failures = failures + 1
-            self.guard.failed(ctx.identity, now)
-        if verdict.delay > 0:
-            return Later(verdict.delay, Goto(page), "Recherche en cours...")
-        return Goto(page)
-
-    def _search_number(self, ctx: Context, numero: str, birth: date, *, back: Page) -> Page:
+            return Consultation("refused")
         ctx.facts.lookups += 1
         result = self.store.lookup_number(numero, birth)
         if result is not None:
             ctx.facts.result_found = True
-            offers = ctx.facts.offers
-            if offers is not None:  # a per-consultation channel: price first
-                quote = offers.quote(ctx.identity, numero)
-                if quote.price > 0:
-                    return PurchasePage(result, quote, back=back)
-                offers.consume(ctx.identity, numero)
-            return ResultPage(result, full=True, back=back)
+            return Consultation("result", verdict.delay, result=result)
         batch = batch_of_number(numero)
         if batch is not None:
             status = self.batch_status(*batch, ctx.clock.wall())
             if not status.published:
-                return NotPublishedPage(*batch, status.scheduled_at, back=back)
+                return Consultation("not-published", verdict.delay, batch=batch,
+                                    scheduled_at=status.scheduled_at)
+        ctx.facts.failures = failures + 1
+        self.guard.failed(ctx.identity, now)
+        return Consultation("not-found", verdict.delay)
+
+    def search_number(self, ctx: Context, numero: str, birth: date, *, back: Page) -> Action:
+        """Envoi on the home page: :meth:`consult`, as a page."""
+        found = self.consult(ctx, numero, birth)
+        if found.kind == "refused":
+            return Goto(RefusedPage(back=back))
+        page = self._page(ctx, found, numero, birth, back)
+        if found.delay > 0:
+            return Later(found.delay, Goto(page), "Recherche en cours...")
+        return Goto(page)
+
+    def _page(self, ctx: Context, found: Consultation, numero: str, birth: date,
+              back: Page) -> Page:
+        if found.kind == "result":
+            offers = ctx.facts.offers
+            if offers is not None:  # a per-consultation channel: price first
+                quote = offers.quote(ctx.identity, numero)
+                if quote.price > 0:
+                    return PurchasePage(found.result, quote, back=back)
+                offers.consume(ctx.identity, numero)
+            return ResultPage(found.result, full=True, back=back)
+        if found.kind == "not-published":
+            assert found.batch is not None
+            return NotPublishedPage(*found.batch, found.scheduled_at, back=back)
         return NotFoundPage(numero, birth.strftime("%d%m%Y"), back=back)
 
     def search_name(self, ctx: Context, nom: str, prenom: str | None,
