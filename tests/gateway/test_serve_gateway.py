@@ -59,6 +59,7 @@ async def test_a_caller_visits_every_kind_of_service_billed_part_by_part(
         store_dir: Path, tmp_path: Path) -> None:
     store = tmp_path / "store"
     shutil.copytree(store_dir, store)
+XX
     holder: dict[str, Any] = {}
     pavi = PaviService(lambda req: holder["handler"](req))
     await pavi.start()
