@@ -118,8 +118,12 @@ class _Sip(asyncio.DatagramProtocol):
 class Phones:
     """Up to ``capacity`` simulated Minitels calling ``server`` (see the module docstring).
 
+    ``line_class``: what a line is (a voice test's telephone keeps what it hears).
+
     ``local`` is the caller's address (127.0.0.2 makes a second caller on loopback);
     ``emulate=False`` keeps the decoded bytes without an emulator (the load generator)."""
+
+    line_class: type[PhoneLine] = PhoneLine
 
     def __init__(self, server: tuple[str, int], *, capacity: int = 1, local: str = "127.0.0.1",
                  emulate: bool = True, jitter: int = 4) -> None:
@@ -171,24 +175,26 @@ class Phones:
         self._sip.sendto(bytes(message), self.server)
 
     def invite(self, number: str = "0320123456", *, codecs: tuple[str, ...] = ("PCMA",),
-               extra: tuple[tuple[str, str], ...] = (), body: bytes | None = None) -> PhoneLine:
-        """Send an INVITE (a new line); :meth:`answered` waits for the answer."""
+               extra: tuple[tuple[str, str], ...] = (), body: bytes | None = None,
+               called: str = "3615") -> PhoneLine:
+        """Send an INVITE (a new line) to ``called``; :meth:`answered` waits for the
+        answer."""
         rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         rtp.bind((self.local, 0))
         rtp.setblocking(False)
-        line = PhoneLine(self.count, f"{secrets.token_hex(8)}@{self.local}", number,
-                         secrets.token_hex(4), rtp, codecs[0])
+        line = self.line_class(self.count, f"{secrets.token_hex(8)}@{self.local}", number,
+                               secrets.token_hex(4), rtp, codecs[0])
         line.jitter = JitterBuffer(prefetch=self.jitter, max_frames=max(25, 2 * self.jitter))
         self.count += 1
         self.lines[line.call_id] = line
-        line.to_header = f"<sip:3615@{self.server[0]}:{self.server[1]}>"
+        line.to_header = f"<sip:{called}@{self.server[0]}:{self.server[1]}>"
         sdp = build_offer(self.local, line.port, codecs) if body is None else body
         line.response = self._loop.create_future()
         line.t_invite = time.monotonic()
         headers = self._headers(line, "INVITE", "z9hG4bK" + secrets.token_hex(6), 1,
                                 line.to_header)
         request = SipRequest((*headers, *extra, ("Content-Type", "application/sdp")), sdp,
-                             "INVITE", f"sip:3615@{self.server[0]}:{self.server[1]}")
+                             "INVITE", f"sip:{called}@{self.server[0]}:{self.server[1]}")
         self._send(request)
         self._retransmit(line, request, 0.5)
         return line

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from tests.helpers.results import ELODIE, MARIE_AJOURNEE, PAUL_PARIS
-from videotex.voice.answers import PROMPTS
 from videotex.voice.dialogue import Play, Say, Speak, Stop, VoiceDialogue
+from videotex.voice.prompts import Prompt
 
 
 class Phone:
@@ -72,7 +72,7 @@ def test_welcome_then_the_number_then_the_birth_date_then_the_result(phone: Phon
     answer = phone.plays[-1]
     assert answer.answer
     assert answer.items[:2] == (Say("result_intro"), Speak("Élodie Dupont."))
-    assert Speak("Admis.") in answer.items and Speak("Mention très bien.") in answer.items
+    assert answer.items[2:4] == (Say("outcome_admis"), Say("mention_tb"))
     assert answer.items[-1] == Say("after_menu")
     assert phone.d.ctx.facts.result_found and phone.d.ctx.facts.lookups == 1
 
@@ -80,8 +80,8 @@ def test_welcome_then_the_number_then_the_birth_date_then_the_result(phone: Phon
 def test_an_ajourne_candidate_hears_it_without_a_mention(phone: Phone) -> None:
     consult(phone, *MARIE_AJOURNEE)
     items = phone.plays[-1].items
-    assert Speak("Ajourné.") in items
-    assert not any(isinstance(i, Speak) and i.text.startswith("Mention") for i in items)
+    assert Say("outcome_ajourne") in items
+    assert not any(isinstance(i, Say) and i.key.startswith("mention") for i in items)
 
 
 def test_star_corrects_and_a_short_number_is_asked_again(phone: Phone) -> None:
@@ -149,12 +149,12 @@ def test_before_publication_an_unknown_number_and_a_real_one_hear_the_same(
     assert real.plays[-1].items == unknown.plays[-1].items
     items = real.plays[-1].items
     assert items[0] == Say("not_published")
-    assert isinstance(items[1], Speak) and "académie de Paris" in items[1].text
-    assert "seront publiés" in items[1].text
+    assert isinstance(items[1], Speak) and "publiés aujourd'hui à quatorze heures" in items[1].text
+    assert "1910" not in items[1].text  # no number, no name: nothing tells it exists
 
 
 def test_every_prompt_key_said_has_a_text(phone: Phone) -> None:
     consult(phone, *ELODIE)
     phone.keys("1")
     said = {i.key for items in phone.d.said for i in items if isinstance(i, Say)}
-    assert said <= set(PROMPTS)
+    assert said <= {p.value for p in Prompt}

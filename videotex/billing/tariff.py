@@ -100,6 +100,10 @@ BUILTIN_PLANS = {
     "3617": TariffPlan(name="3617", per_consultation=True, price_per_minute=Decimal(0)),
     "gratuit": TariffPlan(name="gratuit", free=True, price_per_minute=Decimal(0),
                           connection_charge=Decimal(0)),
+    #: The voice channel's per-minute tariff (Audiotel 08 36 68: 2.21 F a minute in 1992,
+    #: 0.34 €), the meter running from answer to hang-up; routed to channel "voice" unless
+    #: a [[billing.routes]] says otherwise.
+    "audiotel": TariffPlan(name="audiotel", price_per_minute=Decimal("0.34")),
 }
 
 _MONEY = {"connection_charge", "price_per_minute", "unit_price", "consultation_price",
@@ -214,6 +218,8 @@ class TariffBook:
                 raise TariffError(f"{where}: unknown key {sorted(extra)[0]}")
             routes.append(_Route(str(r.get("access_code", "*")), str(r.get("channel", "*")),
                                  r["plan"]))
+        # the voice channel bills at its own tariff unless a route above says otherwise
+        routes.append(_Route("*", "voice", "audiotel"))
         return cls(plans, routes, default, float(every))
 
     def plan_for(self, access_code: str, channel: str) -> TariffPlan:

@@ -80,6 +80,10 @@ def register(sub: Any) -> None:
     p.add_argument("--demo", action="store_true",
                    help="build a small demo store if none exists; default listeners "
                    "telnet 127.0.0.1:3615 and raw 127.0.0.1:3616")
+    p.add_argument("--voice", metavar="NUMBER[,NUMBER...]",
+                   help="on every SIP listener, these called numbers get the voice menu "
+                        "(results read by a synthetic voice, keypad digits); the others the "
+                        "modem; * for every number")
     p.add_argument("--minipavi", metavar="URL",
                    help="serve this MiniPavi service straight away on every listener")
     p.add_argument("--pages", metavar="DIR",
@@ -137,6 +141,12 @@ def main(args: argparse.Namespace) -> int:
         if not config.listeners:
             raise ConfigError("no listener: give --telnet HOST:PORT or --raw HOST:PORT, "
                               "or [[listen]] in the configuration")
+        if args.voice:
+            sips = [c for c in config.listeners if c.kind == "sip"]
+            if not sips:
+                raise ConfigError("--voice: no SIP listener (give --sip HOST:PORT)")
+            for c in sips:
+                c.options["voice"] = args.voice
         if args.minipavi and args.pages:
             raise ConfigError("--minipavi and --pages: give one service to go straight to")
         if args.minipavi:

@@ -124,9 +124,12 @@ class CallEffects:
     """Runs the effects of one call; ``poke`` wakes the call's driver afterwards."""
 
     def __init__(self, session: Any, poke: Callable[[], None],
-                 http: GatewayHttp | None = None, *, allow_bridges: bool = True) -> None:
+                 http: GatewayHttp | None = None, *, allow_bridges: bool = True,
+                 conn: Any = None) -> None:
         self.session = session
         self.poke = poke
+        #: The caller's line: a voice call plays its prompts there.
+        self.conn = conn
         self.http = http or http_for()
         self.allow_bridges = allow_bridges
         self.tasks: set[asyncio.Task[None]] = set()
@@ -138,7 +141,8 @@ class CallEffects:
         uid = getattr(self.session, "unique_id", None)
         if uid is not None and _BY_UID.get(uid) is not self:
             _BY_UID[uid] = self
-        for target, message in self.session.pushes():
+        pushes = getattr(self.session, "pushes", None)
+        for target, message in pushes() if pushes is not None else ():
             other = _BY_UID.get(target)
             if other is not None and other.session.push(message):
                 other.poke()
@@ -149,6 +153,10 @@ class CallEffects:
             elif kind == "Bridge":
                 relay = self.relays[effect.id] = _Relay(engine)
                 relay.task = self._spawn(self._bridge(relay, effect))
+            elif kind == "Play" and self.conn is not None:  # a voice call's prompts
+                self.conn.play(effect, self._heard(engine, effect.id))
+            elif kind == "Stop" and self.conn is not None:
+                self.conn.stop(effect.id)
             else:
                 log.error("unknown gateway effect %r", effect)
         for key, relay in list(self.relays.items()):
@@ -158,6 +166,12 @@ class CallEffects:
             if not getattr(relay.engine, "bridging", True) and relay.task is not None:
                 relay.task.cancel()  # the caller ended the bridge (*** Sommaire, Fin)
                 del self.relays[key]
+
+    def _heard(self, engine: Any, play_id: int) -> Callable[[], None]:
+        def heard() -> None:
+            engine.prompt_ended(play_id)
+            self.poke()
+        return heard
 
     def _spawn(self, coro: Any, detached: bool = False) -> asyncio.Task[None]:
         task = asyncio.ensure_future(coro)

@@ -182,7 +182,8 @@ async def interact(conn: Connection, session: Session, pacer: Pacer | None = Non
     :class:`_Deadlines` for how time wakes it)."""
     wake = _Deadlines(conn, session, pacer)
     # a gateway call's HTTP requests and bridges (MiniPavi services) run beside the reads
-    effects = CallEffects(session, wake.poke) if hasattr(session, "effects") else None
+    effects = (CallEffects(session, wake.poke, conn=conn) if hasattr(session, "effects")
+               else None)
     session.start()
     if effects is not None:
         effects.pump()

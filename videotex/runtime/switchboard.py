@@ -79,9 +79,12 @@ class Switchboard:
         self.ready_timeout = ready_timeout
 
     async def handle(self, conn: Connection, *, pacer: Pacer | None = None,
-                     config: SessionConfig | None = None, start: str | None = None) -> None:
+                     config: SessionConfig | None = None, start: str | None = None,
+                     session_factory: Callable[..., Any] | None = None) -> None:
         """Serve one connection until it ends (the transports' entry point). ``start``:
-        the service a gateway's listener leads straight to (its ``service`` option)."""
+        the service a gateway's listener leads straight to (its ``service`` option);
+        ``session_factory``: another kind of session for this call (a voice call's
+        dialogue), made like the switchboard's own."""
         if self.closing:
             conn.close()
             return
@@ -92,7 +95,7 @@ class Switchboard:
             await self._refuse(conn, refused, problem is not None)
             return
         try:
-            await self._serve(conn, pacer, config, start)
+            await self._serve(conn, pacer, config, start, session_factory)
         finally:
             self.gate.release(identity)
 
@@ -116,13 +119,14 @@ class Switchboard:
             await asyncio.wait_for(conn.drain(), 5)
 
     async def _serve(self, conn: Connection, pacer: Pacer | None,
-                     config: SessionConfig | None, start: str | None = None) -> None:
+                     config: SessionConfig | None, start: str | None = None,
+                     session_factory: Callable[..., Any] | None = None) -> None:
         call_id = secrets.token_hex(8)
         # a transport chooses only how the terminal is linked; limits are the server's
         chosen = (self.session_config if config is None
                   else dataclasses.replace(self.session_config, link=config.link))
         where = {} if start is None else {"start": start}
-        session = self._session_factory(
+        session = (session_factory or self._session_factory)(
             self.service, self.clock, caller=conn.peer, channel=conn.channel,
             identity=conn.identity, config=chosen, **where,
         )
@@ -198,8 +202,10 @@ class BoardView:
         self.start = start
 
     async def handle(self, conn: Connection, *, pacer: Pacer | None = None,
-                     config: SessionConfig | None = None) -> None:
-        await self._board.handle(conn, pacer=pacer, config=config, start=self.start)
+                     config: SessionConfig | None = None,
+                     session_factory: Callable[..., Any] | None = None) -> None:
+        await self._board.handle(conn, pacer=pacer, config=config, start=self.start,
+                                 session_factory=session_factory)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._board, name)

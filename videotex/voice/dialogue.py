@@ -48,9 +48,11 @@ class Say:
 
 @dataclass(frozen=True, slots=True)
 class Speak:
-    """A text synthesised at call time (a name, an hour): through the bounded pool."""
+    """A text synthesised at call time (a name, an hour): through the bounded pool;
+    ``fallback``: the key of a prompt said instead when the pool is full (None: wait)."""
 
     text: str
+    fallback: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

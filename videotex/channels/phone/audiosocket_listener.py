@@ -191,6 +191,9 @@ class AudioSocketListener:
         finally:
             self.engine.hangup(conn.line)
 
+    def key(self, line: Line, digit: str) -> None:
+        """AudioSocket lines are Minitel (modem) lines: keys are not listened for."""
+
     def line_ended(self, line: Line, reason: str) -> None:
         writer = self.lines.pop(line, None)
         if writer is not None and not writer.is_closing():

@@ -17,7 +17,7 @@ import asyncio
 import socket
 import zlib
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -48,6 +48,7 @@ class LineOwner(Protocol):
 
     def carrier_up(self, line: Line) -> None: ...
     def line_ended(self, line: Line, reason: str) -> None: ...
+    def key(self, line: Line, digit: str) -> None: ...
 
 
 class Line:
@@ -77,6 +78,15 @@ class Line:
         self.crc_down = self.crc_up = 0
         self.last_rx = now
         self.concealed = 0
+        #: A voice call's player (what the caller hears instead of the modem), or None.
+        self.voice: Any = None
+        #: Keypad digits are listened for (a voice call, or an auto call not decided yet).
+        self.listen_keys = False
+        #: Keys arrived as RFC 4733 events: in-band detection is not used on this line
+        #: (a sender of events may leave the tones in the audio too).
+        self.events_seen = False
+        #: The line's slot in the in-band DTMF bank while it listens (-1: none).
+        self.dtmf_slot = -1
 
     # -- the media tick's side ------------------------------------------------------------
 
@@ -106,6 +116,15 @@ class Line:
         self.crc_up = zlib.crc32(data, self.crc_up)
         if self.conn is not None:
             self.conn.feed(data)
+
+    def key(self, digit: str, *, event: bool = False) -> None:
+        """A keypad digit the detectors found (``event``: an RFC 4733 telephone-event)."""
+        if event:
+            self.events_seen = True
+        elif self.events_seen:
+            return
+        if self.listen_keys and self.ended is None:
+            self.owner.key(self, digit)
 
     def end(self, reason: str) -> None:
         """The call is over for the session (the tick frees the slot at its next pass)."""
@@ -213,7 +232,8 @@ class RtpLine(Line):
             return self._last
         self.concealed += 1
         self._repeats += 1
-        if self._repeats > CONCEAL_MAX:
+        if self._repeats > CONCEAL_MAX or self.voice is not None:
+            # (a voice call: a tone continued over a gap would join two key presses)
             return SILENCE[self.coding]
         law = g711.Law.ALAW if self.coding == ALAW else g711.Law.ULAW
         self._last = g711.encode(conceal(g711.decode(self._last, law)), law).tobytes()

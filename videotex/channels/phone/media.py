@@ -33,6 +33,7 @@ import time
 import weakref
 import zlib
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -135,6 +136,9 @@ class MediaEngine:
         self._pcm = np.zeros((0, 160), dtype=np.int16)
         self._coding = np.zeros(0, dtype=np.int64)
         self._slin = 0
+        #: In-band DTMF detectors of the lines that listen for keys (made at the first).
+        self._dtmf: Any = None
+        self._dtmf_rows = np.zeros((0, 160), dtype=np.int16)
 
     def reserve(self, calls: int, config: AnswerConfig) -> None:
         """A listener will put up to ``calls`` calls here (before the first call)."""
@@ -219,6 +223,9 @@ class MediaEngine:
         self._slin -= line.coding == SLIN
         assert self.bank is not None
         self.bank.remove(line.slot)
+        if line.dtmf_slot >= 0 and self._dtmf is not None:
+            self._dtmf.remove(line.dtmf_slot)
+            line.dtmf_slot = -1
         try:
             line.release()
         finally:
@@ -287,22 +294,60 @@ class MediaEngine:
             pcm[slot] = np.frombuffer(frame, dtype="<i2")
         for slot, event in bank.receive_audio(pcm):
             on = self.lines[slot]
-            if on is None:
-                continue
+            if on is None or on.voice is not None:
+                continue  # a voice call: its row of the modem is not listened to
             if isinstance(event, Data):
                 on.received(event.data)
             elif isinstance(event, CarrierUp):
                 on.owner.carrier_up(on)
             elif isinstance(event, CarrierLost):
                 on.end("carrier lost")
-            elif isinstance(event, NoCarrier):
-                on.end("no carrier")
+            elif isinstance(event, NoCarrier) and not on.listen_keys:
+                on.end("no carrier")  # (an auto call: the voice menu takes it instead)
+        if self._keys_wanted():
+            self._keys(pcm)
         self._upkeep(t)
         out = bank.audio_out(160)
+        voiced = [(slot, line.voice) for slot, line in live.items() if line.voice is not None]
+        if voiced:  # what a voice call's caller hears, instead of the modem's tones
+            if not out.flags.writeable:
+                out = out.copy()
+            for slot, player in voiced:
+                out[slot] = player.frame()
         self._out_codes = _ENCODE[self._coding[:, None], out.view(np.uint16)].tobytes()
         self._out_slin = out.astype("<i2").tobytes() if self._slin else b""
         self.stats.ticks += 1
         self.stats.cpu += time.process_time() - cpu0
+
+    def _keys_wanted(self) -> bool:
+        return any(line.listen_keys and not line.events_seen for line in self.live.values())
+
+    def _keys(self, pcm: np.ndarray) -> None:
+        """In-band DTMF (:class:`~videotex.protocols.dtmf.DtmfBank`) on the rows of the lines
+        that listen for keys, as one array; their digits to the lines."""
+        from videotex.protocols.dtmf import DtmfBank
+
+        bank = self._dtmf
+        if bank is None or bank.capacity != len(pcm):
+            bank = self._dtmf = DtmfBank(len(pcm))
+            self._dtmf_rows = np.zeros_like(pcm)
+            for line in self.live.values():
+                line.dtmf_slot = -1
+        rows = self._dtmf_rows
+        listening: dict[int, Line] = {}
+        for slot, line in self.live.items():
+            if line.listen_keys and not line.events_seen:
+                if line.dtmf_slot < 0:
+                    line.dtmf_slot = bank.add()
+                rows[line.dtmf_slot] = pcm[slot]
+                listening[line.dtmf_slot] = line
+            elif line.dtmf_slot >= 0:
+                bank.remove(line.dtmf_slot)
+                line.dtmf_slot = -1
+        for dslot, event in bank.feed(rows):
+            heard = listening.get(dslot)
+            if heard is not None:
+                heard.key(event.digit)
 
     def _read(self, t: float) -> None:
         for line in self.live.values():

@@ -14,6 +14,12 @@
 ``media_log``     60: seconds between the media figures in the log (0: never)
 ``registrar``     ``HOST:PORT`` of a SIP trunk to REGISTER with (optional), with ``user``,
                   ``password``, ``domain`` (default the registrar's host), ``expires`` (300)
+``voice``         called numbers (request-URI users) answered by the voice menu, not the
+                  modem: a list in TOML, ``;``-separated in ``--sip``, ``"*"`` for every
+                  number (``serve --voice N1,N2`` sets it on every SIP listener)
+``auto``          false: other numbers answer with the modem's tone and fall back to the
+                  voice menu when no Minitel carrier comes within ``auto_wait`` seconds (6)
+                  or a keypad digit arrives first
 
 ``kind = "audiosocket"`` takes ``max_calls``, ``rtp_timeout`` (seconds without audio),
 ``answer_tone``, ``jitter`` and ``media_log``.
@@ -30,7 +36,7 @@ __all__ = ["PhoneOptionError", "PhoneOptions", "parse_spec"]
 
 SIP_KEYS = ("rtp_ports", "max_calls", "rtp_timeout", "answer_tone", "ring", "codecs",
             "transport", "advertise", "jitter", "media_log", "registrar", "user", "password",
-            "domain", "expires")
+            "domain", "expires", "voice", "auto", "auto_wait")
 AUDIOSOCKET_KEYS = ("max_calls", "rtp_timeout", "answer_tone", "jitter", "media_log")
 
 
@@ -55,6 +61,13 @@ class PhoneOptions:
     password: str = ""
     domain: str = ""
     expires: int = 300
+    #: Called numbers answered by the voice menu ("*": all).
+    voice: frozenset[str] = frozenset()
+    auto: bool = False
+    auto_wait: float = 6.0
+
+    def is_voice(self, number: str) -> bool:
+        return "*" in self.voice or number in self.voice
 
     @property
     def modem(self) -> AnswerConfig:
@@ -83,7 +96,25 @@ class PhoneOptions:
 
 def _sip(options: dict[str, Any], where: str, d: PhoneOptions) -> dict[str, Any]:
     out: dict[str, Any] = {"ring": _number(options, "ring", d.ring, where, 0.0, 60.0),
-                           "expires": _int(options, "expires", d.expires, where, 30, 86400)}
+                           "expires": _int(options, "expires", d.expires, where, 30, 86400),
+                           "auto_wait": _number(options, "auto_wait", d.auto_wait, where,
+                                                1.0, 60.0)}
+    voice = options.get("voice", ())
+    if isinstance(voice, str):
+        voice = [v for v in voice.replace(";", ",").split(",") if v.strip()]
+    if not isinstance(voice, list | tuple) or not all(
+            isinstance(v, str) and v.strip() and (v.strip() == "*" or all(
+                c.isascii() and (c.isalnum() or c in "+-._") for c in v.strip()))
+            for v in voice):
+        raise PhoneOptionError(f"{where}: voice {options.get('voice')!r} must list called "
+                               "numbers (request-URI users), or \"*\"")
+    out["voice"] = frozenset(v.strip() for v in voice)
+    auto = options.get("auto", False)
+    if isinstance(auto, str) and auto.lower() in ("true", "false", "1", "0", "yes", "no"):
+        auto = auto.lower() in ("true", "1", "yes")
+    if not isinstance(auto, bool):
+        raise PhoneOptionError(f"{where}: auto must be true or false, not {auto!r}")
+    out["auto"] = auto
     ports = str(options.get("rtp_ports", "20000-20999"))
     lo, dash, hi = ports.partition("-")
     if not (dash and (lo.strip().isascii() and lo.strip().isdigit()) and (hi.strip().isascii() and hi.strip().isdigit())

@@ -37,7 +37,7 @@ from videotex.protocols.sdp import (
     choose_audio,
     parse_sdp,
 )
-from videotex.protocols.sip import SipError, SipRequest, SipStream, parse_name_addr
+from videotex.protocols.sip import SipError, SipRequest, SipStream, parse_name_addr, parse_uri
 from videotex.runtime.config import ListenerConfig
 from videotex.runtime.switchboard import Switchboard
 from videotex.teletel import SessionConfig, TerminalLink
@@ -50,10 +50,20 @@ from .options import PhoneOptions
 from .ports import PortPool
 from .register import Registration
 from .ua import Peer, UserAgent
+from .voice import VoiceConnection, voice_session, voice_speech
 
 __all__ = ["SipListener", "caller_number", "start"]
 
 log = logging.getLogger("videotex.phone")
+
+
+def called_number(request: SipRequest) -> str:
+    """The number the caller dialled: the request URI's user (``3615`` in
+    ``sip:3615@host``), without parameters; ``""`` when there is none."""
+    try:
+        return parse_uri(request.uri).user.split(";", 1)[0]
+    except SipError:
+        return ""
 
 
 def caller_number(request: SipRequest, source: str) -> str:
@@ -84,6 +94,9 @@ class _Call:
     version: int = 1
     answer_handle: asyncio.TimerHandle | None = None
     task: asyncio.Task[None] | None = None
+    #: "modem", "voice", or "auto" (the modem's tone, the voice menu if no Minitel answers)
+    mode: str = "modem"
+    auto_handle: asyncio.TimerHandle | None = None
 
 
 class _Udp(asyncio.DatagramProtocol):
@@ -336,8 +349,12 @@ class SipListener:
                        _normal(choice.remote), choice.payload_type, _coding(choice.codec),
                        choice.telephone_event, JitterBuffer(prefetch=self.options.jitter),
                        self.options.rtp_timeout)
+        number = called_number(event.request)
+        mode = ("voice" if self.options.is_voice(number)
+                else "auto" if self.options.auto else "modem")
+        line.listen_keys = mode != "modem"
         call = _Call(event.call_id, event.peer, identity, source, line, offer, choice,
-                     str(secrets.randbits(48)))
+                     str(secrets.randbits(48)), mode=mode)
         self.calls[event.call_id] = call
         self._idle.clear()
         if self.options.ring > 0:
@@ -364,8 +381,13 @@ class SipListener:
         self.ua.answer(call.call_id, sdp, now)
         log.info("phone call answered", extra={"call": call.call_id, "caller": call.identity,
                                                "peer": call.line.peer, "codec": call.choice.codec,
-                                               "rtp_port": call.line.port})
+                                               "rtp_port": call.line.port, "mode": call.mode})
         self._flush()
+        if call.mode == "voice":
+            self._voice(call.line)
+        elif call.mode == "auto":
+            call.auto_handle = self._loop.call_later(self.options.auto_wait, self._voice,
+                                                     call.line)
 
     def _reinvite(self, event: Reinvite) -> None:
         call = self.calls.get(event.call_id)
@@ -412,12 +434,53 @@ class SipListener:
 
     def carrier_up(self, line: Line) -> None:
         call = self.calls.get(line.label)
-        if call is None or line.conn is not None:
+        if call is None or line.conn is not None or line.voice is not None:
             return
+        if call.auto_handle is not None:  # a Minitel answered: no voice menu for this call
+            call.auto_handle.cancel()
+            call.auto_handle = None
+        line.listen_keys = False
         line.conn = PhoneConnection(line, self.engine)
         call.task = self._loop.create_task(self._serve(line.conn))
         self._sessions.add(call.task)
         call.task.add_done_callback(self._sessions.discard)
+
+    def key(self, line: Line, digit: str) -> None:
+        """A keypad digit on a voice call, or on an auto call before any carrier: the
+        voice menu takes the call (the digit is its first key)."""
+        if line.voice is None:
+            if line.conn is not None:
+                return  # a Minitel's call: keys are bytes from its modem
+            self._voice(line)
+        conn = line.conn
+        if isinstance(conn, VoiceConnection):
+            conn.key(digit)
+
+    def _voice(self, line: Line) -> None:
+        """The voice menu takes ``line`` (at answer, or an auto call's fallback)."""
+        call = self.calls.get(line.label)
+        if call is None or line.conn is not None or line.ended is not None:
+            return
+        if call.auto_handle is not None:
+            call.auto_handle.cancel()
+            call.auto_handle = None
+        from .voice import VoicePlayer
+
+        speech = voice_speech()
+        line.voice = VoicePlayer(speech, self._loop)
+        line.listen_keys = True
+        conn = VoiceConnection(line, self.engine, line.voice)
+        line.conn = conn
+        call.task = self._loop.create_task(self._serve_voice(conn))
+        self._sessions.add(call.task)
+        call.task.add_done_callback(self._sessions.discard)
+
+    async def _serve_voice(self, conn: VoiceConnection) -> None:
+        try:
+            await self.board.handle(conn, pacer=None, session_factory=voice_session)
+        finally:
+            conn.player.close()
+            self.engine.hangup(conn.line)
 
     async def _serve(self, conn: PhoneConnection) -> None:
         try:
@@ -443,6 +506,8 @@ class SipListener:
             return
         if call.answer_handle is not None:
             call.answer_handle.cancel()
+        if call.auto_handle is not None:
+            call.auto_handle.cancel()
         if call.line.slot < 0:
             call.line.end(reason)
             call.line.release()
@@ -495,6 +560,11 @@ def _normal(remote: tuple[str, int] | None) -> tuple[str, int] | None:
 async def start(cfg: ListenerConfig, board: Switchboard) -> SipListener:
     """The ``sip`` listener starter: checks the options, binds, registers if asked."""
     options = PhoneOptions.parse("sip", str(cfg), cfg.options)
+    if options.voice or options.auto:  # the voice menu's fixed prompts, rendered once now
+        speech = voice_speech()
+        warm = getattr(speech, "warm", None)
+        if warm is not None:
+            await warm()
     listener = SipListener(cfg, board, options)
     await listener.start()
     return listener
