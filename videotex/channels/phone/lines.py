@@ -85,8 +85,10 @@ class Line:
         #: Keys arrived as RFC 4733 events: in-band detection is not used on this line
         #: (a sender of events may leave the tones in the audio too).
         self.events_seen = False
-        #: The line's slot in the in-band DTMF bank while it listens (-1: none).
+        #: The line's slot in the in-band DTMF bank while it listens (-1: none), and the
+        #: key held now (reported once, when pressed).
         self.dtmf_slot = -1
+        self.key_down: str | None = None
 
     # -- the media tick's side ------------------------------------------------------------
 

@@ -344,10 +344,14 @@ class MediaEngine:
             elif line.dtmf_slot >= 0:
                 bank.remove(line.dtmf_slot)
                 line.dtmf_slot = -1
-        for dslot, event in bank.feed(rows):
-            heard = listening.get(dslot)
-            if heard is not None:
-                heard.key(event.digit)
+        bank.feed(rows)
+        # a key counts when it is pressed (held long enough), not when it is let go: the
+        # answer to the last digit starts a key-press earlier (people hold keys 100 ms+)
+        for dslot, heard in listening.items():
+            down = bank.pressed(dslot)
+            if down is not None and down != heard.key_down:
+                heard.key(down)
+            heard.key_down = down
 
     def _read(self, t: float) -> None:
         for line in self.live.values():

@@ -544,6 +544,20 @@ class SipListener:
                     "cpu_ms_per_tick": round(1000 * stats.cpu / stats.ticks, 3)})
                 stats.reset()
                 stats.calls_max = len(self.engine.live)
+            if self.options.voice or self.options.auto:
+                self._log_speech()
+
+    @staticmethod
+    def _log_speech() -> None:
+        speech = getattr(voice_speech(), "speech", None)
+        s = getattr(speech, "stats", None)
+        if s is None:
+            return
+        log.info("voice speech", extra={
+            "hits": s.hits, "misses": s.misses, "hit_rate": round(s.hit_rate, 3),
+            "syntheses": s.syntheses, "synth_seconds": round(s.synth_seconds, 3),
+            "synth_ms_per_text": round(1000 * s.synth_seconds / max(1, s.syntheses), 1),
+            "queue_waits": s.queue_waits, "fallbacks": s.fallbacks, "failures": s.failures})
 
 
 def _coding(codec: str) -> int:

@@ -1,0 +1,241 @@
+"""The voice channel's figures: N voice calls at once, each doing consultations.
+
+    .venv/bin/python bench/bench_voice.py                       # 1,000 calls
+    .venv/bin/python bench/bench_voice.py --calls 100 --seconds 20   # smoke run
+
+A real server process (``videotex serve --sip ...,voice=*``: every number gets the voice menu;
+a demo store in a temp folder; JSON logs) on 127.0.0.1, and ``--procs`` load-generator
+processes of telephones (``tests/voice/caller.py``: SIP, RTP, keys as in-band DTMF tones).
+Each call dials within ``--ramp`` seconds, waits for the question to end, types a candidate
+number and #, waits, types the birth date, hears the answer, then presses 1 and starts
+again until ``--seconds`` of steady state have passed, then hangs up. Printed, never
+asserted:
+
+- **last digit → the answer's first sample**, p50/p99, as the caller hears it: from the
+  first tone frame of the last key (the press; the tone lasts 80 ms) to the first frame with
+  sound received (the caller's jitter buffer, 4 frames, is in it);
+- the server's **RTP send lateness** p50/p99 (its ``phone media`` log records during the
+  steady state), **CPU per call** and **RSS per call**;
+- the speech figures the server logs (synthesis cost per name, cache hit rate).
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import argparse
+import asyncio
+import multiprocessing
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.bench_phone import _epoch, _quantile, cpu_seconds, records, rss_mib  # noqa: E402
+from bench.loadgen import load_candidates, published_only  # noqa: E402
+
+VIDEOTEX = str(Path(sys.executable).with_name("videotex"))
+
+
+def start_server(store: Path, calls: int, work: Path) -> tuple[subprocess.Popen[str], int, Path]:
+    config = work / "server.toml"
+    config.write_text("[limits]\nexempt = ['127.0.0.1']\nidle_timeout = 0\n"
+                      "[billing]\ncheckpoint_every = 10\n")
+    log = work / "server.log"
+    sip = (f"127.0.0.1:0,max_calls={calls + 20},rtp_ports=30000-{30000 + 2 * calls + 99},"
+           f"media_log=5,transport=udp,voice=*")
+    proc = subprocess.Popen([VIDEOTEX, "serve", "--store", str(store), "--config", str(config),
+                             "--sip", sip, "--log", "json", "--metrics-dir", str(work / "m")],
+                            stdout=subprocess.PIPE, stderr=log.open("w"), text=True)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("listening sip://"):
+            return proc, int(line.split(":")[-1].split(";")[0]), log
+    raise SystemExit(f"the server did not start:\n{log.read_text()[-2000:]}")
+
+
+class _Script:
+    """One caller, advanced by the generator's scan every 50 ms."""
+
+    def __init__(self, line: Any, numero: str, birth: str, end_at: float) -> None:
+        self.line, self.numero, self.birth, self.end_at = line, numero, birth, end_at
+        self.state = "dialing"
+        self.deadline = time.monotonic() + 30
+        self.mark = 0.0
+        self.consults = 0
+        self.latency: list[float] = []
+        self.failure = ""
+        self.bye: asyncio.Future[Any] | None = None
+
+    def quiet(self, now: float, seconds: float = 0.6) -> bool:
+        """The server spoke since the mark and has been silent for ``seconds``."""
+        line = self.line
+        return line.last_sound_at > self.mark and now - line.last_sound_at >= seconds
+
+    def step(self, phones: Any, now: float) -> None:
+        line = self.line
+        if now > self.deadline:
+            self.failure = f"timeout while {self.state}"
+        elif self.state == "dialing":
+            if line.response is not None and line.response.done():
+                status = line.response.result().status
+                if status >= 300:
+                    self.failure = f"{status} {line.response.result().reason}"
+                else:
+                    self._next("question", now)
+        elif line.state == "ended" and self.state != "bye":
+            self.failure = f"line ended ({line.end_reason}) while {self.state}"
+        elif self.state == "question" and self.quiet(now):
+            phones.keys(line, self.numero + "#")
+            self._next("birth", now)
+        elif self.state == "birth" and not line.outgoing and self.quiet(now):
+            phones.keys(line, self.birth)
+            self._next("answer", now)
+        elif self.state == "answer" and not line.outgoing and self.quiet(now, 1.0):
+            if line.answered_at is None or line.answered_at < line.last_key_at:
+                self.failure = "no answer heard"
+            else:
+                self.latency.append(line.answered_at - line.last_key_at)
+                self.consults += 1
+            if time.time() >= self.end_at:
+                self.bye = asyncio.ensure_future(phones.hangup(line))
+                self._next("bye", now, 10)
+            else:
+                phones.keys(line, "1")
+                self._next("question", now)
+        elif self.state == "bye" and line.state == "ended":
+            self.state = "done"
+        if self.failure:
+            self.state = "failed"
+
+    def _next(self, state: str, now: float, wait: float = 40) -> None:
+        self.state, self.mark, self.deadline = state, now, now + wait
+
+
+async def _generate(port: int, n: int, first: int, ramp: float, steady: float,
+                    cands: list[tuple[str, str]], start_at: float) -> dict[str, Any]:
+    from tests.voice.caller import VoicePhones
+
+    phones = await VoicePhones(("127.0.0.1", port), capacity=n, emulate=False).open()
+    phones.keep_audio = False
+    end_at = start_at + ramp + 10 + steady
+    scripts: list[_Script] = []
+    while len(scripts) < n or any(s.state not in ("done", "failed") for s in scripts):
+        while len(scripts) < n and time.time() >= start_at + len(scripts) * ramp / n:
+            i = len(scripts)
+            numero, birth = cands[(first + i) % len(cands)]
+            line = phones.invite(f"06{first + i:08d}", called="3617",
+                                 codecs=("PCMA",) if i % 2 else ("PCMU",))
+            scripts.append(_Script(line, numero, birth, end_at))
+        now = time.monotonic()
+        for script in scripts:
+            if script.state not in ("done", "failed"):
+                script.step(phones, now)
+        await asyncio.sleep(0.05)
+    failures: dict[str, int] = {}
+    for s in scripts:
+        if s.failure:
+            failures[s.failure] = failures.get(s.failure, 0) + 1
+    late = sorted(phones.lateness)
+    await phones.close()
+    return {"latency": [x for s in scripts for x in s.latency],
+            "consults": sum(s.consults for s in scripts), "failures": failures,
+            "answered": sum(1 for s in scripts if s.line.t_answer),
+            "gen_late_p99_ms": 1000 * late[int(len(late) * 0.99)] if late else 0.0}
+
+
+def _worker(args: tuple[Any, ...]) -> dict[str, Any]:
+    os.nice(5)  # the server is what is measured
+    return asyncio.run(_generate(*args))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--calls", type=int, default=1000)
+    ap.add_argument("--procs", type=int, default=2)
+    ap.add_argument("--ramp", type=float, default=40.0)
+    ap.add_argument("--seconds", type=float, default=60.0, help="steady state")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        from videotex.runtime.demo import ensure_demo_store
+
+        store = work / "store"
+        ensure_demo_store(store, work / "files")
+        cands = published_only(load_candidates(work / "files" / "csv", 5000, 2005), store)
+        pairs = [(c.numero, c.birth) for c in cands]
+        proc, port, log = start_server(store, args.calls, work)
+        try:
+            n, procs = args.calls, args.procs
+            start_at = time.time() + 3
+            per = [n // procs + (i < n % procs) for i in range(procs)]
+            jobs = [(port, per[i], sum(per[:i]), args.ramp, args.seconds, pairs, start_at)
+                    for i in range(procs)]
+            rss0 = rss_mib(proc.pid)
+            with multiprocessing.get_context("spawn").Pool(procs) as pool:
+                pending = pool.map_async(_worker, jobs)
+                time.sleep(max(0.0, start_at + args.ramp + 10 - time.time()))
+                c0, t0, rss_n = cpu_seconds(proc.pid), time.monotonic(), rss_mib(proc.pid)
+                t_steady0 = time.time()
+                time.sleep(args.seconds)
+                c1, t1 = cpu_seconds(proc.pid), time.monotonic()
+                t_steady1 = time.time()
+                results = pending.get(timeout=args.ramp + args.seconds + 600)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        latency = sorted(x for r in results for x in r["latency"])
+        failures: dict[str, int] = {}
+        for r in results:
+            for k, v in r["failures"].items():
+                failures[k] = failures.get(k, 0) + v
+        media = [r for r in records(log, "phone media")
+                 if t_steady0 + 5 <= _epoch(r["ts"]) <= t_steady1 + 5]
+        cpu = (c1 - c0) / (t1 - t0)
+        print(f"voice load: {n} calls in {procs} generator process(es), ramp {args.ramp:g} s, "
+              f"steady {args.seconds:g} s")
+        print(f"  calls answered {sum(r['answered'] for r in results)}, failures "
+              f"{sum(failures.values())} {failures if failures else ''}")
+        print(f"  calls up at once (server, most): "
+              f"{max((m['calls_max'] for m in media), default=0)}")
+        print(f"  consultations: {sum(r['consults'] for r in results)}")
+        if latency:
+            print(f"  last digit -> first sample of the answer (as heard): "
+                  f"p50 {1000 * latency[len(latency) // 2]:.0f} ms, "
+                  f"p99 {1000 * latency[int(len(latency) * 0.99)]:.0f} ms, "
+                  f"max {1000 * latency[-1]:.0f} ms over {len(latency)}")
+        if media:
+            merged: dict[int, int] = {}
+            for m in media:
+                for ms, count in m["late_ms_counts"].items():
+                    merged[int(ms)] = merged.get(int(ms), 0) + count
+            print(f"  server RTP send lateness over {sum(merged.values()):,} packets: "
+                  f"p50 {_quantile(merged, 0.5)} ms, p99 {_quantile(merged, 0.99)} ms, "
+                  f"max {max(merged)} ms; tick CPU "
+                  f"{statistics.median(m['cpu_ms_per_tick'] for m in media):.2f} ms")
+        print(f"  generators' own RTP lateness p99: "
+              f"{max(r['gen_late_p99_ms'] for r in results):.2f} ms")
+        print(f"  server CPU: {100 * cpu:.1f} % of a core for {n} calls = "
+              f"{1000 * cpu / max(1, n):.2f} ms CPU per call-second")
+        print(f"  server RSS: {rss0:.1f} MiB before, {rss_n:.1f} MiB with {n} up = "
+              f"{1024 * (rss_n - rss0) / max(1, n):.0f} KiB per call")
+        speech = records(log, "voice speech")
+        if speech:
+            print(f"  speech: {speech[-1]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
