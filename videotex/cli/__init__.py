@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "videotex.cli.store",  # keygen, seal, ingest, publish, schedule, lookup, demo-data
     "videotex.cli.serve",  # serve, status
     "videotex.cli.billing",  # billing report
+    "videotex.cli.call",  # call: dial the voice service with a keypad
 )
 
 

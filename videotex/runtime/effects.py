@@ -154,6 +154,10 @@ class CallEffects:
                 relay = self.relays[effect.id] = _Relay(engine)
                 relay.task = self._spawn(self._bridge(relay, effect))
             elif kind == "Play" and self.conn is not None:  # a voice call's prompts
+                log.info("voice said", extra={
+                    "caller": getattr(self.conn, "identity", ""),
+                    "items": [getattr(i, "key", None) or getattr(i, "text", None)
+                              or getattr(i, "digits", "") for i in effect.items]})
                 self.conn.play(effect, self._heard(engine, effect.id))
             elif kind == "Stop" and self.conn is not None:
                 self.conn.stop(effect.id)

@@ -292,7 +292,10 @@ class MediaEngine:
         np.take(_DECODE, codes + (self._coding * 256)[:, None], out=pcm)
         for slot, frame in slin:
             pcm[slot] = np.frombuffer(frame, dtype="<i2")
-        for slot, event in bank.receive_audio(pcm):
+        # the modems' DSP costs every row of the bank: not run while every call is a voice
+        # call (a voice listener's usual day), its output then silence under the prompts
+        modems = any(line.voice is None for line in live.values())
+        for slot, event in bank.receive_audio(pcm) if modems else ():
             on = self.lines[slot]
             if on is None or on.voice is not None:
                 continue  # a voice call: its row of the modem is not listened to
@@ -307,7 +310,7 @@ class MediaEngine:
         if self._keys_wanted():
             self._keys(pcm)
         self._upkeep(t)
-        out = bank.audio_out(160)
+        out = bank.audio_out(160) if modems else np.zeros((len(pcm), 160), dtype=np.int16)
         voiced = [(slot, line.voice) for slot, line in live.items() if line.voice is not None]
         if voiced:  # what a voice call's caller hears, instead of the modem's tones
             if not out.flags.writeable:
@@ -327,10 +330,14 @@ class MediaEngine:
         that listen for keys, as one array; their digits to the lines."""
         from videotex.protocols.dtmf import DtmfBank
 
+        wanted = sum(1 for line in self.live.values()
+                     if line.listen_keys and not line.events_seen)
         bank = self._dtmf
-        if bank is None or bank.capacity != len(pcm):
-            bank = self._dtmf = DtmfBank(len(pcm))
-            self._dtmf_rows = np.zeros_like(pcm)
+        if bank is None or bank.capacity < wanted:
+            # its cost follows its rows: sized to the lines that listen (by 64), not to
+            # the modem bank; grown (presses under way start again) when they outgrow it
+            bank = self._dtmf = DtmfBank(max(64, -(-wanted // 64) * 64))
+            self._dtmf_rows = np.zeros((bank.capacity, 160), dtype=np.int16)
             for line in self.live.values():
                 line.dtmf_slot = -1
         rows = self._dtmf_rows
