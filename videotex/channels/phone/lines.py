@@ -26,7 +26,7 @@ from videotex.protocols import g711
 from videotex.protocols.audiosocket import Kind, encode_frame
 from videotex.protocols.jitter import JitterBuffer
 from videotex.protocols.plc import conceal
-from videotex.protocols.rtp import RtpError, RtpSender, is_rtcp, parse_rtp
+from videotex.protocols.rtp import RtpError, RtpPacket, RtpSender, is_rtcp, parse_rtp
 
 __all__ = ["ALAW", "SLIN", "ULAW", "Line", "LineOwner", "LinePort", "PhoneConnection",
            "RtpLine", "SlinLine"]
@@ -165,6 +165,10 @@ class RtpLine(Line):
         self._last = SILENCE[coding]
         self._repeats = 0
         self.ignored = self.malformed = self.send_errors = 0
+        #: RFC 4733 telephone-events of a voice call (made at the first), and the key
+        #: they hold down now.
+        self.events: Any = None
+        self._event_down: str | None = None
         #: RTP packets taken (audio or not) from the negotiated address.
         self.packets = 0
 
@@ -217,8 +221,27 @@ class RtpLine(Line):
             return
         if packet.payload_type == self.payload_type:
             self.jitter.push(packet.sequence, packet.ssrc, packet.payload)
-        else:  # telephone-event, comfort noise, another codec: no audio for the modem
-            self.jitter.skip(packet.sequence, packet.ssrc)
+            return
+        # telephone-event, comfort noise, another codec: no audio for the modem
+        self.jitter.skip(packet.sequence, packet.ssrc)
+        if packet.payload_type == self.telephone_event and self.listen_keys:
+            self._event(packet)
+
+    def _event(self, packet: RtpPacket) -> None:
+        """An RFC 4733 telephone-event: a key counts when its press begins, as in band."""
+        from videotex.protocols.telephone_event import EventReceiver, TelephoneEventError
+
+        if self.events is None:
+            self.events = EventReceiver()
+        try:
+            self.events.receive(packet.timestamp, packet.marker, packet.payload)
+        except TelephoneEventError:
+            self.malformed += 1
+            return
+        down = self.events.pressed
+        if down is not None and down != self._event_down:
+            self.key(down, event=True)
+        self._event_down = down
 
     def frame(self) -> bytes | None:
         fifo = self._fifo
