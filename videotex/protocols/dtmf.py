@@ -22,7 +22,8 @@ The method, for every slot at once:
   (the Goertzel recursion would be a per-sample Python loop). A first product of 16 columns
   (each tone over its two windows) screens every analysis; the few that pass its checks
   (speech and noise seldom do) get a second one: each window alone, second harmonics,
-  total powers.
+  total powers. A slot whose samples all stay below the peak of a tone at the least level
+  (a quiet line, a pause in speech) cannot pass and is left out of both.
 - **Checks** (Q.24's accept/reject points, with the usual talk-off guards; figures in
   :class:`DtmfConfig`, names in :class:`Check`): per-tone level; the strongest tone of each
   group above the others of its group; normal and reverse twist; frequency deviation,
@@ -252,15 +253,22 @@ F32 = npt.NDArray[np.float32]
 Fails = dict[Check, npt.NDArray[np.bool_]]
 
 
-def _verdicts(windows: F32, cfg: DtmfConfig, every: bool = False
+def _verdicts(win: F32, cfg: DtmfConfig, every: bool = False
               ) -> tuple[npt.NDArray[np.int64], Fails]:
-    """``windows`` ``(n, SPAN)`` → (key index 0-15 or -1 per window, each check's failures).
+    """``win`` ``(m, k, SPAN)`` → (key index 0-15 or -1 per window, each check's failures),
+    both flat in ``(m, k)`` order. ``win`` may be a strided view of the history: each
+    ``win[:, j]`` goes to BLAS as it is, and only the windows that pass the first checks are
+    copied.
 
     Two passes: the level, peak and (roughly) twist checks on every window from a 16-column
-    product; the rest, from 56 more columns, only on the windows that passed (speech and noise
+    product; the rest, from 64 more columns, only on the windows that passed (speech and noise
     rarely do), or on all of them if ``every`` (for :func:`analyse`).
     """
-    y = windows @ _SCREEN
+    m, k = win.shape[:2]
+    bins = np.empty((m, k, 16), dtype=np.float32)
+    for j in range(k):
+        np.matmul(win[:, j], _SCREEN, out=bins[:, j])
+    y = bins.reshape(m * k, 16)
     p = (y[:, 0::2] ** 2 + y[:, 1::2] ** 2) * _GAIN  # (n, 8): each tone's A² / 2
     lo = np.argmax(p[:, :4], axis=1)
     hi = 4 + np.argmax(p[:, 4:], axis=1)
@@ -282,8 +290,8 @@ def _verdicts(windows: F32, cfg: DtmfConfig, every: bool = False
         fails[check] = np.zeros(len(p), dtype=bool)
     todo = rows if every else np.flatnonzero(~bad)
     if len(todo):
-        late = _detail(windows[todo], lo[todo], hi[todo], plo[todo].astype(np.float64),
-                       phi[todo].astype(np.float64), cfg)
+        late = _detail(win[todo // k, todo % k], lo[todo], hi[todo],
+                       plo[todo].astype(np.float64), phi[todo].astype(np.float64), cfg)
         for check, f in late.items():
             fails[check][todo] = f
             bad[todo] |= f
@@ -312,22 +320,25 @@ def _detail(sel: F32, lo: npt.NDArray[np.int64], hi: npt.NDArray[np.int64],
             ) -> Fails:
     """The second pass, on the windows ``sel`` whose strongest tones are ``lo`` and ``hi``
     (indices into the eight tones) of powers ``plo`` and ``phi``."""
-    d = (sel @ _DETAIL).astype(np.float64)
+    d = sel @ _DETAIL
     total = ((sel * sel) @ _WEIGHTS).astype(np.float64)
     r = np.arange(len(sel))
+
+    def bin_at(col: npt.NDArray[np.int64]) -> npt.NDArray[np.complex128]:
+        return d[r, col].astype(np.float64) + 1j * d[r, col + 1]
+
     tlo, thi = np.maximum(total[r, lo], 1e-9), np.maximum(total[r, hi], 1e-9)
-    pair = d[:, :32].reshape(-1, 8, 4)
-    turn = np.angle((pair[..., 2] + 1j * pair[..., 3]) * (pair[..., 0] - 1j * pair[..., 1]))
-    dev = turn / _TURN  # (m, 8): each tone's frequency error, relative, signed
-    harm = d[:, 32:48:2] + 1j * d[:, 33:48:2]  # (m, 8)
-    yhi = d[r, 40 + 2 * hi] + 1j * d[r, 41 + 2 * hi]  # the high tone over the same window
+    # each tone's frequency error (relative, signed) from its turn between its two windows
+    dev_lo = np.angle(bin_at(4 * lo + 2) * np.conj(bin_at(4 * lo))) / _TURN[lo]
+    dev_hi = np.angle(bin_at(4 * hi + 2) * np.conj(bin_at(4 * hi))) / _TURN[hi]
+    yhi = bin_at(40 + 2 * hi)  # the high tone over the harmonics' window
     # The low tone's second harmonic (1394-1882 Hz) lies among the high tones: take away what
     # the high tone, of the amplitude and frequency measured, puts into that bin.
-    f_hi = _TONES[hi] * (1.0 + dev[r, hi])
+    f_hi = _TONES[hi] * (1.0 + dev_hi)
     seen = _at(2 * np.pi * (f_hi - _TONES[hi]) / RATE)
     leak = yhi * _at(2 * np.pi * (f_hi - 2 * _TONES[lo]) / RATE) / np.where(seen == 0, 1, seen)
-    hlo = np.abs(harm[r, lo] - leak) ** 2 * _HGAIN
-    hhi = np.abs(harm[r, hi]) ** 2 * _HGAIN
+    hlo = np.abs(bin_at(32 + 2 * lo) - leak) ** 2 * _HGAIN
+    hhi = np.abs(bin_at(32 + 2 * hi)) ** 2 * _HGAIN
     hd = _db(cfg.harmonic_db)
     # A tone's bins grow as the square of the share of its windows it fills, the total power
     # as that share: at a tone's start and end, (total_lo / total_hi)² undoes the windows'
@@ -338,8 +349,8 @@ def _detail(sel: F32, lo: npt.NDArray[np.int64], hi: npt.NDArray[np.int64],
     return {
         Check.NORMAL_TWIST: np.minimum(twist, fixed) > _db(cfg.normal_twist_db),
         Check.REVERSE_TWIST: np.maximum(twist, fixed) * _db(cfg.reverse_twist_db) < 1.0,
-        Check.DEVIATION: (np.abs(dev[r, lo]) > cfg.max_deviation)
-        | (np.abs(dev[r, hi]) > cfg.max_deviation),
+        Check.DEVIATION: (np.abs(dev_lo) > cfg.max_deviation)
+        | (np.abs(dev_hi) > cfg.max_deviation),
         Check.HARMONIC: np.maximum(hlo, hhi) * hd > np.maximum(plo, phi),
         Check.SHARE: plo / tlo + phi / thi < cfg.min_share,
     }
@@ -369,7 +380,8 @@ def analyse(samples: npt.ArrayLike, config: DtmfConfig | None = None
     if count <= 0:
         return []
     win = np.lib.stride_tricks.sliding_window_view(x, SPAN)[::HOP][:count]
-    keys, fails = _verdicts(np.ascontiguousarray(win), config or DtmfConfig(), every=True)
+    keys, fails = _verdicts(np.ascontiguousarray(win)[:, None], config or DtmfConfig(),
+                            every=True)
     return [(DIGITS[k // 4][k % 4] if k >= 0 else None,
              frozenset(c for c, f in fails.items() if f[j]))
             for j, k in enumerate(keys.tolist())]
@@ -391,6 +403,9 @@ class DtmfBank:
         self.config = cfg = config or DtmfConfig()
         self._on_hits = max(1, round(cfg.min_on_ms * RATE / 1000 / HOP))
         self._off_hits = max(1, round(cfg.min_off_ms * RATE / 1000 / HOP))
+        #: The least peak sample of a window that may pass the level check: |bin| <= peak ×
+        #: the weights' sum, so a tone's A² / 2 = 2 |bin|² / sum² <= 2 peak².
+        self._gate = float(np.sqrt(DBM0_RMS**2 * _db(cfg.min_level_dbm0) / 2.0))
         self.active = np.zeros(capacity, dtype=bool)
         self._free = list(range(capacity))
         self._hist = np.zeros((capacity, SPAN - HOP + FRAME), dtype=np.float32)
@@ -472,9 +487,15 @@ class DtmfBank:
         """Analyse the frame just gathered (four analyses per slot), then keep the history."""
         h = self._hist
         h[~self.active] = 0.0
-        win = np.lib.stride_tricks.sliding_window_view(h, SPAN, axis=1)[:, ::HOP]
-        keys, _ = _verdicts(np.ascontiguousarray(win).reshape(-1, SPAN), self.config)
-        keys = keys.reshape(self.capacity, FRAME // HOP)
+        # A window's bin is at most its peak sample times its weights' sum: a slot whose
+        # samples all stay under the peak of a tone at the least level cannot pass the level
+        # check (quiet lines, pauses in speech), and is left out of the products.
+        loud = np.flatnonzero(np.abs(h).max(axis=1) >= self._gate)
+        keys = np.full((self.capacity, FRAME // HOP), -1, dtype=np.int64)
+        if len(loud):
+            rows = h if len(loud) == self.capacity else h[loud]
+            win = np.lib.stride_tricks.sliding_window_view(rows, SPAN, axis=1)[:, ::HOP]
+            keys[loud] = _verdicts(win, self.config)[0].reshape(len(loud), FRAME // HOP)
         h[:, : SPAN - HOP] = h[:, FRAME:]
         events: list[tuple[int, DigitEvent]] = []
         frame_start = self._time - FRAME
@@ -484,31 +505,44 @@ class DtmfBank:
         return events
 
     def _step(self, hit: npt.NDArray[np.int64], t: int) -> list[tuple[int, DigitEvent]]:
-        """One analysis of every slot: runs of hits become presses, misses end them."""
-        same = (hit >= 0) & (hit == self._cand)
+        """One analysis of every slot: runs of hits become presses, misses end them.
+
+        Only the slots with a hit, a run or a press are touched: an idle slot's state stays
+        idle whatever the time (most lines, most of the time)."""
+        busy = np.flatnonzero((hit >= 0) | (self._cand >= 0) | (self._on >= 0))
+        if not len(busy):
+            return []
+        hit, cand, on = hit[busy], self._cand[busy], self._on[busy]
+        run, gap, first, recent = self._run[busy], self._gap[busy], self._first[busy], \
+            self._recent[busy]
+        start, last, miss = self._start[busy], self._last[busy], self._miss[busy]
+        same = (hit >= 0) & (hit == cand)
         # one analysis without a hit inside a run (noise on a weak tone) does not break it
-        skip = (hit < 0) & (self._cand >= 0) & (self._gap < _RUN_GAP)
-        self._run = np.where(same, self._run + 1, np.where(skip, self._run, hit >= 0))
-        self._first = np.where(same | skip, self._first, t)
-        self._recent = np.where(skip, self._recent, t)
-        self._gap = np.where(skip, self._gap + 1, 0)
-        self._cand = np.where(skip, self._cand, hit)
-        held = self._on >= 0
-        kept = held & (hit == self._on)
-        self._last = np.where(kept, t, self._last)
-        self._miss = np.where(kept, 0, self._miss + 1)
-        ended = held & (self._miss >= self._off_hits)
+        skip = (hit < 0) & (cand >= 0) & (gap < _RUN_GAP)
+        run = np.where(same, run + 1, np.where(skip, run, hit >= 0))
+        first = np.where(same | skip, first, t)
+        recent = np.where(skip, recent, t)
+        gap = np.where(skip, gap + 1, 0)
+        cand = np.where(skip, cand, hit)
+        held = on >= 0
+        kept = held & (hit == on)
+        last = np.where(kept, t, last)
+        miss = np.where(kept, 0, miss + 1)
+        ended = held & (miss >= self._off_hits)
         events: list[tuple[int, DigitEvent]] = []
-        for s in np.flatnonzero(ended & self.active).tolist():
-            on, o = int(self._on[s]), int(self._origin[s])
-            start = max(0, int(self._start[s]) - HOP // 2 - o)
-            events.append((s, DigitEvent(DIGITS[on // 4][on % 4], start,
-                                         max(start + HOP, int(self._last[s]) + HOP // 2 - o))))
-        begin = (~held | ended) & (self._run >= self._on_hits)
-        self._on = np.where(begin, self._cand, np.where(ended, -1, self._on))
-        self._start = np.where(begin, self._first, self._start)
-        self._last = np.where(begin, self._recent, self._last)
-        self._miss = np.where(begin, (t - self._recent) // HOP, self._miss)
+        for i in np.flatnonzero(ended & self.active[busy]).tolist():
+            s, k = int(busy[i]), int(on[i])
+            o = int(self._origin[s])
+            begun = max(0, int(start[i]) - HOP // 2 - o)
+            events.append((s, DigitEvent(DIGITS[k // 4][k % 4], begun,
+                                         max(begun + HOP, int(last[i]) + HOP // 2 - o))))
+        begin = (~held | ended) & (run >= self._on_hits)
+        self._on[busy] = np.where(begin, cand, np.where(ended, -1, on))
+        self._start[busy] = np.where(begin, first, start)
+        self._last[busy] = np.where(begin, recent, last)
+        self._miss[busy] = np.where(begin, (t - recent) // HOP, miss)
+        self._cand[busy], self._run[busy], self._gap[busy] = cand, run, gap
+        self._first[busy], self._recent[busy] = first, recent
         return events
 
 
