@@ -195,6 +195,23 @@ def test_lost_end_packets_end_the_press_at_the_next_one() -> None:
     assert got[0] == DigitEvent("4", 1000, 1560)  # the last duration heard
 
 
+def test_current_tells_two_presses_of_one_key_apart() -> None:
+    """For acting when a press begins: the second 4's start ends the first (whose end packets
+    were lost); ``pressed`` stays "4", ``current`` has a new start."""
+    rx = EventReceiver(origin=1000)
+    assert rx.current is None
+    rx.receive(1000, True, build_event("4", duration=160))
+    assert rx.current == DigitEvent("4", 0, 160) and rx.pressed == "4"
+    rx.receive(1000, False, build_event("4", duration=560))
+    assert rx.current == DigitEvent("4", 0, 560)
+    assert rx.receive(2600, True, build_event("4", duration=160)) == [DigitEvent("4", 0, 560)]
+    assert rx.current == DigitEvent("4", 1600, 1760) and rx.pressed == "4"
+    rx.receive(2600, False, build_event("4", end=True, duration=800))
+    assert rx.current is None and rx.pressed is None
+    rx.receive(4000, True, build_event(16, duration=160))  # flash: not a key
+    assert rx.current is None and rx.pressed is None
+
+
 def test_lost_end_packets_end_the_press_after_the_timeout() -> None:
     rx = EventReceiver(timeout=1600)
     for _, ts, m, pl in stream("8"):

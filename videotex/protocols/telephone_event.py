@@ -234,6 +234,16 @@ class EventReceiver:
         p = self._now
         return DTMF_EVENTS[p.code] if p is not None and p.code < len(DTMF_EVENTS) else None
 
+    @property
+    def current(self) -> DigitEvent | None:
+        """The DTMF press going on, as heard so far (its end: start plus the duration heard),
+        if any. Two presses of one key have different starts, even when the first one's end
+        packets were lost and the second one's start is what ends it."""
+        p = self._now
+        if p is None or p.code >= len(DTMF_EVENTS):
+            return None
+        return self._event(p)
+
     def receive(self, timestamp: int, marker: bool, payload: bytes) -> list[DigitEvent]:
         """One telephone-event packet → presses it ends (none, one, or two when it ends the
         previous press and is itself a whole short press). Raises
@@ -288,7 +298,8 @@ class EventReceiver:
 
     def _report(self, p: _Press) -> list[DigitEvent]:
         self._done.append(p.ts)
-        if p.code >= len(DTMF_EVENTS):
-            return []
+        return [self._event(p)] if p.code < len(DTMF_EVENTS) else []
+
+    def _event(self, p: _Press) -> DigitEvent:
         start = (p.first - self.origin) % _WRAP
-        return [DigitEvent(DTMF_EVENTS[p.code], start, start + p.before + p.duration)]
+        return DigitEvent(DTMF_EVENTS[p.code], start, start + p.before + p.duration)
