@@ -165,10 +165,10 @@ class RtpLine(Line):
         self._last = SILENCE[coding]
         self._repeats = 0
         self.ignored = self.malformed = self.send_errors = 0
-        #: RFC 4733 telephone-events of a voice call (made at the first), and the key
-        #: they hold down now.
+        #: RFC 4733 telephone-events of a voice call (made at the first), and the starts of
+        #: the last presses counted.
         self.events: Any = None
-        self._event_down: str | None = None
+        self._event_starts: list[int] = []  # the presses already counted (their start)
         #: RTP packets taken (audio or not) from the negotiated address.
         self.packets = 0
 
@@ -234,14 +234,19 @@ class RtpLine(Line):
         if self.events is None:
             self.events = EventReceiver()
         try:
-            self.events.receive(packet.timestamp, packet.marker, packet.payload)
+            ended = self.events.receive(packet.timestamp, packet.marker, packet.payload)
         except TelephoneEventError:
             self.malformed += 1
             return
-        down = self.events.pressed
-        if down is not None and down != self._event_down:
-            self.key(down, event=True)
-        self._event_down = down
+        for press in ended:  # a press never seen under way (only its end packets came)
+            if press.start not in self._event_starts:
+                self._event_starts.append(press.start)
+                self.key(press.digit, event=True)
+        current = self.events.current
+        if current is not None and current.start not in self._event_starts:
+            self._event_starts.append(current.start)
+            del self._event_starts[:-4]
+            self.key(current.digit, event=True)
 
     def frame(self) -> bytes | None:
         fifo = self._fifo
