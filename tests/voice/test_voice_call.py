@@ -96,3 +96,44 @@ async def test_keys_as_rfc4733_events_and_the_embargo_by_voice(
     assert record.channel == "voice" and not record.result_found
 
 
+
+
+async def test_garbage_events_and_keys_leave_the_call_usable(
+        make_server: Any, voice_speech: PlayerSpeech, caplog: Any) -> None:
+    """Malformed RFC 4733 payloads, events that are no key, keys the menu does not take:
+    counted or ignored, never an error, and the consultation still goes through."""
+    import logging
+    import secrets
+
+    caplog.set_level(logging.INFO)
+    server = await make_server(voice="3617")
+    phones = await VoicePhones(server.address).open()
+    try:
+        line = await phones.call(called="3617")
+        assert isinstance(line, VoiceLine) and line.remote is not None
+        await until(lambda: server.board.calls)
+        dialogue = dialogue_of(server)
+        sender = line.sender
+        assert sender is not None
+        for payload in (b"\x01", b"\x01\x0a\x00", secrets.token_bytes(40),
+                        bytes([200, 0x8A, 0, 160])):  # too short, too long, event 200
+            header = bytearray(sender.packet(b"", samples=0)[:12])
+            header[1] = 101
+            line.rtp.sendto(bytes(header) + payload, line.remote)
+        line.rtp.sendto(secrets.token_bytes(7), line.remote)  # not RTP at all
+        phones.keys(line, "#*#")  # an empty number, corrections: the menu asks again
+        await until(lambda: len(dialogue.said) >= 3, what="the menu's answers to the keys")
+        phones.keys(line, ELODIE[0] + "#")
+        await until(lambda: dialogue.state.value == "birth", what="the number taken")
+        phones.keys(line, ELODIE[1])
+        await until(lambda: any(p[:1] == (Say("result_intro"),) for p in dialogue.said),
+                    what="the result said")
+        (call,) = server.listener.calls.values()
+        assert call.line.malformed >= 2  # the short and long payloads (event 200 is valid)
+        await phones.hangup(line)
+    finally:
+        await phones.close()
+    (record,) = await server.stop()
+    assert record.result_found
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert not errors, [r.getMessage() for r in errors]
