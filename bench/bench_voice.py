@@ -17,6 +17,10 @@ asserted:
 - the server's **RTP send lateness** p50/p99 (its ``phone media`` log records during the
   steady state), **CPU per call** and **RSS per call**;
 - the speech figures the server logs (synthesis cost per name, cache hit rate).
+
+``--embargo``: every call looks up numbers of académies not yet published instead, half of
+them real candidates and half numbers nobody has in the same batches, alternately; the
+latency is printed for each half (an embargo that leaks would show in the timing).
 """
 
 from __future__ import annotations
@@ -65,8 +69,11 @@ def start_server(store: Path, calls: int, work: Path) -> tuple[subprocess.Popen[
 class _Script:
     """One caller, advanced by the generator's scan every 50 ms."""
 
-    def __init__(self, line: Any, numero: str, birth: str, end_at: float) -> None:
+    def __init__(self, line: Any, numero: str, birth: str, end_at: float,
+                 kind: str = "") -> None:
         self.line, self.numero, self.birth, self.end_at = line, numero, birth, end_at
+        #: "real" or "nobody" (--embargo), for the latency of each kind.
+        self.kind = kind
         self.state = "dialing"
         self.deadline = time.monotonic() + 30
         self.mark = 0.0
@@ -121,7 +128,7 @@ class _Script:
 
 
 async def _generate(port: int, n: int, first: int, ramp: float, steady: float,
-                    cands: list[tuple[str, str]], start_at: float) -> dict[str, Any]:
+                    cands: list[tuple[str, str, str]], start_at: float) -> dict[str, Any]:
     from tests.voice.caller import VoicePhones
 
     phones = await VoicePhones(("127.0.0.1", port), capacity=n, emulate=False).open()
@@ -131,10 +138,10 @@ async def _generate(port: int, n: int, first: int, ramp: float, steady: float,
     while len(scripts) < n or any(s.state not in ("done", "failed") for s in scripts):
         while len(scripts) < n and time.time() >= start_at + len(scripts) * ramp / n:
             i = len(scripts)
-            numero, birth = cands[(first + i) % len(cands)]
+            numero, birth, kind = cands[(first + i) % len(cands)]
             line = phones.invite(f"06{first + i:08d}", called="3617",
                                  codecs=("PCMA",) if i % 2 else ("PCMU",))
-            scripts.append(_Script(line, numero, birth, end_at))
+            scripts.append(_Script(line, numero, birth, end_at, kind))
         now = time.monotonic()
         for script in scripts:
             if script.state not in ("done", "failed"):
@@ -146,7 +153,10 @@ async def _generate(port: int, n: int, first: int, ramp: float, steady: float,
             failures[s.failure] = failures.get(s.failure, 0) + 1
     late = sorted(phones.lateness)
     await phones.close()
-    return {"latency": [x for s in scripts for x in s.latency],
+    by_kind: dict[str, list[float]] = {}
+    for sc in scripts:
+        by_kind.setdefault(sc.kind, []).extend(sc.latency)
+    return {"latency": [x for s in scripts for x in s.latency], "by_kind": by_kind,
             "consults": sum(s.consults for s in scripts), "failures": failures,
             "answered": sum(1 for s in scripts if s.line.t_answer),
             "gen_late_p99_ms": 1000 * late[int(len(late) * 0.99)] if late else 0.0}
@@ -164,6 +174,8 @@ def main() -> int:
     ap.add_argument("--procs", type=int, default=2)
     ap.add_argument("--ramp", type=float, default=40.0)
     ap.add_argument("--seconds", type=float, default=60.0, help="steady state")
+    ap.add_argument("--embargo", action="store_true",
+                    help="unpublished numbers: real candidates against numbers nobody has")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -171,8 +183,24 @@ def main() -> int:
 
         store = work / "store"
         ensure_demo_store(store, work / "files")
-        cands = published_only(load_candidates(work / "files" / "csv", 5000, 2005), store)
-        pairs = [(c.numero, c.birth) for c in cands]
+        everyone = load_candidates(work / "files" / "csv", 5000, 2005)
+        pairs: list[tuple[str, str, str]]
+        if args.embargo:
+            published = {c.numero for c in published_only(everyone, store)}
+            unpublished = [c for c in everyone if c.numero not in published]
+            taken = {c.numero for c in everyone}
+            pairs = []
+            for c in unpublished:  # a real one, then one nobody has in the same batch
+                pairs.append((c.numero, c.birth, "real"))
+                for k in range(1, 1000):
+                    fake = c.numero[:-3] + f"{(int(c.numero[-3:]) + k) % 1000:03d}"
+                    if fake not in taken:
+                        pairs.append((fake, c.birth, "nobody"))
+                        break
+            if not pairs:
+                raise SystemExit("the demo store has no académie unpublished now")
+        else:
+            pairs = [(c.numero, c.birth, "") for c in published_only(everyone, store)]
         proc, port, log = start_server(store, args.calls, work)
         try:
             n, procs = args.calls, args.procs
@@ -231,6 +259,17 @@ def main() -> int:
               f"{1000 * cpu / max(1, n):.2f} ms CPU per call-second")
         print(f"  server RSS: {rss0:.1f} MiB before, {rss_n:.1f} MiB with {n} up = "
               f"{1024 * (rss_n - rss0) / max(1, n):.0f} KiB per call")
+        kinds: dict[str, list[float]] = {}
+        for r in results:
+            for k, v in r["by_kind"].items():
+                kinds.setdefault(k, []).extend(v)
+        for k, v in sorted(kinds.items()):
+            if k and v:
+                v.sort()
+                print(f"  embargo, {k}: {len(v)} answers, p50 {1000 * v[len(v) // 2]:.1f} ms, "
+                      f"p90 {1000 * v[int(len(v) * 0.9)]:.1f} ms, "
+                      f"p99 {1000 * v[int(len(v) * 0.99)]:.1f} ms, "
+                      f"mean {1000 * sum(v) / len(v):.1f} ms")
         speech = records(log, "voice speech")
         if speech:
             print(f"  speech: {speech[-1]}")
