@@ -57,14 +57,16 @@ SUITE, ENVOI, RETOUR, FIN = b"\x13\x48", b"\x13\x41", b"\x13\x42", b"\x13\x49"
 
 # -- the server ---------------------------------------------------------------------------------
 
-def start_server(store: Path, calls: int, work: Path, jitter: int = 4
+def start_server(store: Path, calls: int, work: Path, jitter: int = 4, extra: str = ""
                  ) -> tuple[subprocess.Popen[str], int, Path]:
+    """``videotex serve --sip`` for ``calls`` calls; ``extra``: more listener options
+    (``,voice=*`` for bench_voice)."""
     config = work / "server.toml"
     config.write_text("[limits]\nexempt = ['127.0.0.1']\nidle_timeout = 0\n"
                       "[billing]\ncheckpoint_every = 10\n")
     log = work / "server.log"
     sip = (f"127.0.0.1:0,max_calls={calls + 20},rtp_ports=30000-{30000 + 2 * calls + 99},"
-           f"media_log=5,transport=udp,jitter={jitter}")
+           f"media_log=5,transport=udp,jitter={jitter}{extra}")
     proc = subprocess.Popen([VIDEOTEX, "serve", "--store", str(store), "--config", str(config),
                              "--sip", sip, "--log", "json", "--metrics-dir", str(work / "m")],
                             stdout=subprocess.PIPE, stderr=log.open("w"), text=True)

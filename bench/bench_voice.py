@@ -44,26 +44,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_phone import _epoch, _quantile, cpu_seconds, records, rss_mib  # noqa: E402
+from bench.bench_phone import start_server as phone_server  # noqa: E402
 from bench.loadgen import load_candidates, published_only  # noqa: E402
-
-VIDEOTEX = str(Path(sys.executable).with_name("videotex"))
 
 
 def start_server(store: Path, calls: int, work: Path) -> tuple[subprocess.Popen[str], int, Path]:
-    config = work / "server.toml"
-    config.write_text("[limits]\nexempt = ['127.0.0.1']\nidle_timeout = 0\n"
-                      "[billing]\ncheckpoint_every = 10\n")
-    log = work / "server.log"
-    sip = (f"127.0.0.1:0,max_calls={calls + 20},rtp_ports=30000-{30000 + 2 * calls + 99},"
-           f"media_log=5,transport=udp,voice=*")
-    proc = subprocess.Popen([VIDEOTEX, "serve", "--store", str(store), "--config", str(config),
-                             "--sip", sip, "--log", "json", "--metrics-dir", str(work / "m")],
-                            stdout=subprocess.PIPE, stderr=log.open("w"), text=True)
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if line.startswith("listening sip://"):
-            return proc, int(line.split(":")[-1].split(";")[0]), log
-    raise SystemExit(f"the server did not start:\n{log.read_text()[-2000:]}")
+    """bench_phone's server, every called number given the voice menu."""
+    return phone_server(store, calls, work, extra=",voice=*")
 
 
 class _Script:

@@ -7,7 +7,7 @@ from videotex.teletel import Action, Context, Goto, Page
 
 from .layout import band, keys
 
-__all__ = ["GoodbyePage", "HelpPage"]
+__all__ = ["GoodbyePage", "HelpPage", "goodbye_lines"]
 
 GENERAL_HELP = (
     "3615 EXAMENS donne les résultats du",
@@ -23,6 +23,19 @@ GENERAL_HELP = (
     "SOMMAIRE   calendrier, accueil",
     "CNX/FIN    terminer l'appel",
 )
+
+
+def goodbye_lines(ctx: Context, reason: str) -> tuple[str, ...]:
+    """What a goodbye page says: the call's length, why it ended when we ended it, thanks
+    (every service of the server says goodbye alike)."""
+    seconds = int(ctx.connected_seconds())
+    lines = [f"Durée de l'appel : {seconds // 60} min {seconds % 60:02d} s"]
+    if reason == "shutdown":
+        lines += ["", "Le service redémarre : merci de", "rappeler dans un instant."]
+    elif reason == "idle":
+        lines += ["", "Appel terminé faute d'activité."]
+    lines += ["", "Merci de votre appel."]
+    return tuple(lines)
 
 
 class HelpPage(Page):

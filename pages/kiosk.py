@@ -15,7 +15,7 @@ from typing import Any
 from videotex.codec import Color, Frame, FunctionKey
 from videotex.teletel import DIGITS, LETTERS, Action, Context, Field, Goto, Hangup, Page, Stay
 
-from .info import GoodbyePage
+from .info import GoodbyePage, goodbye_lines
 from .layout import band, format_eur, keys, message
 
 __all__ = ["KioskHome", "KioskService", "ServiceList"]
@@ -133,14 +133,7 @@ class KioskService:
         return ServiceList(back)
 
     def goodbye(self, ctx: Context, reason: str) -> Page:
-        seconds = int(ctx.connected_seconds())
-        lines = [f"Durée de l'appel : {seconds // 60} min {seconds % 60:02d} s"]
-        if reason == "shutdown":
-            lines += ["", "Le service redémarre : merci de", "rappeler dans un instant."]
-        elif reason == "idle":
-            lines += ["", "Appel terminé faute d'activité."]
-        lines += ["", "Merci de votre appel."]
-        return GoodbyePage(tuple(lines))
+        return GoodbyePage(goodbye_lines(ctx, reason))
 
     def status_line(self, ctx: Context) -> str:
         if ctx.warning:

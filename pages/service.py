@@ -17,7 +17,7 @@ from videotex.teletel import Action, Context, Goto, Later, Page
 
 from .guard import EnumerationGuard, GuardPolicy
 from .home import HomePage
-from .info import GENERAL_HELP, GoodbyePage, HelpPage
+from .info import GENERAL_HELP, GoodbyePage, HelpPage, goodbye_lines
 from .layout import format_eur, format_hour, format_when
 from .menu import SummaryMenu
 from .result import NotFoundPage, NotPublishedPage, PurchasePage, RefusedPage, ResultPage
@@ -93,14 +93,7 @@ class ResultsService:
         return HelpPage(lines, back=page)
 
     def goodbye(self, ctx: Context, reason: str) -> Page:
-        seconds = int(ctx.connected_seconds())
-        lines = [f"Durée de l'appel : {seconds // 60} min {seconds % 60:02d} s"]
-        if reason == "shutdown":
-            lines += ["", "Le service redémarre : merci de", "rappeler dans un instant."]
-        elif reason == "idle":
-            lines += ["", "Appel terminé faute d'activité."]
-        lines += ["", "Merci de votre appel."]
-        return GoodbyePage(tuple(lines))
+        return GoodbyePage(goodbye_lines(ctx, reason))
 
     def status_line(self, ctx: Context) -> str:
         """Row 0: service, time connected, running cost; a time-limit warning instead

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
+from pages.info import goodbye_lines
 from videotex.codec import Color, Frame, FunctionKey, Size
 from videotex.codec.frame import ROWS
 from videotex.teletel import Action, Context, Goto, Page, Redraw, Stay
@@ -77,14 +78,7 @@ class PageTreeService:
     def goodbye(self, ctx: Context, reason: str) -> Page:
         if self.tree.goodbye is not None:
             return self.open(self.tree.goodbye)
-        seconds = int(ctx.connected_seconds())
-        lines = [f"Durée de l'appel : {seconds // 60} min {seconds % 60:02d} s"]
-        if reason == "shutdown":
-            lines += ["", "Le service redémarre : merci de", "rappeler dans un instant."]
-        elif reason == "idle":
-            lines += ["", "Appel terminé faute d'activité."]
-        lines += ["", "Merci de votre appel."]
-        return StandardGoodbye(self.access_code, tuple(lines))
+        return StandardGoodbye(self.access_code, goodbye_lines(ctx, reason))
 
     def status_line(self, ctx: Context) -> str:
         """Row 0: the access code and the time connected (and the cost when billed); a
