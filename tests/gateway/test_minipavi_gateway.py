@@ -10,32 +10,19 @@ import base64
 import json
 import re
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from terminal_emu import Key
 from terminal_emu.client import MinitelClient
-from tests.gateway.pavi_service import PaviRequest, PaviService, hello_flow, input_txt, page
+from tests.gateway.pavi_service import PaviRequest, PaviService, input_txt, page
 from tests.helpers.listeners import loopback_servers
 from videotex.gateway.directory import Directory, ServiceEntry
 from videotex.gateway.setup import call_factory
 from videotex.runtime.effects import close_http, http_for
 from videotex.runtime.switchboard import Switchboard
 from videotex.teletel import SystemClock
-
-
-@pytest.fixture
-async def pavi() -> AsyncIterator[PaviService]:
-    holder: dict[str, Any] = {}
-    svc = PaviService(lambda req: holder["handler"](req))
-    await svc.start()
-    holder["handler"] = hello_flow(svc.url)
-    svc.handler_holder = holder  # type: ignore[attr-defined]
-    yield svc
-    await svc.stop()
-    await close_http()
 
 
 def set_handler(svc: PaviService, handler: Any) -> None:

@@ -5,7 +5,6 @@ factory; they are not run through the kiosk here.)"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -13,25 +12,13 @@ import pytest
 
 from terminal_emu import Key
 from terminal_emu.client import MinitelClient
-from tests.gateway.pavi_service import PaviService, hello_flow
+from tests.gateway.pavi_service import PaviService
 from videotex.gateway.directory import Directory, ServiceEntry
 from videotex.gateway.setup import call_factory
 from videotex.runtime.config import ListenerConfig
-from videotex.runtime.effects import close_http
 from videotex.runtime.listeners import start_listener
 from videotex.runtime.switchboard import Switchboard
 from videotex.teletel import SystemClock
-
-
-@pytest.fixture
-async def pavi() -> AsyncIterator[PaviService]:
-    holder: dict[str, Any] = {}
-    svc = PaviService(lambda req: holder["handler"](req))
-    await svc.start()
-    holder["handler"] = hello_flow(svc.url)
-    yield svc
-    await svc.stop()
-    await close_http()
 
 
 @pytest.mark.parametrize("kind", ["telnet", "raw", "ssh", "ws"])
