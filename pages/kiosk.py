@@ -16,7 +16,7 @@ from videotex.codec import Color, Frame, FunctionKey
 from videotex.teletel import DIGITS, LETTERS, Action, Context, Field, Goto, Hangup, Page, Stay
 
 from .info import GoodbyePage, goodbye_lines
-from .layout import band, format_eur, keys, message
+from .layout import band, keys, message, status_text
 
 __all__ = ["KioskHome", "KioskService", "ServiceList"]
 
@@ -136,13 +136,7 @@ class KioskService:
         return GoodbyePage(goodbye_lines(ctx, reason))
 
     def status_line(self, ctx: Context) -> str:
-        if ctx.warning:
-            return f" {ctx.warning}"
-        seconds = int(ctx.connected_seconds())
-        line = f" {self.directory.number}  {seconds // 60:02d}:{seconds % 60:02d}"
-        if ctx.meter is not None:
-            line += "  " + format_eur(ctx.meter.amount(ctx.clock.monotonic()))
-        return line
+        return status_text(self.directory.number, ctx)
 
     def status_interval(self, ctx: Context) -> float:
         return self._interval

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from videotex.codec import Color, Frame, Size
@@ -22,6 +23,7 @@ __all__ = [
     "format_when",
     "keys",
     "message",
+    "status_text",
 ]
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -64,6 +66,18 @@ def big(frame: Frame, row: int, text: str, *, fg: Color = Color.WHITE) -> None:
 def message(frame: Frame, text: str, *, row: int = 21, fg: Color = Color.YELLOW) -> None:
     if text:
         frame.text(row, 2, text[:38], fg=fg)
+
+
+def status_text(access_code: str, ctx: Any) -> str:
+    """Row 0 of every service: the access code, the time connected and, when billed, the
+    cost so far; a time-limit warning instead when one is due."""
+    if ctx.warning:
+        return f" {ctx.warning}"
+    seconds = int(ctx.connected_seconds())
+    line = f" {access_code}  {seconds // 60:02d}:{seconds % 60:02d}"
+    if ctx.meter is not None:
+        line += "  " + format_eur(ctx.meter.amount(ctx.clock.monotonic()))
+    return line
 
 
 def format_eur(amount: float | Decimal) -> str:

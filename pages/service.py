@@ -18,7 +18,7 @@ from videotex.teletel import Action, Context, Goto, Later, Page
 from .guard import EnumerationGuard, GuardPolicy
 from .home import HomePage
 from .info import GENERAL_HELP, GoodbyePage, HelpPage, goodbye_lines
-from .layout import format_eur, format_hour, format_when
+from .layout import format_eur, format_hour, format_when, status_text
 from .menu import SummaryMenu
 from .result import NotFoundPage, NotPublishedPage, PurchasePage, RefusedPage, ResultPage
 
@@ -96,15 +96,7 @@ class ResultsService:
         return GoodbyePage(goodbye_lines(ctx, reason))
 
     def status_line(self, ctx: Context) -> str:
-        """Row 0: service, time connected, running cost; a time-limit warning instead
-        when one is due."""
-        if ctx.warning:
-            return f" {ctx.warning}"
-        seconds = int(ctx.connected_seconds())
-        line = f" {self.config.access_code}  {seconds // 60:02d}:{seconds % 60:02d}"
-        if ctx.meter is not None:
-            line += "  " + format_eur(ctx.meter.amount(ctx.clock.monotonic()))
-        return line
+        return status_text(self.config.access_code, ctx)
 
     def status_interval(self, ctx: Context) -> float:
         return self.config.status_interval

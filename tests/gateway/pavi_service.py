@@ -93,6 +93,8 @@ class PaviService:
     keep_requests: bool = True
     _runner: web.AppRunner | None = None
     port: int = 0
+    #: Set at each request (tests await it instead of polling).
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def url(self) -> str:
@@ -119,6 +121,7 @@ class PaviService:
         seen = PaviRequest(request.path, dict(request.query), dict(request.headers), body, data)
         if self.keep_requests:
             self.requests.append(seen)
+        self.arrived.set()
         if self.delay:
             await asyncio.sleep(self.delay)
         answer = self.handler(seen)

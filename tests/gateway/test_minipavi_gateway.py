@@ -39,7 +39,8 @@ def directory_with(service: Any, url: str) -> Directory:
 async def wait_requests(svc: PaviService, n: int, timeout: float = 5.0) -> None:
     async with asyncio.timeout(timeout):
         while len(svc.requests) < n:
-            await asyncio.sleep(0.01)
+            svc.arrived.clear()
+            await svc.arrived.wait()
 
 
 async def test_a_minipavi_service_straight_away_every_field_both_ways(
@@ -193,7 +194,7 @@ async def test_a_slow_service_holds_only_its_own_callers(service: Any,
 async def test_a_timeout_is_retried_then_shown_as_err_09(service: Any,
                                                         pavi: PaviService) -> None:
     async def never(req: PaviRequest) -> dict[str, Any]:
-        await asyncio.sleep(30)
+        await asyncio.Event().wait()  # a service that never answers
         return {}
 
     set_handler(pavi, never)

@@ -23,10 +23,13 @@ def best_offset(heard: np.ndarray, reference: np.ndarray) -> tuple[int, float]:
     return int(offset), float(score)
 
 
-async def until(predicate: Any, timeout: float = 20.0, what: str = "") -> None:
+async def until(line: VoiceLine, predicate: Any, timeout: float = 20.0,
+                what: str = "") -> None:
+    """Until ``predicate()`` holds, checked at each of the telephone's 20 ms ticks."""
     async with asyncio.timeout(timeout):
         while not predicate():
-            await asyncio.sleep(0.02)
+            line.changed.clear()
+            await line.changed.wait()
 
 
 def dialogue_of(server: Any) -> Any:
@@ -41,17 +44,17 @@ async def test_a_consultation_by_voice_with_keypad_tones(make_server: Any,
     try:
         line = await phones.call(called="3617")
         assert isinstance(line, VoiceLine)
-        await until(lambda: server.board.calls, what="the call on the switchboard")
+        await until(line, lambda: server.board.calls, what="the call on the switchboard")
         dialogue = dialogue_of(server)
-        await until(lambda: dialogue.state.value == "number" and dialogue.playing is None,
+        await until(line, lambda: dialogue.state.value == "number" and dialogue.playing is None,
                     what="welcome and the question heard")
         phones.keys(line, ELODIE[0] + "#")
-        await until(lambda: dialogue.state.value == "birth", what="the number taken")
+        await until(line, lambda: dialogue.state.value == "birth", what="the number taken")
         start = len(line.heard)
         phones.keys(line, ELODIE[1])
-        await until(lambda: any(p[:1] == (Say("result_intro"),) for p in dialogue.said),
+        await until(line, lambda: any(p[:1] == (Say("result_intro"),) for p in dialogue.said),
                     what="the result said")
-        await until(lambda: dialogue.playing is None or len(line.heard) - start > 250,
+        await until(line, lambda: dialogue.playing is None or len(line.heard) - start > 250,
                     what="the result heard")
         heard = phones.audio(line, start)
         intro = voice_speech.prompt_pcm("result_intro")
@@ -82,12 +85,12 @@ async def test_keys_as_rfc4733_events_and_the_embargo_by_voice(
     try:
         line = await phones.call(called="3617")
         assert isinstance(line, VoiceLine)
-        await until(lambda: server.board.calls)
+        await until(line, lambda: server.board.calls)
         dialogue = dialogue_of(server)
         phones.keys(line, PAUL_PARIS[0] + "#", rfc4733=True)
-        await until(lambda: dialogue.state.value == "birth", what="the number taken")
+        await until(line, lambda: dialogue.state.value == "birth", what="the number taken")
         phones.keys(line, PAUL_PARIS[1], rfc4733=True)
-        await until(lambda: any(p[:1] == (Say("not_published"),) for p in dialogue.said),
+        await until(line, lambda: any(p[:1] == (Say("not_published"),) for p in dialogue.said),
                     what="not yet published said")
         await phones.hangup(line)
     finally:
@@ -111,7 +114,7 @@ async def test_garbage_events_and_keys_leave_the_call_usable(
     try:
         line = await phones.call(called="3617")
         assert isinstance(line, VoiceLine) and line.remote is not None
-        await until(lambda: server.board.calls)
+        await until(line, lambda: server.board.calls)
         dialogue = dialogue_of(server)
         sender = line.sender
         assert sender is not None
@@ -122,11 +125,11 @@ async def test_garbage_events_and_keys_leave_the_call_usable(
             line.rtp.sendto(bytes(header) + payload, line.remote)
         line.rtp.sendto(secrets.token_bytes(7), line.remote)  # not RTP at all
         phones.keys(line, "#*#")  # an empty number, corrections: the menu asks again
-        await until(lambda: len(dialogue.said) >= 3, what="the menu's answers to the keys")
+        await until(line, lambda: len(dialogue.said) >= 3, what="the menu's answers to the keys")
         phones.keys(line, ELODIE[0] + "#")
-        await until(lambda: dialogue.state.value == "birth", what="the number taken")
+        await until(line, lambda: dialogue.state.value == "birth", what="the number taken")
         phones.keys(line, ELODIE[1])
-        await until(lambda: any(p[:1] == (Say("result_intro"),) for p in dialogue.said),
+        await until(line, lambda: any(p[:1] == (Say("result_intro"),) for p in dialogue.said),
                     what="the result said")
         (call,) = server.listener.calls.values()
         assert call.line.malformed >= 2  # the short and long payloads (event 200 is valid)

@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 
 from pages.info import goodbye_lines
+from pages.layout import status_text
 from videotex.codec import Color, Frame, FunctionKey, Size
 from videotex.codec.frame import ROWS
 from videotex.teletel import Action, Context, Goto, Page, Redraw, Stay
@@ -81,16 +82,7 @@ class PageTreeService:
         return StandardGoodbye(self.access_code, goodbye_lines(ctx, reason))
 
     def status_line(self, ctx: Context) -> str:
-        """Row 0: the access code and the time connected (and the cost when billed); a
-        time-limit warning instead when one is due."""
-        if ctx.warning:
-            return f" {ctx.warning}"
-        seconds = int(ctx.connected_seconds())
-        line = f" {self.access_code}  {seconds // 60:02d}:{seconds % 60:02d}"
-        if ctx.meter is not None:
-            amount = ctx.meter.amount(ctx.clock.monotonic())
-            line += "  " + f"{amount:.2f}".replace(".", ",") + " €"
-        return line
+        return status_text(self.access_code, ctx)
 
     def status_interval(self, ctx: Context) -> float:
         return self._status_interval

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from .dialogue import Item, Say, Speak
+from .items import Item, Say, Speak
 from .prompts import Dynamic, Prompt, Segment, not_published_segments, result_segments
 
 __all__ = ["answer_items", "items_of"]

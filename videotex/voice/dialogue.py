@@ -34,35 +34,12 @@ from typing import Any
 
 from videotex.teletel import CallFacts, Clock, Context
 
+from .answers import answer_items
+from .items import Item, Say, Speak, Spell
+
 __all__ = ["Play", "Say", "Speak", "Spell", "Stop", "VoiceConfig", "VoiceDialogue"]
 
 _IDS = itertools.count(1)
-
-
-@dataclass(frozen=True, slots=True)
-class Say:
-    """A fixed prompt, by its key in the prompt table (rendered once, cached)."""
-
-    key: str
-
-
-@dataclass(frozen=True, slots=True)
-class Speak:
-    """A text synthesised at call time (a name, an hour): through the bounded pool;
-    ``fallback``: the key of a prompt said instead when the pool is full (None: wait)."""
-
-    text: str
-    fallback: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Spell:
-    """Digits said one by one from the cached digit prompts (what the caller typed)."""
-
-    digits: str
-
-
-Item = Say | Speak | Spell
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,10 +278,7 @@ class VoiceDialogue:
         self._play(*self._answer, Say("after_menu"), answer=True)
 
     def _answer_items(self, found: Any) -> tuple[Item, ...]:
-        from .answers import answer_items
-
-        items: tuple[Item, ...] = answer_items(found, self.service, self.clock.wall())
-        return items
+        return answer_items(found, self.service, self.clock.wall())
 
     def _goodbye(self, reason: str, *before: Item) -> None:
         self.state = State.BYE
