@@ -19,7 +19,7 @@ from videotex.runtime.listeners import start_listener
 from videotex.runtime.switchboard import Switchboard
 from videotex.teletel import SystemClock
 
-from .caller import Phones
+from .caller import TEST_JITTER, Phones
 
 __all__ = ["PhoneServer", "free_rtp_range", "make_server"]
 
@@ -44,7 +44,7 @@ class PhoneServer:
         return ("127.0.0.1", self.listener.port)
 
     async def phones(self, capacity: int = 1, local: str = "127.0.0.1",
-                     jitter: int = 4) -> Phones:
+                     jitter: int = TEST_JITTER) -> Phones:
         return await Phones(self.address, capacity=capacity, local=local,
                             jitter=jitter).open()
 

@@ -131,9 +131,9 @@ async def test_rtp_from_another_address_is_ignored(make_server: MakeServer,
                                                    caplog: pytest.LogCaptureFixture) -> None:
     server = await make_server()
     # server, caller and intruder share this process: a stall of the whole loop (a busy CI
-    # machine) would spoil characters whoever sent what; 25 frames (500 ms) of jitter buffer
-    # absorb it, so a spoiled character here can only come from the intruder's datagrams
-    phones = await server.phones(jitter=25)
+    # machine) would spoil characters whoever sent what; the test phones' 25 frames (500 ms)
+    # of jitter buffer absorb it, so a spoiled character here can only come from the intruder's datagrams
+    phones = await server.phones()
     intruder = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     intruder.bind(("127.0.0.3", 0))
     try:
