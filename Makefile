@@ -16,7 +16,14 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/videotex serve --demo
 
-test: $(STAMP)
+# the SMS tests' SMSC simulator: node-smpp, pinned by package-lock.json. Its tests skip only
+# where node is missing; with node but no npm they fail, saying how to install it.
+tests/sms/smsc/node_modules/.installed: tests/sms/smsc/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	    cd tests/sms/smsc && npm ci --silent --no-audit --no-fund && touch node_modules/.installed; \
+	else echo "npm not found: no SMSC simulator for the SMS tests"; fi
+
+test: $(STAMP) tests/sms/smsc/node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python .ci/telnetlib3_versions.py
@@ -31,4 +38,4 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache tests/sms/smsc/node_modules

@@ -1,7 +1,8 @@
 """The known candidates and the small results store the service tests run on.
 
 Bac Lille is published; bac Paris is sealed and staged but only comes out at 12:00 UTC
-(the fake clock says 08:00); brevet Lille has no schedule and nothing staged.
+(the fake clock says 08:00; its key is kept in ``bac-paris.key`` beside the store, for
+tests that publish it); brevet Lille has no schedule and nothing staged.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ def build_store(root: Path) -> Path:
         ("paris", PARIS_ROWS, PARIS_HOUR, False),
     ):
         key = generate_key()
+        (root / f"bac-{academie}.key").write_bytes(key)  # tests publishing later read it
         sealed = root / f"bac-{academie}.sealed"
         sealed.write_bytes(seal_bytes(_csv(rows), key, exam="bac", academie=academie,
                                       session=2005, rows=len(rows)))

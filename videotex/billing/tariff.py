@@ -58,6 +58,11 @@ class TariffPlan:
     consultation_price: Decimal = Decimal("3.00")
     repurchase_price: Decimal = Decimal("3.00")
     repurchase_views: int = 5
+    #: Priced per message, not time (the SMS channel): ``message_price`` for each message a
+    #: candidate sends, ``alert_price`` for each alert the SMSC accepts.
+    per_message: bool = False
+    message_price: Decimal = Decimal("0.35")
+    alert_price: Decimal = Decimal("0.35")
 
     @property
     def warn_before(self) -> Decimal:
@@ -104,10 +109,14 @@ BUILTIN_PLANS = {
     #: 0.34 €), the meter running from answer to hang-up; routed to channel "voice" unless
     #: a [[billing.routes]] says otherwise.
     "audiotel": TariffPlan(name="audiotel", price_per_minute=Decimal("0.34")),
+    #: The SMS channel: 0.35 € a message received (an SMS+ short code's usual step, on top
+    #: of the sender's own SMS) and 0.35 € an alert sent; routed to channel "sms".
+    "sms": TariffPlan(name="sms", per_message=True, price_per_minute=Decimal(0),
+                      connection_charge=Decimal(0)),
 }
 
 _MONEY = {"connection_charge", "price_per_minute", "unit_price", "consultation_price",
-          "repurchase_price", "cap_amount"}
+          "repurchase_price", "cap_amount", "message_price", "alert_price"}
 _RATIO = {"vat_rate", "provider_share"}
 _SECONDS = {"cap_seconds", "warn_before_s"}
 #: Older spellings still accepted in configuration files.
@@ -122,7 +131,7 @@ def _plan(name: str, table: dict[str, Any]) -> TariffPlan:
         key = _ALIASES.get(key, key)
         if key not in known:
             raise TariffError(f"{where} {key}: unknown field; known: {', '.join(sorted(known))}")
-        if key in ("per_consultation", "free"):
+        if key in ("per_consultation", "free", "per_message"):
             if not isinstance(raw, bool):
                 raise TariffError(f"{where} {key}: must be true or false, not {raw!r}")
             values[key] = raw
@@ -146,9 +155,10 @@ def _plan(name: str, table: dict[str, Any]) -> TariffPlan:
     plan = TariffPlan(**values)
     if plan.price_per_minute > 0 and plan.unit_price <= 0:
         raise TariffError(f"{where} unit_price: must be > 0 when time is charged")
-    if plan.price_per_minute <= 0 and not (plan.per_consultation or plan.free):
-        raise TariffError(f"{where} price_per_minute: must be > 0 unless per_consultation "
-                          "or free")
+    if plan.price_per_minute <= 0 and not (plan.per_consultation or plan.free
+                                           or plan.per_message):
+        raise TariffError(f"{where} price_per_minute: must be > 0 unless per_consultation, "
+                          "per_message or free")
     if plan.free and (plan.price_per_minute > 0 or plan.per_consultation
                       or plan.connection_charge > 0):
         raise TariffError(f"{where} free: a free plan charges nothing (price_per_minute, "
@@ -220,6 +230,7 @@ class TariffBook:
                                  r["plan"]))
         # the voice channel bills at its own tariff unless a route above says otherwise
         routes.append(_Route("*", "voice", "audiotel"))
+        routes.append(_Route("*", "sms", "sms"))
         return cls(plans, routes, default, float(every))
 
     def plan_for(self, access_code: str, channel: str) -> TariffPlan:

@@ -84,6 +84,10 @@ def register(sub: Any) -> None:
                    help="on every SIP listener, these called numbers get the voice menu "
                         "(results read by a synthetic voice, keypad digits); the others the "
                         "modem; * for every number")
+    p.add_argument("--smpp", metavar="smpp://SYSTEM_ID:PASSWORD@HOST:PORT",
+                   help="the SMS channel: bind to this SMSC as an ESME transceiver "
+                        "(results by SMS, alerts at publication; [smpp] in the config for "
+                        "the rest, docs/sms.md)")
     p.add_argument("--minipavi", metavar="URL",
                    help="serve this MiniPavi service straight away on every listener")
     p.add_argument("--pages", metavar="DIR",
@@ -138,9 +142,18 @@ def main(args: argparse.Namespace) -> int:
             config.listeners = [listener(k, a, "--demo") for k, a in DEMO_LISTENERS]
             if not config.services and not config.kiosk:
                 demo_gateway(config)
-        if not config.listeners:
+        if args.smpp:
+            config.smpp["url"] = args.smpp
+        if config.smpp:
+            from videotex.sms.setup import SmsSetupError, check_smpp
+
+            try:
+                check_smpp(config.smpp)
+            except SmsSetupError as e:
+                raise ConfigError(str(e)) from None
+        if not config.listeners and not config.smpp:
             raise ConfigError("no listener: give --telnet HOST:PORT or --raw HOST:PORT, "
-                              "or [[listen]] in the configuration")
+                              "or [[listen]] in the configuration (or --smpp for SMS only)")
         if args.voice:
             sips = [c for c in config.listeners if c.kind == "sip"]
             if not sips:

@@ -39,6 +39,7 @@ async def run_server(config: ServerConfig, *, worker: int = 0,
     ``worker`` is this process's index among ``--workers N`` (0 for a lone server): it
     spreads the workers' full garbage collections. ``ready`` is set and ``on_ready``
     called once every listener is up (``announce``: print where, for a person)."""
+    loop = asyncio.get_running_loop()
     store = ResultsStore(config.store)
     service = ResultsService(store, config.service)
     hooks: list[Any] = []
@@ -68,9 +69,19 @@ async def run_server(config: ServerConfig, *, worker: int = 0,
                         ready_timeout=float(config.billing.get("ready_timeout", 10.0)))
     if billing is not None:
         await billing.start()
+    sms = None
+    if config.smpp and worker == 0:  # one bind: the outbox is read by one process
+        from videotex.sms.setup import build_sms
+
+        sms = build_sms(config.smpp, service, board.clock, config.store,
+                        ledger=billing.ledger if billing is not None else None, plans=plans)
+        sms_tasks = [loop.create_task(sms[1].run()),
+                     loop.create_task(sms[0].watch_publications())]
+        if announce:
+            print(f"SMS: bound as ESME to {sms[1].target.host}:{sms[1].target.port}, "
+                  f"short code {sms[0].config.short_code}", flush=True)
     # signals first: once a listener is announced, SIGTERM must mean a clean stop
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     servers: list[Listener] = []
@@ -115,6 +126,13 @@ async def run_server(config: ServerConfig, *, worker: int = 0,
     await board.shutdown("shutdown")
     for server in servers:
         await server.wait_closed()
+    if sms is not None:
+        await sms[1].stop()
+        for task in sms_tasks:
+            task.cancel()
+        await asyncio.gather(*sms_tasks, return_exceptions=True)
+        await sms[0].drain()
+        sms[0].store.close()
     if billing is not None:
         await billing.stop()
         billing.ledger.close()

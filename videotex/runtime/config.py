@@ -125,6 +125,9 @@ class ServerConfig:
     source: str = ""
     #: Go straight to this service on every listener (``serve --minipavi/--pages``).
     start: str | None = None
+    #: The SMS channel: the [smpp] table (``serve --smpp URL`` sets its url), checked by
+    #: videotex.sms.setup at startup; empty: no SMS.
+    smpp: dict[str, Any] = field(default_factory=dict)
 
 
 def parse_address(text: str, where: str) -> tuple[str, int]:
@@ -189,7 +192,7 @@ def load_config(path: str | Path | None) -> ServerConfig:
         raise ConfigError(f"{where}: not valid TOML: {e}") from None
     for key in data:
         if key not in ("service", "store", "listen", "log", "limits", "billing", "runtime",
-                       "kiosk", "services"):
+                       "kiosk", "services", "smpp"):
             raise ConfigError(f"{where}: unknown section [{key}]")
     config.service = _service(data.get("service", {}), where)
     store = data.get("store", {})
@@ -215,6 +218,10 @@ def load_config(path: str | Path | None) -> ServerConfig:
     if not isinstance(kiosk, dict):
         raise ConfigError(f"{where}: [kiosk] must be a table")
     config.kiosk = kiosk
+    smpp = data.get("smpp", {})
+    if not isinstance(smpp, dict):
+        raise ConfigError(f"{where}: [smpp] must be a table")
+    config.smpp = smpp
     services = data.get("services", [])
     if not isinstance(services, list) or not all(isinstance(x, dict) for x in services):
         raise ConfigError(f"{where}: services must be an array of tables ([[services]])")

@@ -1,0 +1,146 @@
+"""Results by SMS and alerts at publication, end to end: MOs from the node-smpp SMSC, the
+MTs it records, the ledger's records, the store's outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from decimal import Decimal
+
+import pytest
+
+from tests.helpers.results import ELODIE, MARIE_AJOURNEE, PARIS, PAUL_PARIS
+
+from .conftest import MakeRig, SmsRig
+
+SENDER = "33612345678"
+
+
+async def ask(rig: SmsRig, text: str, src: str = SENDER) -> dict[str, object]:
+    mo = await rig.smsc.mo(src, text)
+    await rig.smsc.wait_mo_acked(mo)
+    return await rig.smsc.wait_mt(lambda m: m["destination"] == src)
+
+
+async def test_a_result_by_sms_is_answered_and_billed_once(make_rig: MakeRig) -> None:
+    rig = await make_rig()
+    numero, birth = ELODIE
+    mt = await ask(rig, f"bac {numero} {birth[:2]}/{birth[2:4]}/{birth[4:]}")
+    assert mt["text"] == "Bac 2005, académie de Lille : Élodie DUPONT, ADMIS, mention Très bien."
+    assert mt["source"] == "61234" and mt["data_coding"] == 0 and mt["registered_delivery"] == 1
+    assert mt["key"].startswith("R:id:")
+    # the SMSC's receipt reaches the outbox entry
+    await rig.smsc.wait_event("receipt_ack", lambda e: e["message_id"] == mt["message_id"])
+    await rig.engine.drain()
+    entry = rig.engine.store.get("out", mt["key"].rpartition("#")[0].encode())
+    assert entry is not None and entry["state"] == "delivered"
+    (record,) = rig.records()
+    assert (record.channel, record.caller, record.plan) == ("sms", SENDER, "sms")
+    assert Decimal(record.amount_eur) == Decimal("0.35") and record.result_found
+
+
+async def test_an_ajourne_result_and_a_wrong_birth_date(make_rig: MakeRig) -> None:
+    rig = await make_rig()
+    numero, birth = MARIE_AJOURNEE
+    mt = await ask(rig, f"RÉSULTAT {birth} {numero}")
+    assert "Marie DUPONT" in mt["text"] and "AJOURN" in mt["text"].upper()
+    mt = await ask(rig, f"bac {numero} 02121986")
+    assert mt["text"].startswith("Aucun résultat publié pour ce numéro")
+
+
+async def test_before_publication_nothing_tells_whether_the_number_exists(
+        make_rig: MakeRig) -> None:
+    rig = await make_rig()
+    known = await ask(rig, f"BAC {PAUL_PARIS[0]} {PAUL_PARIS[1]}")
+    unknown = await ask(rig, f"BAC {PARIS}0099999 01011988", src="33699999999")
+    assert known["text"] == unknown["text"]
+    assert "Paris" in known["text"] and "aujourd'hui à 14h" in known["text"]
+
+
+async def test_an_alert_is_sent_at_publication_with_its_receipt(make_rig: MakeRig) -> None:
+    rig = await make_rig()
+    numero, birth = PAUL_PARIS
+    confirm = await ask(rig, f"alerte {numero} {birth}")
+    assert confirm["text"].startswith("Alerte enregistrée")
+    again = await ask(rig, f"ALERTE {numero} {birth}")
+    assert again["text"].startswith("Alerte déjà enregistrée")
+    wrong = await ask(rig, f"ALERTE {PARIS}0099999 01011988", src="33611111111")
+    assert wrong["text"] == confirm["text"]  # the same words: nothing revealed
+    assert await rig.engine.run_waves() == 0  # not published yet: nothing sent
+    await rig.publish_paris()
+    assert await rig.engine.run_waves() == 2
+    alert = await rig.smsc.wait_mt(lambda m: m["destination"] == SENDER)
+    assert alert["text"] == "Bac 2005, académie de Paris : Paul DURAND, ADMIS, mention Bien."
+    nothing = await rig.smsc.wait_mt(lambda m: m["destination"] == "33611111111")
+    assert nothing["text"].startswith("Résultats publiés : aucun ne correspond")
+    await rig.smsc.wait_event("receipt_ack", lambda e: e["message_id"] == nothing["message_id"])
+    assert await rig.engine.run_waves() == 0  # a batch's wave is made once
+    await rig.engine.drain()
+    alerts = [r for r in rig.records() if r.close_reason == "alert sent"]
+    assert len(alerts) == 1 and alerts[0].caller == SENDER  # the not-found notice is free
+    assert (await rig.smsc.stats())["destinations_with_more_than_one_mt"] == 0
+
+
+async def test_stop_cancels_alerts_and_is_free(make_rig: MakeRig) -> None:
+    rig = await make_rig()
+    numero, birth = PAUL_PARIS
+    await ask(rig, f"ALERTE {numero} {birth}")
+    stop = await ask(rig, "STOP")
+    assert stop["text"].startswith("Alertes annulées")
+    await rig.publish_paris()
+    assert await rig.engine.run_waves() == 0
+    await rig.engine.drain()
+    prices = sorted(Decimal(r.amount_eur) for r in rig.records())
+    assert prices == [Decimal(0), Decimal("0.35")]
+
+
+async def test_bad_messages_get_a_clear_answer(make_rig: MakeRig) -> None:
+    rig = await make_rig()
+    cases = {
+        "BAC 2310512345 31021987": "date",
+        "BONJOUR": "",
+        "BAC 12345 14031987": "numéro",
+    }
+    for i, (text, word) in enumerate(cases.items()):
+        mt = await ask(rig, text, src=f"3361000000{i}")
+        assert "Ex. :" in mt["text"] and word in mt["text"], mt["text"]
+
+
+async def test_throttled_and_dropped_links_lose_nothing_and_send_nothing_twice(
+        make_rig: MakeRig, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="videotex.sms")
+    rig = await make_rig(window=4)
+    await rig.smsc.throttle(3)
+    await rig.smsc.drop_after_submits(6)
+    numero, birth = ELODIE
+    senders = [f"3362000{i:04d}" for i in range(30)]
+    for src in senders:
+        await rig.smsc.mo(src, f"BAC {numero} {birth}")
+    got = [await rig.smsc.wait_mt(lambda m, s=s: m["destination"] == s, timeout=20)
+           for s in senders]
+    assert all("Élodie DUPONT" in m["text"] for m in got)
+    stats = await rig.smsc.stats()
+    assert stats["throttled"] == 3
+    # the 6th submit was recorded, then the link cut before its answer: sent again with
+    # the same key after the new bind, the SMSC knew it and delivered it once
+    assert stats["dups_suppressed"] >= 1
+    assert stats["destinations_with_more_than_one_mt"] == 0
+    assert rig.link.binds >= 2 and rig.link.drops >= 1 and rig.link.throttled >= 1
+    await rig.engine.drain()
+    records = rig.records()
+    assert sorted(r.caller for r in records) == sorted(senders)  # each MO billed once
+
+
+async def test_malformed_pdus_from_the_smsc_are_refused_and_service_goes_on(
+        make_rig: MakeRig) -> None:
+    rig = await make_rig()
+    # a deliver_sm cut short, an unknown command, then a PDU of absurd length
+    await rig.smsc.raw(bytes.fromhex("00000012" "00000005" "00000000" "0000abcd" "0001"))
+    await rig.smsc.raw(bytes.fromhex("00000010" "00000103" "00000000" "0000abce"))
+    await asyncio.sleep(0)
+    mt = await ask(rig, f"BAC {ELODIE[0]} {ELODIE[1]}")
+    assert "Élodie" in mt["text"]
+    assert rig.link.client is not None and rig.link.client.malformed >= 2
+    await rig.smsc.raw(bytes.fromhex("ffffffff" "00000005" "00000000" "00000001"))
+    mt = await ask(rig, f"BAC {ELODIE[0]} {ELODIE[1]}", src="33655555555")
+    assert "Élodie" in mt["text"] and rig.link.drops >= 1
