@@ -64,3 +64,40 @@ ELODIE = (LILLE_ROWS[0][0], "03071987")
 MARIE_AJOURNEE = (LILLE_ROWS[2][0], "01121986")
 PAUL_PARIS = (PARIS_ROWS[0][0], "03031987")
 BIRTH_OF = {r[0]: date.fromisoformat(r[3]) for r in LILLE_ROWS + PARIS_ROWS}
+
+
+SYNTHETIC_NAMES = ("MARTIN", "BERNARD", "THOMAS", "PETIT", "ROBERT", "RICHARD", "DURAND",
+                   "DUBOIS")
+
+
+def synthetic_birth(i: int) -> date:
+    """The birth date of the ``i``-th candidate of :func:`synthetic_csv`."""
+    return date(1987, 1 + i % 12, 1 + i % 28)
+
+
+def synthetic_csv(prefix: str, n: int) -> bytes:
+    """A batch of ``n`` candidates numbered ``prefix`` + 0000001 onwards (admis, ajourné,
+    second groupe in turn), for tests and benchmarks that need many."""
+    out = [HEADER]
+    for i in range(1, n + 1):
+        outcome = ("admis", "ajourné", "second groupe")[i % 3]
+        out.append(f"{prefix}{i:07d},{SYNTHETIC_NAMES[i % 8]},Prénom{i},"
+                   f"{synthetic_birth(i).isoformat()},S,{outcome},,oui,Lycée Voltaire,"
+                   f"J{i % 90:02d}\n")
+    return "".join(out).encode()
+
+
+def build_synthetic_store(root: Path, lille: int, paris: int) -> tuple[Path, bytes]:
+    """bac Lille published with ``lille`` candidates, bac Paris staged with ``paris`` (its
+    hour in 2100); returns the store and bac Paris's key."""
+    store = root / "store"
+    keys = {}
+    for prefix, academie, n in ((LILLE, "lille", lille), (PARIS, "paris", paris)):
+        key = keys[academie] = generate_key()
+        sealed = root / f"bac-{academie}.sealed"
+        sealed.write_bytes(seal_bytes(synthetic_csv(prefix, n), key, exam="bac",
+                                      academie=academie, session=2005, rows=n))
+        ingest(sealed, store)
+    publish_batch(store, "bac", "lille", keys["lille"], force=True)
+    set_schedule(store, "bac", "paris", datetime(2100, 7, 8, 12, 0, tzinfo=UTC))
+    return store, keys["paris"]

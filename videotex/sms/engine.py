@@ -96,10 +96,15 @@ class SmsEngine:
         self._waves: set[tuple[str, str]] = set()
         #: Called when there is something new to send (the link wakes its sender).
         self.on_work: Callable[[], None] | None = None
+        #: Message id -> outbox key while its "sent" write is pending; the latest write of
+        #: each entry; receipts that came while the entry's other parts were still out.
+        self._ids: dict[str, bytes] = {}
+        self._writing: dict[bytes, asyncio.Future[None]] = {}
+        self._early: dict[bytes, list[tuple[ReceiptIn, asyncio.Future[int]]]] = {}
         #: Writes and ledger waits under way (:meth:`drain` waits for them at shutdown).
         self._pending: set[asyncio.Future[Any]] = set()
         self.stats = {"mo": 0, "mo_duplicates": 0, "mt_sent": 0, "mt_failed": 0,
-                      "receipts": 0, "alerts_queued": 0, "resent": 0}
+                      "receipts": 0, "receipts_unknown": 0, "alerts_queued": 0, "resent": 0}
 
     # -- startup ------------------------------------------------------------------------
 
@@ -112,8 +117,7 @@ class SmsEngine:
             (self._alerts if key.startswith(b"A:") else self._replies).append(key)
             due += 1
         self.stats["resent"] = due
-        for key in list(self.store.iter_keys("unbilled")):
-            self._bill_again(key)
+        self._bill_again(list(self.store.iter_keys("unbilled")))
         for key, wave in self.store.items("waves", limit=100_000):
             if wave.get("state") != "done":
                 exam, academie = key.decode().split("|")
@@ -337,6 +341,7 @@ class SmsEngine:
         if sending is None:
             return
         sending.entry["ids"][index] = message_id
+        self._ids[message_id] = key  # until the "sent" write is on disk (receipts)
         sending.unanswered.discard(index)
         if sending.todo or sending.unanswered:
             return
@@ -352,7 +357,7 @@ class SmsEngine:
                                   _parse_iso(entry["at"]), self._price("alert_price"),
                                   True, 1, "alert sent")
             ops.append(("unbilled", b"out:" + key, b""))
-        fut = self._write(ops)
+        fut = self._entry_write(key, ops, tuple(m for m in entry["ids"] if m))
         if record is not None:
             rec = record
 
@@ -377,7 +382,7 @@ class SmsEngine:
         entry["state"] = "failed"
         entry["status"] = status
         log.warning("SMS to %s refused by the SMSC: status 0x%02x", entry["dst"], status)
-        self._write([("out", key, dumps(entry)), ("due", key, None)])
+        self._entry_write(key, [("out", key, dumps(entry)), ("due", key, None)])
 
     def requeue(self, part_keys: tuple[str, ...]) -> None:
         """The link went down with these parts unanswered: they go again (same keys)."""
@@ -389,25 +394,59 @@ class SmsEngine:
                 sending.todo.appendleft(index)
 
     def receipt_in(self, receipt: ReceiptIn) -> asyncio.Future[int]:
-        """Record a delivery receipt on its entry; acknowledge once written."""
+        """Record a delivery receipt on its entry; acknowledge once written. A receipt may
+        overtake the write that records its part as sent (or the other parts' answers):
+        it waits for that write; receipts of one entry are written one after the other."""
         loop = asyncio.get_running_loop()
         done: asyncio.Future[int] = loop.create_future()
         self.stats["receipts"] += 1
-        key = self.store.get_raw("smscid", receipt.message_id.encode())
-        if key is None:  # a receipt for nothing we know (or not yet recorded as sent)
+        mid = receipt.message_id
+        key = self._ids.get(mid) or self.store.get_raw("smscid", mid.encode())
+        if key is None:  # a receipt for nothing we know: acknowledged, kept in no entry
+            self.stats["receipts_unknown"] += 1
             done.set_result(_OK)
             return done
+        if key in self._sending:  # other parts still out: after the "sent" write
+            self._early.setdefault(key, []).append((receipt, done))
+            return done
+        self._after_writes(key, lambda: self._record_receipt(key, receipt, done))
+        return done
+
+    def _after_writes(self, key: bytes, then: Callable[[], None]) -> None:
+        pending = self._writing.get(key)
+        if pending is None:
+            then()
+        else:
+            pending.add_done_callback(lambda f: self._after_writes(key, then))
+
+    def _record_receipt(self, key: bytes, receipt: ReceiptIn, done: asyncio.Future[int]) -> None:
         entry = self.store.get("out", key)
         if entry is None:
             done.set_result(_OK)
-            return done
+            return
         receipts = entry.setdefault("receipts", {})
         receipts[receipt.message_id] = receipt.state
         if all(receipts.get(mid) == "DELIVRD" for mid in entry["ids"] if mid):
             entry["state"] = "delivered"
-        fut = self._write([("out", key, dumps(entry))])
+        fut = self._entry_write(key, [("out", key, dumps(entry))])
         fut.add_done_callback(lambda f: _settle(done, f))
-        return done
+
+    def _entry_write(self, key: bytes, ops: list[Op], ids: tuple[str, ...] = ()
+                     ) -> asyncio.Future[None]:
+        """Write ops about outbox entry ``key``; later receipts of it wait for this."""
+        fut = self._write(ops)
+        self._writing[key] = fut
+
+        def written(f: asyncio.Future[None]) -> None:
+            if self._writing.get(key) is f:
+                del self._writing[key]
+            for mid in ids:
+                self._ids.pop(mid, None)
+            for receipt, done in self._early.pop(key, ()):
+                self._after_writes(key, _bound(self._record_receipt, key, receipt, done))
+
+        fut.add_done_callback(written)
+        return fut
 
     # -- billing ------------------------------------------------------------------------
 
@@ -451,27 +490,28 @@ class SmsEngine:
             await asyncio.wait(set(self._pending), timeout=timeout)
         return not self._pending
 
-    def _bill_again(self, unbilled: bytes) -> None:
-        """At startup: write again the ledger record of ``unbilled`` (same key)."""
-        if self.ledger is None:
+    def _bill_again(self, unbilled: list[bytes]) -> None:
+        """At startup: write again the ledger records of ``unbilled`` (same keys: a record
+        already there is overwritten with itself), then forget the marks."""
+        if self.ledger is None or not unbilled:
             return
-        table, _, key = unbilled.partition(b":")
-        if table == b"mo":
-            mo = self.store.get("mo", key)
-            if mo is not None:
-                record = self._record(f"sms-{key.decode()}", mo["src"], _parse_iso(mo["at"]),
-                                      Decimal(mo["price"]), mo["found"], mo["lookups"],
-                                      f"message:{mo['kind']}")
-                self.ledger.close_record(record)
-        elif table == b"out":
-            entry = self.store.get("out", key)
-            if entry is not None and entry.get("state") != "due":
-                record = self._record(f"sms-{key.decode()}", entry["dst"],
-                                      _parse_iso(entry["at"]), self._price("alert_price"),
-                                      True, 1, "alert sent")
-                self.ledger.close_record(record)
-        if self.ledger.flush():  # on disk: the mark can go
-            self.store.write_now([("unbilled", unbilled, None)])
+        for mark in unbilled:
+            table, _, key = mark.partition(b":")
+            if table == b"mo":
+                mo = self.store.get("mo", key)
+                if mo is not None:
+                    self.ledger.close_record(self._record(
+                        f"sms-{key.decode()}", mo["src"], _parse_iso(mo["at"]),
+                        Decimal(mo["price"]), mo["found"], mo["lookups"],
+                        f"message:{mo['kind']}"))
+            elif table == b"out":
+                entry = self.store.get("out", key)
+                if entry is not None and entry.get("state") != "due":
+                    self.ledger.close_record(self._record(
+                        f"sms-{key.decode()}", entry["dst"], _parse_iso(entry["at"]),
+                        self._price("alert_price"), True, 1, "alert sent"))
+        if self.ledger.flush():  # on disk: the marks can go
+            self.store.write_now([("unbilled", mark, None) for mark in unbilled])
 
 
 class _Sending:
@@ -500,6 +540,10 @@ def _split(part_key: str) -> tuple[bytes, int]:
 
 def _parse_iso(stamp: str) -> datetime:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def _bound(fn: Callable[..., None], *args: Any) -> Callable[[], None]:
+    return lambda: fn(*args)
 
 
 def _settle(done: asyncio.Future[int], f: asyncio.Future[Any]) -> None:

@@ -170,6 +170,11 @@ _MONTHS_IN: Final = {
 #: ``BAC`` is said by bac pro and anticipés candidates too.
 _HINT_COVERS: Final = {"bac": frozenset({"bac", "bac-pro", "anticipes"})}
 _KEYWORD_CACHE: dict[str, str] = {}
+#: In the digit items, where words stood between two groups: neither a number nor a date
+#: spans a gap ("3 BAC 231051234" is not the number 3231051234). Months are 1-12.
+_GAP: Final = 0
+#: After a digit group, not a word: "1er mars".
+_ORDINALS: Final = frozenset({"er", "ere", "re", "e", "eme"})
 
 
 def parse_mo(text: str, *, today: date) -> MoRequest | MoError:
@@ -179,10 +184,11 @@ def parse_mo(text: str, *, today: date) -> MoRequest | MoError:
     Words we do not know are ignored when the digits make a whole request. The digits are
     split into a number (10 digits, in one group or several: ``231 051 2345``) and a birth
     date (``14031987``, ``14/03/1987``, ``14 03 87``, ``140387``, ``1987-03-14``, ``14 mars
-    1987``) in either order; when two splits both make sense the message is refused as
-    ambiguous rather than guessed (numbers of a known batch are preferred first). A year
-    just after an exam keyword (``BAC 2005 ...``) is read as the session when that is the
-    only way the rest makes sense; 18 or 16 digits typed together are split likewise.
+    1987``) in either order; a word between two groups separates them. When two readings
+    both make sense the message is refused as ambiguous rather than guessed (numbers of a
+    known batch are preferred first). Also weighed: the message without a year just after an
+    exam keyword (``BAC 2005 ...``, the session), and 18 or 16 digits typed together cut
+    into number + date.
     """
     if len(text) > MAX_MO_CHARS:
         return MoError(MoErrorCode.TOO_LONG, f"Message trop long ({len(text)} caractères, "
@@ -241,15 +247,18 @@ def _keyword(run: str) -> str:
 
 def _parse_general(text: str, today: date) -> MoRequest | MoError:
     """Every other message: tokens, keywords, then the digits' number/date split."""
-    items: list[str | int] = []  # digit groups and month numbers, in order
+    items: list[str | int] = []  # digit groups, month numbers and gaps, in order
     years: list[int] = []  # indexes in items of years just after an exam word
-    stop = help_ = alert = bad_digits = keyword = False
+    stop = help_ = alert = bad_digits = keyword = gap = False
     words = 0
     hint: str | None = None
     prev = ""
     for token in _SEPARATORS.split(text):
         for run in _RUNS.findall(token):
             if "0" <= run[0] <= "9":
+                if gap:
+                    items.append(_GAP)
+                    gap = False
                 if (prev in _EXAM_WORDS and len(run) == 4
                         and abs(int(run) - today.year) <= 1):
                     years.append(len(items))
@@ -259,9 +268,18 @@ def _parse_general(text: str, today: date) -> MoRequest | MoError:
             if not run.isascii() and any(c.isnumeric() for c in run):
                 bad_digits = True
             key = _keyword(run)
-            if not key:
+            if not key or (key in _ORDINALS and prev.isdigit()):
                 continue
             words += 1
+            month = _MONTHS_IN.get(key)
+            if month is not None:
+                if gap:
+                    items.append(_GAP)
+                items.append(month)
+                gap = False
+                prev = key
+                continue
+            gap = bool(items)
             if key in _STOP_WORDS:
                 stop = True
             elif key in _HELP_WORDS:
@@ -273,8 +291,6 @@ def _parse_general(text: str, today: date) -> MoRequest | MoError:
                 hint = hint or _EXAM_WORDS[key]
             elif prev == "bac" and key in _AFTER_BAC:
                 hint = _AFTER_BAC[key] if hint == "bac" else hint
-            elif key in _MONTHS_IN:
-                items.append(_MONTHS_IN[key])
             elif key in _RESULT_WORDS:
                 keyword = True
             prev = key
@@ -302,7 +318,8 @@ def _error(code: MoErrorCode) -> MoError:
 
 
 class _Reading:
-    """What the number/date splits of some digit groups gave, best first when asked."""
+    """What the number/date splits of some digit groups gave: the whole readings, and the
+    nearest misses, which say what is wrong when there is none."""
 
     def __init__(self) -> None:
         self.ok: set[tuple[str, date]] = set()
@@ -312,6 +329,7 @@ class _Reading:
         self.no_number = False  # a date alone
 
     def add(self, number: list[str | int], when: list[str | int], today: date) -> None:
+        number, when = _trim(number), _trim(when)
         digits = "".join(x for x in number if isinstance(x, str))
         only_digits = all(isinstance(x, str) for x in number)
         if len(digits) == 10 and only_digits:
@@ -333,7 +351,7 @@ def _split_digits(items: list[str | int], years: list[int],
                   today: date) -> tuple[str, date] | MoError:
     """The one (number, birth) the digit groups make, or the error that says best why not.
     The number is all the groups before the date or all those after it."""
-    if len(items) > 16:  # 10 one-digit groups and a date in 3: anything longer is not ours
+    if len(items) - items.count(_GAP) > 16:  # 10 one-digit groups and a 3-group date
         return MoError(MoErrorCode.BAD_NUMBER, _TOO_MANY)
     reading = _Reading()
     for variant in _variants(items, years):
@@ -375,10 +393,21 @@ def _variants(items: list[str | int], years: list[int]) -> list[list[str | int]]
     return out
 
 
+def _trim(items: list[str | int]) -> list[str | int]:
+    """A piece without the gaps at its ends (the split between number and date)."""
+    if items and items[0] == _GAP:
+        items = items[1:]
+    if items and items[-1] == _GAP:
+        items = items[:-1]
+    return items
+
+
 def _date_of(items: list[str | int], today: date) -> date | str | None:
     """The birth date some digit groups spell, the reason they do not, or None if empty."""
     if not items:
         return None
+    if _GAP in items:
+        return _BAD_FORMAT
     if len(items) == 1:
         s = items[0]
         if isinstance(s, str) and len(s) in (6, 8):
