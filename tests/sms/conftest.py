@@ -19,9 +19,7 @@ from videotex.billing import Ledger, TariffBook
 from videotex.store import ResultsStore, publish_batch
 from videotex.teletel import FakeClock
 
-from .smsc import Smsc, requires_node, smsc_running
-
-pytestmark = requires_node
+from .smsc import Smsc, smsc_running
 
 
 @dataclass

@@ -9,9 +9,12 @@ from decimal import Decimal
 
 import pytest
 
-from tests.helpers.results import ELODIE, MARIE_AJOURNEE, PARIS, PAUL_PARIS
+from tests.helpers.results import ELODIE, LILLE, MARIE_AJOURNEE, PARIS, PAUL_PARIS
 
 from .conftest import MakeRig, SmsRig
+from .smsc import requires_node
+
+pytestmark = requires_node
 
 SENDER = "33612345678"
 
@@ -144,3 +147,60 @@ async def test_malformed_pdus_from_the_smsc_are_refused_and_service_goes_on(
     await rig.smsc.raw(bytes.fromhex("ffffffff" "00000005" "00000000" "00000001"))
     mt = await ask(rig, f"BAC {ELODIE[0]} {ELODIE[1]}", src="33655555555")
     assert "Élodie" in mt["text"] and rig.link.drops >= 1
+
+
+async def test_one_phone_trying_numbers_is_slowed_then_refused(make_rig: MakeRig) -> None:
+    rig = await make_rig()
+    texts = []
+    for i in range(3):  # an honest caller mistypes: the first failures cost nothing
+        texts.append((await ask(rig, f"BAC {LILLE}{90 + i:07d} 01011988"))["text"])
+    assert all(t.startswith("Aucun résultat") for t in texts)
+    # the fourth failure waits (the guard's 1 s): nothing until the clock has moved
+    mo = await rig.smsc.mo(SENDER, f"BAC {LILLE}0000099 01011988")
+    await rig.smsc.wait_mo_acked(mo)
+    assert rig.engine.backlog == 1
+    rig.clock.advance(1.5)
+    slowed = await rig.smsc.wait_mt(lambda m: m["destination"] == SENDER)
+    assert slowed["text"].startswith("Aucun résultat")
+    # another phone is not slowed by this one
+    other = await ask(rig, f"BAC {ELODIE[0]} {ELODIE[1]}", src="33688888888")
+    assert "Élodie" in other["text"]
+    for i in range(10, 17):  # the 10th failure, then past refuse_after: refused
+        rig.clock.advance(60)
+        mo = await rig.smsc.mo(SENDER, f"BAC {LILLE}00000{i} 01011988")
+        await rig.smsc.wait_mo_acked(mo)
+        rig.clock.advance(60)
+        last = await rig.smsc.wait_mt(lambda m: m["destination"] == SENDER, timeout=20)
+    assert last["text"].startswith("Trop de recherches")
+
+
+async def test_the_smsc_drops_the_link_mid_wave(make_rig: MakeRig) -> None:
+    rig = await make_rig(window=5)
+    numero, birth = PAUL_PARIS
+    phones = [f"3363000{i:04d}" for i in range(40)]
+    for phone in phones:
+        await ask(rig, f"ALERTE {numero} {birth}", src=phone)
+    await rig.publish_paris()
+    await rig.smsc.drop_after_submits(12)
+    await rig.smsc.rate(200)  # and it throttles beyond 200 a second
+    assert await rig.engine.run_waves() == 40
+    got = [await rig.smsc.wait_mt(lambda m, p=p: m["destination"] == p, timeout=30)
+           for p in phones]
+    assert all("Paul DURAND" in m["text"] for m in got)
+    stats = await rig.smsc.stats()
+    assert stats["destinations_with_more_than_one_mt"] == 0 and stats["dups_suppressed"] >= 1
+    assert rig.link.drops >= 1
+    await rig.engine.drain()
+    alerts = [r for r in rig.records() if r.close_reason == "alert sent"]
+    assert sorted(r.caller for r in alerts) == phones
+
+
+async def test_the_link_keeps_itself_alive(make_rig: MakeRig) -> None:
+    rig = await make_rig(enquire_every=1)
+
+    async def enquired() -> None:
+        while (await rig.smsc.stats())["enquire_links"] < 2:
+            await asyncio.sleep(0.1)
+
+    await asyncio.wait_for(enquired(), 10)
+    assert rig.link.binds == 1 and rig.link.drops == 0
