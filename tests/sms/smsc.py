@@ -42,7 +42,7 @@ requires_node = pytest.mark.skipif(
 Event = dict[str, Any]
 Predicate = Callable[[Event], bool]
 
-_OPTIONS = ("port", "control_port", "receipt_delay_ms", "window")
+_OPTIONS = ("port", "control_port", "receipt_delay_ms", "window", "tls_key", "tls_cert")
 _LINE_LIMIT = 1 << 28  # an `mts` reply of 200,000 records is one long line
 
 
@@ -97,10 +97,11 @@ class Smsc:
         password: str = "secret",
         *,
         events: bool | list[str] = True,
-        **options: int,
+        **options: int | str,
     ) -> Smsc:
         """Spawns the simulator. ``options``: port, control_port (0 = ephemeral),
-        receipt_delay_ms, window. ``events``: which pushed events to receive (see subscribe)."""
+        receipt_delay_ms, window, tls_key and tls_cert (PEM files: SMPP over TLS). ``events``:
+        which pushed events to receive (see subscribe)."""
         unknown = set(options) - set(_OPTIONS)
         if unknown:
             raise TypeError(f"unknown SMSC option(s) {sorted(unknown)}; known: {_OPTIONS}")

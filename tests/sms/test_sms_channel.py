@@ -4,15 +4,21 @@ MTs it records, the ledger's records, the store's outbox."""
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
-from tests.helpers.results import ELODIE, LILLE, MARIE_AJOURNEE, PARIS, PAUL_PARIS
+from pages import ResultsService, ServiceConfig
+from tests.helpers.results import ELODIE, LILLE, MARIE_AJOURNEE, NOW, PARIS, PAUL_PARIS, build_store
+from videotex.sms.setup import build_sms
+from videotex.store import ResultsStore
+from videotex.teletel import FakeClock
 
 from .conftest import MakeRig, SmsRig
-from .smsc import requires_node
+from .smsc import requires_node, smsc_running
 
 pytestmark = requires_node
 
@@ -204,3 +210,65 @@ async def test_the_link_keeps_itself_alive(make_rig: MakeRig) -> None:
 
     await asyncio.wait_for(enquired(), 10)
     assert rig.link.binds == 1 and rig.link.drops == 0
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key (the test SMSC's, and the CA we trust)."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test SMSC")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    key_file, cert_file = folder / "smsc.key", folder / "smsc.pem"
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return key_file, cert_file
+
+
+async def test_smpps_binds_over_tls_to_a_trusted_smsc(tmp_path: Path) -> None:
+    key_file, cert_file = _self_signed(tmp_path)
+    async with smsc_running(tls_key=str(key_file), tls_cert=str(cert_file)) as smsc:
+        url = smsc.url.replace("smpp://", "smpps://")
+        store_dir = build_store(tmp_path)
+        results = ResultsService(ResultsStore(store_dir), ServiceConfig())
+        # an untrusted certificate: the bind never happens, the error says why
+        engine, link = build_sms({"url": url}, results, FakeClock(NOW), tmp_path / "a")
+        task = asyncio.get_running_loop().create_task(link.run())
+        try:
+            while "CERTIFICATE_VERIFY_FAILED" not in link.last_error:
+                await asyncio.sleep(0.05)
+        finally:
+            await link.stop()
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            engine.store.close()
+        engine, link = build_sms({"url": url, "tls_ca": str(cert_file)}, results,
+                                 FakeClock(NOW), tmp_path / "b")
+        task = asyncio.get_running_loop().create_task(link.run())
+        try:
+            await asyncio.wait_for(link.bound.wait(), 10)
+            mo = await smsc.mo(SENDER, f"BAC {ELODIE[0]} {ELODIE[1]}")
+            await smsc.wait_mo_acked(mo)
+            mt = await smsc.wait_mt(lambda m: m["destination"] == SENDER)
+            assert "Élodie DUPONT" in mt["text"]
+        finally:
+            await link.stop()
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            await engine.drain()
+            engine.store.close()

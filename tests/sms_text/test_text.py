@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 
 from pages import ResultsService
 from tests.helpers.results import NOW, PARIS, PARIS_HOUR, PAUL_PARIS
+from videotex.sms import gsm as sms_gsm
+from videotex.sms import parse as sms_parse
 from videotex.sms import text as sms
 from videotex.sms.text import (
     MAX_PARTS,
@@ -291,9 +293,9 @@ def _check_answer(text: str, got: MoRequest | MoError) -> None:
 def test_the_fast_path_and_the_general_one_agree(numero: str, birth: date, keyword: str,
                                                  sep: str, date_sep: str) -> None:
     text = f"{keyword}{numero}{sep}{birth:%d}{date_sep}{birth:%m}{date_sep}{birth:%Y}"
-    assert sms._FAST.fullmatch(text) is not None
+    assert sms_parse._FAST.fullmatch(text) is not None
     got = parse(text)
-    assert got == sms._parse_general(text, TODAY)
+    assert got == sms_parse._parse_general(text, TODAY)
     assert isinstance(got, MoRequest) and (got.numero, got.birth) == (numero, birth)
 
 
@@ -411,8 +413,8 @@ def test_fixed_replies_fit_one_sms_and_help_states_the_price() -> None:
 
 def test_every_error_reply_fits_one_sms_with_the_price() -> None:
     for code in MoErrorCode:
-        if code in sms._DETAILS:
-            error = MoError(code, sms._DETAILS[code])
+        if code in sms_parse._DETAILS:
+            error = MoError(code, sms_parse._DETAILS[code])
             assert help_text("0,35 EUR", error) == error_text(error, "0,35 EUR")
             assert encode_sms(error_text(error, "0,35 EUR"), ref=0).count == 1, code
     for message, _ in _ERRORS + [(f"BAC 2310512345 {b}", "") for b, _ in _ABSURD]:
@@ -526,7 +528,7 @@ def test_too_long_or_bad_arguments_raise_value_error() -> None:
         encode_sms("a\ud800", ref=0)
 
 
-_GSM_TEXT = st.text(alphabet=st.sampled_from(sorted(sms._GSM)), max_size=500)
+_GSM_TEXT = st.text(alphabet=st.sampled_from(sorted(sms_gsm._GSM)), max_size=500)
 
 
 @settings(max_examples=300, deadline=None)

@@ -57,6 +57,8 @@ function parseArgs(argv) {
       case '--receipt-delay-ms': o.receiptDelayMs = num(++i); break;
       case '--window': o.window = Math.max(1, num(++i)); break;
       case '--parent-watch': o.parentWatch = true; break; // exit when stdin closes
+      case '--tls-key': o.tlsKey = argv[++i]; break; // with --tls-cert: SMPP over TLS
+      case '--tls-cert': o.tlsCert = argv[++i]; break;
       default: throw new Error(`unknown argument ${argv[i]}`);
     }
   }
@@ -69,7 +71,8 @@ try {
   opts = parseArgs(process.argv.slice(2));
 } catch (e) {
   process.stderr.write(`smsc.js: ${e.message}\nusage: node smsc.js --system-id ID --password PW `
-    + '[--port 0] [--control-port 0] [--receipt-delay-ms 0] [--window 64] [--parent-watch]\n');
+    + '[--port 0] [--control-port 0] [--receipt-delay-ms 0] [--window 64] [--parent-watch] '
+    + '[--tls-key KEY.pem --tls-cert CERT.pem]\n');
   process.exit(2);
 }
 
@@ -468,7 +471,10 @@ function onClose(session) {
   emit({ ev: 'closed', session: sim.id, was_bound: sim.mode !== null, requeued });
 }
 
-const server = smpp.createServer((session) => {
+const tlsOptions = opts.tlsKey && opts.tlsCert
+  ? { key: require('fs').readFileSync(opts.tlsKey), cert: require('fs').readFileSync(opts.tlsCert) }
+  : {};
+const server = smpp.createServer(tlsOptions, (session) => {
   session.sim = { id: ++S.nextSession, mode: null, dead: false, corked: false, outstanding: new Map() };
   S.sessions.add(session);
   session.socket.setNoDelay(true);
