@@ -17,6 +17,7 @@ from videotex.sms.dialogue import SmsDialogue
 from videotex.sms.engine import SmsConfig, SmsEngine
 from videotex.sms.setup import SmsSetupError, check_smpp
 from videotex.sms.store import SmsStore
+from videotex.sms.text import decode_sms
 from videotex.store import ResultsStore
 from videotex.teletel import FakeClock
 
@@ -119,3 +120,28 @@ def test_serve_refuses_a_bad_smpp_url_before_starting(tmp_path: Path) -> None:
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2
     assert "port is not a number" in out.stderr
+
+
+async def test_a_concatenated_message_is_answered_once_whole(
+        store_dir: Path, tmp_path: Path) -> None:
+    e = engine(store_dir, tmp_path)
+    numero, birth = ELODIE
+
+    def part(seq: int, index: int, text: str) -> MessageIn:
+        return MessageIn(seq, "33612345678", "61234", text, 0, f"p{index}", (7, 3, index))
+
+    # the parts come out of order, two of them at once, one of them twice
+    a = e.message_in(part(1, 3, f" {birth}"))
+    b = e.message_in(part(2, 1, "BAC "))
+    c = e.message_in(part(3, 1, "BAC "))
+    assert [await a, await b, await c] == [0, 0, 0]
+    assert e.next_part() is None and e.stats["mo"] == 0  # not whole yet: no reply
+    assert await e.message_in(part(4, 2, numero)) == 0
+    assert await e.message_in(part(5, 2, numero)) == 0  # the SMSC again: nothing more
+    await e.drain()
+    assert e.stats["mo"] == 1
+    reply = e.next_part()
+    assert reply is not None and e.next_part() is None
+    assert "Élodie DUPONT, ADMIS" in decode_sms(reply.message, reply.data_coding, False)
+    assert e.store.count("parts") == 0
+    e.store.close()

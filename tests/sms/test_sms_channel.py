@@ -272,3 +272,18 @@ async def test_smpps_binds_over_tls_to_a_trusted_smsc(tmp_path: Path) -> None:
             await asyncio.gather(task, return_exceptions=True)
             await engine.drain()
             engine.store.close()
+
+
+async def test_a_message_in_two_parts_with_a_udh(make_rig: MakeRig) -> None:
+    rig = await make_rig()
+    numero, birth = ELODIE
+    udh = bytes([5, 0, 3, 0x2A, 2])
+    first = (udh + b"\x01" + b"BAC " + numero.encode()).hex()
+    second = (udh + b"\x02" + f" {birth}".encode()).hex()
+    for hex_data in (first, second):
+        mo = await rig.smsc.mo(SENDER, "", hex=hex_data, esm_class=0x40)
+        await rig.smsc.wait_mo_acked(mo)
+    mt = await rig.smsc.wait_mt(lambda m: m["destination"] == SENDER)
+    assert "Élodie DUPONT" in mt["text"]
+    await rig.engine.drain()
+    assert len(rig.records()) == 1  # one message, billed once

@@ -92,6 +92,8 @@ class SmsEngine:
         self._sending: dict[bytes, _Sending] = {}
         #: MOs being recorded: their future, for a redelivery that arrives meanwhile.
         self._recording: dict[bytes, asyncio.Future[None]] = {}
+        #: Concatenated MOs with a part being written (the next part waits for it).
+        self._groups: dict[bytes, asyncio.Future[None]] = {}
         self._refs = 0
         self._waves: set[tuple[str, str]] = set()
         #: Called when there is something new to send (the link wakes its sender).
@@ -128,7 +130,8 @@ class SmsEngine:
 
     def message_in(self, msg: MessageIn) -> asyncio.Future[int]:
         """Record ``msg`` and its reply; the future gives the deliver_sm_resp status once
-        they are on disk (0), or a temporary error (the SMSC delivers it again)."""
+        they are on disk (0), or a temporary error (the SMSC delivers it again). A part of
+        a concatenated message is recorded alone; the last one to come makes the message."""
         loop = asyncio.get_running_loop()
         done: asyncio.Future[int] = loop.create_future()
         key = self._mo_key(msg)
@@ -141,11 +144,18 @@ class SmsEngine:
             self.stats["mo_duplicates"] += 1
             done.set_result(_OK)
             return done
+        if msg.part is not None and msg.part[1] > 1:
+            return self._part_in(key, msg, done)
+        self._record_message(key, msg, done)
+        return done
+
+    def _record_message(self, key: bytes, msg: MessageIn, done: asyncio.Future[int],
+                        extra: tuple[Op, ...] = ()) -> None:
         self.stats["mo"] += 1
         reply = self.dialogue.answer(msg.source, msg.text)
         at = self.clock.wall()
         ops, out_key, record = self._mo_ops(key, msg, reply, at)
-        written = self._write(ops)
+        written = self._write([*ops, *extra])
         self._recording[key] = written
 
         def recorded(f: asyncio.Future[None]) -> None:
@@ -161,6 +171,50 @@ class SmsEngine:
             done.set_result(_OK)
 
         written.add_done_callback(recorded)
+
+    def _part_in(self, key: bytes, msg: MessageIn, done: asyncio.Future[int]
+                 ) -> asyncio.Future[int]:
+        """One part of a concatenated MO: kept in ``parts`` (acknowledged once written);
+        the part that completes the set makes the whole message, recorded and answered
+        like any other, in the transaction that forgets the parts."""
+        assert msg.part is not None
+        ref, total, index = msg.part
+        group = f"{msg.source}|{ref}|{total}|".encode()
+        busy = self._groups.get(group)
+        if busy is not None:  # another part of it is being written: after that one
+            busy.add_done_callback(lambda f: self._part_in(key, msg, done))
+            return done
+        if self.store.has("mo", key):  # a redelivery, seen after waiting
+            done.set_result(_OK)
+            return done
+        here = {k: v for k, v in self.store.items("parts", group, limit=256)}
+        here[group + b"%03d" % index] = {"text": msg.text, "mo": key.decode()}
+        if len(here) < total or not all(group + b"%03d" % i in here
+                                         for i in range(1, total + 1)):
+            written = self._write([("mo", key, dumps({"src": msg.source, "part": msg.part,
+                                                      "at": utc_iso(self.clock.wall())})),
+                                   ("parts", group + b"%03d" % index,
+                                    dumps(here[group + b"%03d" % index]))])
+            self._recording[key] = self._groups[group] = written
+
+            def kept(f: asyncio.Future[None]) -> None:
+                del self._recording[key]
+                if self._groups.get(group) is f:
+                    del self._groups[group]
+                _settle(done, f)
+
+            written.add_done_callback(kept)
+            return done
+        text = "".join(here[group + b"%03d" % i]["text"] for i in range(1, total + 1))
+        whole = MessageIn(msg.seq, msg.source, msg.destination, text, msg.data_coding, None)
+        forget = tuple(("parts", k, None) for k in here)
+        marks = tuple(("mo", v["mo"].encode(), dumps({"src": msg.source, "part": msg.part}))
+                      for v in here.values())
+        whole_key = b"cat:" + group + key
+        self._record_message(whole_key, whole, done, (*forget, *marks))
+        written = self._groups[group] = self._recording[whole_key]
+        written.add_done_callback(
+            lambda f: self._groups.pop(group) if self._groups.get(group) is f else None)
         return done
 
     def _mo_key(self, msg: MessageIn) -> bytes:

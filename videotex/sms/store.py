@@ -15,7 +15,8 @@ Tables (keys and values are bytes; values are compact JSON):
 - ``subs``: ``exam|académie|numéro|msisdn`` -> an alert subscription;
 - ``subs_by``: ``msisdn|<subs key>`` -> b"" (a sender's alerts: STOP, the limit per sender);
 - ``waves``: ``exam|académie`` -> how far that batch's wave of alerts went;
-- ``unbilled``: ``mo`` or ``out`` keys whose ledger record is not known durable yet.
+- ``unbilled``: ``mo`` or ``out`` keys whose ledger record is not known durable yet;
+- ``parts``: ``msisdn|ref|total|index`` -> a part of a concatenated MO still incomplete.
 
 Writes go to one writer thread that commits whatever queued up in one synced transaction
 (group commit) and resolves the callers' futures on their loop; reads are short read
@@ -40,7 +41,7 @@ __all__ = ["Op", "SmsStore", "SmsStoreError", "dumps", "loads"]
 
 log = logging.getLogger("videotex.sms")
 
-_TABLES = ("mo", "out", "due", "smscid", "subs", "subs_by", "waves", "unbilled")
+_TABLES = ("mo", "out", "due", "smscid", "subs", "subs_by", "waves", "unbilled", "parts")
 #: (table, key, value or None to delete)
 Op = tuple[str, bytes, bytes | None]
 MAP_SIZE = 8 << 30
