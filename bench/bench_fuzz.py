@@ -19,10 +19,10 @@ result), an input that takes more than a second. The figures printed: inputs/s, 
 three counts, unexpected (must be 0), the slowest single input and the growth of the
 process's peak RSS.
 
-Stateful parsers (keyboard decoder, telnet, Hayes) keep their state from one input to
-the next, as on a line, and start afresh now and then. The telnet and WebSocket targets
-drive the real server code (telnetlib3's negotiation with its hand-over to
-``SteadyTelnet``; the WebSocket listener made by ``ws.start``) on in-memory transports.
+Stateful parsers (keyboard decoder, telnet, Hayes, the SMPP client) keep their state from
+one input to the next, as on a line, and start afresh now and then. The telnet and
+WebSocket targets drive the real server code (telnetlib3's negotiation with its hand-over
+to ``SteadyTelnet``; the WebSocket listener made by ``ws.start``) on in-memory transports.
 
 The CI runs the same parsers with Hypothesis at a few hundred examples each
 (tests/*/test_fuzz*.py and the property tests); this is the long run.
@@ -46,6 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.fuzz_loop import LoopHarness, _ErrorLog, telnet, ws_frames, ws_http  # noqa: E402
 from bench.fuzz_phone import PARSERS as PHONE_PARSERS  # noqa: E402
+from bench.fuzz_sms import PARSERS as SMS_PARSERS  # noqa: E402
 from bench.fuzzing import Invariant, Target, check, run  # noqa: E402
 
 # -- codec and store targets --------------------------------------------------------
@@ -317,131 +318,6 @@ def hayes() -> Target:
                   target, (), stats)
 
 
-# -- SMS targets ----------------------------------------------------------------------
-
-_SMS_TODAY = datetime.date(2005, 7, 8)
-#: The first byte's low three bits pick how the rest reaches ``parse_mo``: None is UTF-8
-#: with lone surrogates kept (any ``str``), a number is a data_coding for ``decode_sms``.
-_SMS_CODINGS = (None, 0, 1, 3, 8, None, 0, None)
-
-
-def sms_mo() -> Target:
-    """A candidate's message: decoded like an SMSC's deliver_sm (``SmsDecodeError`` is the
-    documented refusal; bit 0x10 of the first byte announces a UDH), or taken as any
-    string, then read by ``parse_mo``, which must never raise. A request must hold a number
-    of the message's own digits and a plausible birth date; an error's reply must fit in
-    one SMS."""
-    from videotex.sms.text import (
-        MoError,
-        MoKind,
-        SmsDecodeError,
-        decode_sms,
-        encode_sms,
-        error_text,
-        parse_mo,
-    )
-
-    stats = {"decode_refused": 0, "mo_refused": 0, "results": 0, "alerts": 0, "stop_help": 0}
-
-    def target(data: bytes) -> bool:
-        head = data[0] if data else 0
-        coding = _SMS_CODINGS[head & 7]
-        if coding is None:
-            text = data[1:].decode("utf-8", "surrogateescape")
-        else:
-            try:
-                text = decode_sms(data[1:], coding, bool(head & 0x10))
-            except SmsDecodeError as e:
-                check(0 <= e.offset <= len(data) and e.data_coding == coding,
-                      f"decode error {e} at a wrong place")
-                stats["decode_refused"] += 1
-                raise
-        got = parse_mo(text, today=_SMS_TODAY)
-        if isinstance(got, MoError):
-            check(bool(got.detail) and "\n" not in got.detail, f"bad detail {got!r}")
-            check(encode_sms(error_text(got, "0,35 EUR"), ref=0).count == 1,
-                  f"the reply to {got.code} takes more than one SMS")
-            stats["mo_refused"] += 1
-            return False
-        if got.kind in (MoKind.RESULT, MoKind.ALERT):
-            n, b = got.numero, got.birth
-            check(n is not None and len(n) == 10 and n.isascii() and n.isdigit(),
-                  f"numero {n!r}")
-            check(n is not None and n in "".join(c for c in text if "0" <= c <= "9"),
-                  f"numero {n!r} is not the message's digits")
-            check(b is not None and datetime.date(1905, 1, 1) <= b <= datetime.date(1995, 7, 8),
-                  f"birth {b!r}")
-            stats["results" if got.kind is MoKind.RESULT else "alerts"] += 1
-        else:
-            stats["stop_help"] += 1
-        return True
-
-    gsm = bytes([0x42, 0x41, 0x43, 0x20]) + b"2310512345 14/03/1987 \x05t\x05 \x1be"
-    seeds = [b"\x00" + m.encode() for m in (
-        "BAC 2310512345 14031987", "Résultat 14.03.87, 231 051 2345",
-        "ALERTE 2310512345 14 mars 1987", "STOP", "AIDE", "?", "23 10 51 23 45 14 03 87",
-        "BAC 2005 231051234514031987", "N° 2310512345 né le 14/03/1987", "bac pro",
-        "BAC ２３１０５１２３４５ 14031987", "BAC 2310512345 31021987")]
-    seeds += [b"\x01" + gsm, b"\x11" + bytes([5, 0, 3, 7, 2, 1]) + gsm,
-              b"\x02BAC 2310512345 1987-03-14",
-              b"\x03" + "Brevet 2340512345 14-03-1987 né".encode("latin-1"),
-              b"\x04" + "BAC 2310512345 14031987 é 🎓".encode("utf-16-be"),
-              b"\x14" + bytes([0]) + "stop".encode("utf-16-be")]
-    return Target(seeds, target, (SmsDecodeError,), stats)
-
-
-def sms_encode() -> Target:
-    """``encode_sms`` on any text (the input as UTF-8 with lone surrogates; the first byte
-    is the reference, an odd one repeats the text to reach many parts, and unless bits 1
-    and 2 are both set unprintable characters are dropped): ``ValueError`` itself is the documented refusal (control
-    characters, lone surrogates, too many parts). The parts must decode back to the text
-    sent, keep within 160 septets / 70 units (153 / 67 behind a UDH), and carry the UDH
-    ``05 00 03 ref total seq``."""
-    import unicodedata
-
-    from videotex.sms.text import MAX_PARTS, SmsEncoding, decode_sms, encode_sms
-
-    stats = {"gsm": 0, "transliterated": 0, "ucs2": 0, "multipart": 0}
-
-    def target(data: bytes) -> bool:
-        ref = data[0] if data else 0
-        text = data[1:].decode("utf-8", "surrogateescape")
-        if ref & 6 != 6:  # a quarter of the inputs keep their control characters
-            text = "".join(c for c in text if c.isprintable() or c == "\n")
-        if ref & 1:
-            text *= 1 + ref // 32
-        try:
-            sms = encode_sms(text, ref=ref)
-        except ValueError as e:
-            check(type(e) is ValueError, f"{type(e).__name__} is not the documented ValueError")
-            raise
-        multi = sms.count > 1
-        check(1 <= sms.count <= MAX_PARTS, f"{sms.count} parts")
-        check(sms.esm_class == (0x40 if multi else 0), f"esm_class {sms.esm_class}")
-        ucs2 = sms.encoding is SmsEncoding.UCS2
-        check(sms.data_coding == (8 if ucs2 else 0), f"data_coding {sms.data_coding}")
-        limit = (67 * 2 if ucs2 else 153) if multi else (70 * 2 if ucs2 else 160)
-        decoded = []
-        for seq, part in enumerate(sms.parts, start=1):
-            if multi:
-                check(part[:6] == bytes((5, 0, 3, ref, sms.count, seq)), f"UDH {part[:6]!r}")
-            check(len(part) - 6 * multi <= limit, f"part {seq} of {len(part)} bytes")
-            decoded.append(decode_sms(part, sms.data_coding, multi))
-        check("".join(decoded) == sms.text, "the parts do not decode to the text sent")
-        nfc = unicodedata.normalize("NFC", text)
-        check(sms.text == nfc or (not ucs2 and sms.transliterated), "text changed silently")
-        stats["ucs2" if ucs2 else "transliterated" if sms.transliterated else "gsm"] += 1
-        stats["multipart"] += multi
-        return True
-
-    seeds = [b"\x00" + m.encode() for m in (
-        "Bac 2005, académie de Lille : Élodie DUPONT, ADMIS, mention Très bien.",
-        "Thị Minh Nguyễn, œuvre « ça » … ‘’", "王小明 ADMIS 🎓", "€[]{}~^\\|" * 3,
-        "Ольга")]
-    seeds += [b"\x21" + b"a" * 159 + "€".encode(), b"\x41" + "王".encode() * 66 + "🎓".encode()]
-    return Target(seeds, target, (ValueError,), stats)
-
-
 def parsers() -> dict[str, Callable[[], Target]]:
     harness: list[LoopHarness] = []
 
@@ -455,8 +331,7 @@ def parsers() -> dict[str, Callable[[], Target]]:
         "telnet_steady": telnet_steady, "proxy_v1": lambda: proxy(1),
         "proxy_v2": lambda: proxy(2), "ws_frames": ws_frames, "ws_http": lambda: ws_http(loop()),
         "csv": csv_rows, "sealed": sealed_file, "sealed_header": sealed_header,
-        "sftp_names": sftp_names, "hayes": hayes, "sms_mo": sms_mo,
-        "sms_encode": sms_encode, **PHONE_PARSERS,
+        "sftp_names": sftp_names, "hayes": hayes, **PHONE_PARSERS, **SMS_PARSERS,
     }
 
 

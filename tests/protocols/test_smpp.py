@@ -194,3 +194,18 @@ def test_any_bytes_give_events_or_a_link_failure_never_an_exception(data: bytes)
     for ev in events:
         assert isinstance(ev, MessageIn | ReceiptIn | Submitted | SubmitRefused | LinkFailed
                           | Unbound | Bound | BindRefused)
+
+
+def test_a_receipt_in_tlvs_only_and_an_empty_mo() -> None:
+    c = bound_client()
+    c.data_to_send()
+    receipt = bytes.fromhex("0000003900000005000000000000002900000033333600000036313233340004"
+                            "000000000000000000001e0007616263313233000427000102")
+    empty_mo = DeliverSm(short_message="x", source=PhoneNumber("336"),
+                         destination=PhoneNumber("61234"), sequence_num=42).pdu()
+    empty_mo = empty_mo.replace(b"\x00\x01x", b"\x00\x00")  # sm_length 0, no text
+    empty_mo = struct.pack("!I", len(empty_mo)) + empty_mo[4:]
+    events = c.receive_data(receipt + empty_mo, 1.0)
+    assert events == [ReceiptIn(0x29, "abc123", "DELIVRD"),
+                      MessageIn(42, "336", "61234", "", 0, None)]
+    assert c.malformed == 0

@@ -234,10 +234,11 @@ class SmppLink:
             elif isinstance(ev, SubmitRefused):
                 if ev.transient:
                     self.throttled += 1
-                    now = asyncio.get_running_loop().time()
-                    self._paused_until = now + self._pause_now
-                    self._pause_now = min(self.max_pause, self._pause_now * 2)
-                    asyncio.get_running_loop().call_later(self._pause_now, self._wake.set)
+                    loop = asyncio.get_running_loop()
+                    pause = self._pause_now
+                    self._paused_until = loop.time() + pause
+                    self._pause_now = min(self.max_pause, pause * 2)
+                    loop.call_later(pause, self._wake.set)  # then the window fills again
                 self.engine.refused(ev.key, ev.status, ev.transient)
             elif isinstance(ev, Bound):
                 bound = True

@@ -412,16 +412,19 @@ class SmppClient:
         return [Submitted(seq, key, message_id)]
 
     def _deliver(self, pdu: bytes, seq: int) -> list[Event]:
-        header = PduHeader(len(pdu), SmppCommand.DELIVER_SM, SmppCommandStatus.ESME_ROK, seq)
+        # an empty short_message (a receipt in TLVs only, an empty MO) is valid SMPP, but
+        # the library refuses it: parse it with one placeholder octet, then drop that
+        body, empty = _placeholder(pdu)
+        header = PduHeader(len(body), SmppCommand.DELIVER_SM, SmppCommandStatus.ESME_ROK, seq)
         try:
-            sm: Any = DeliverSm.from_pdu(pdu, header, "gsm0338")
+            sm: Any = DeliverSm.from_pdu(body, header, "gsm0338")
         except (ValueError, LookupError, IndexError, struct.error, UnicodeError, TypeError):
             self.malformed += 1
             # the header was sound: refuse this message for good (a retry would fail alike)
             self.respond(seq, Status.PERMANENT_APP_ERROR)
             return []
         params = {p.tag: p.value for p in sm.optional_params or ()}
-        text = sm.short_message or sm.message_payload
+        text = "" if empty else sm.short_message or sm.message_payload
         if sm.esm_class & 0x3C == 0x04:  # an SMSC delivery receipt (§5.2.12)
             fields = _receipt_fields(text)
             message_id = str(params.get(_RECEIPTED_MESSAGE_ID) or fields.get("id", ""))
@@ -436,6 +439,35 @@ class SmppClient:
         return [MessageIn(seq, sm.source.number, sm.destination.number, text,
                           _DATA_CODING.get(sm.encoding, 0),
                           str(smsc_id) if smsc_id else None, part)]
+
+
+def _placeholder(pdu: bytes) -> tuple[bytes, bool]:
+    """``pdu`` with one space in its short_message when it has none and no
+    message_payload TLV (else as it is); and whether that was done."""
+
+    def cstring(at: int) -> int:
+        return pdu.index(b"\0", at) + 1
+
+    try:
+        at = cstring(16)  # service_type
+        at = cstring(at + 2)  # source ton, npi, address
+        at = cstring(at + 2)  # destination ton, npi, address
+        at = cstring(at + 3)  # esm_class, protocol_id, priority_flag, schedule time
+        at = cstring(at)  # validity period
+    except ValueError:
+        return pdu, False
+    at += 4  # registered_delivery, replace_if_present_flag, data_coding, sm_default_msg_id
+    if at >= len(pdu) or pdu[at] != 0:  # sm_length
+        return pdu, False
+    rest = pdu[at + 1:]
+    i = 0
+    while i + 4 <= len(rest):
+        tag, length = struct.unpack_from("!HH", rest, i)
+        if tag == 0x0424:  # message_payload carries the text
+            return pdu, False
+        i += 4 + length
+    body = pdu[:at] + b"\x01 " + rest
+    return struct.pack("!I", len(body)) + body[4:], True
 
 
 _STATES = {1: "ENROUTE", 2: "DELIVRD", 3: "EXPIRED", 4: "DELETED", 5: "UNDELIV",
