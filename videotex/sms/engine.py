@@ -33,6 +33,7 @@ from videotex.billing.ledger import CallRecord, utc_iso
 from videotex.protocols.smpp import MessageIn, ReceiptIn
 
 from . import text as words
+from .billing import SmsBilling, parse_iso
 from .dialogue import Reply, SmsDialogue
 from .store import Op, SmsStore, dumps
 
@@ -76,7 +77,7 @@ class Part:
     registered_delivery: int
 
 
-class SmsEngine:
+class SmsEngine(SmsBilling):
     def __init__(self, dialogue: SmsDialogue, store: SmsStore, *, ledger: Any = None,
                  plan: Any = None, config: SmsConfig | None = None) -> None:
         self.dialogue = dialogue
@@ -408,7 +409,7 @@ class SmsEngine:
         record = None
         if entry["kind"] == "alert" and entry.get("charged") and self.ledger is not None:
             record = self._record(f"sms-{key.decode()}", entry["dst"],
-                                  _parse_iso(entry["at"]), self._price("alert_price"),
+                                  parse_iso(entry["at"]), self._price("alert_price"),
                                   True, 1, "alert sent")
             ops.append(("unbilled", b"out:" + key, b""))
         fut = self._entry_write(key, ops, tuple(m for m in entry["ids"] if m))
@@ -502,35 +503,6 @@ class SmsEngine:
         fut.add_done_callback(written)
         return fut
 
-    # -- billing ------------------------------------------------------------------------
-
-    def _price(self, name: str) -> Decimal:
-        return Decimal(getattr(self.plan, name, 0)) if self.plan is not None else Decimal(0)
-
-    def _record(self, session_id: str, msisdn: str, at: datetime, price: Decimal,
-                found: bool, lookups: int, kind: str) -> CallRecord:
-        plan = self.plan
-        stamp = utc_iso(at)
-        return CallRecord(
-            session_id=session_id, channel="sms", caller=msisdn, service=self.config.service,
-            started_at=stamp, ended_at=stamp, duration_s=0.0, units=0,
-            amount_eur=str(price), result_found=found, lookups=lookups,
-            plan=getattr(plan, "name", "sms"), close_reason=kind, charges_eur=str(price),
-            vat_rate=str(getattr(plan, "vat_rate", "0.196")),
-            provider_share=str(getattr(plan, "provider_share", "0.70")),
-            peer=self.config.short_code, call_id=session_id)
-
-    def _bill(self, unbilled: bytes, record: CallRecord) -> None:
-        ticket = self.ledger.close_record(record)
-
-        async def forget() -> None:
-            await self.ledger.durable(ticket)
-            await self._write([("unbilled", unbilled, None)])
-
-        task = asyncio.get_running_loop().create_task(forget())
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
-
     def _write(self, ops: list[Op]) -> asyncio.Future[None]:
         fut = self.store.write(ops)
         self._pending.add(fut)
@@ -543,29 +515,6 @@ class SmsEngine:
         if self._pending:
             await asyncio.wait(set(self._pending), timeout=timeout)
         return not self._pending
-
-    def _bill_again(self, unbilled: list[bytes]) -> None:
-        """At startup: write again the ledger records of ``unbilled`` (same keys: a record
-        already there is overwritten with itself), then forget the marks."""
-        if self.ledger is None or not unbilled:
-            return
-        for mark in unbilled:
-            table, _, key = mark.partition(b":")
-            if table == b"mo":
-                mo = self.store.get("mo", key)
-                if mo is not None:
-                    self.ledger.close_record(self._record(
-                        f"sms-{key.decode()}", mo["src"], _parse_iso(mo["at"]),
-                        Decimal(mo["price"]), mo["found"], mo["lookups"],
-                        f"message:{mo['kind']}"))
-            elif table == b"out":
-                entry = self.store.get("out", key)
-                if entry is not None and entry.get("state") != "due":
-                    self.ledger.close_record(self._record(
-                        f"sms-{key.decode()}", entry["dst"], _parse_iso(entry["at"]),
-                        self._price("alert_price"), True, 1, "alert sent"))
-        if self.ledger.flush():  # on disk: the marks can go
-            self.store.write_now([("unbilled", mark, None) for mark in unbilled])
 
 
 class _Sending:
@@ -590,10 +539,6 @@ class _Sending:
 def _split(part_key: str) -> tuple[bytes, int]:
     key, _, index = part_key.rpartition("#")
     return key.encode(), int(index)
-
-
-def _parse_iso(stamp: str) -> datetime:
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
 def _bound(fn: Callable[..., None], *args: Any) -> Callable[[], None]:
