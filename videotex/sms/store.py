@@ -169,34 +169,26 @@ class SmsStore:
     def keys(self, table: str, prefix: bytes = b"", *, after: bytes | None = None,
              limit: int = 1_000) -> list[bytes]:
         """Up to ``limit`` keys of ``table`` starting with ``prefix``, past ``after``."""
-        out: list[bytes] = []
-        with self.env.begin(db=self.db[table]) as txn:
-            cur = txn.cursor()
-            start = after if after is not None else prefix
-            if not cur.set_range(start):
-                return out
-            if after is not None and cur.key() == after and not cur.next():
-                return out
-            for key in cur.iternext(values=False):
-                if not key.startswith(prefix) or len(out) >= limit:
-                    break
-                out.append(key)
-        return out
+        return [key for key, _ in self._scan(table, prefix, after, limit, values=False)]
 
     def items(self, table: str, prefix: bytes = b"", *, after: bytes | None = None,
               limit: int = 1_000) -> list[tuple[bytes, dict[str, Any]]]:
-        out: list[tuple[bytes, dict[str, Any]]] = []
+        """As :meth:`keys`, with the records."""
+        return [(key, loads(value)) for key, value in self._scan(table, prefix, after, limit)]
+
+    def _scan(self, table: str, prefix: bytes, after: bytes | None, limit: int, *,
+              values: bool = True) -> list[tuple[bytes, bytes]]:
+        out: list[tuple[bytes, bytes]] = []
         with self.env.begin(db=self.db[table]) as txn:
             cur = txn.cursor()
-            start = after if after is not None else prefix
-            if not cur.set_range(start):
+            if not cur.set_range(after if after is not None else prefix):
                 return out
             if after is not None and cur.key() == after and not cur.next():
                 return out
-            for key, value in cur.iternext():
+            for key, value in cur.iternext(values=True):
                 if not key.startswith(prefix) or len(out) >= limit:
                     break
-                out.append((key, loads(value)))
+                out.append((bytes(key), bytes(value) if values else b""))
         return out
 
     def iter_keys(self, table: str, prefix: bytes = b"") -> Iterator[bytes]:

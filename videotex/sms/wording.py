@@ -14,12 +14,13 @@ from __future__ import annotations
 import unicodedata
 from datetime import datetime
 from decimal import Decimal
-from typing import Final, Protocol
+from typing import Final
 from zoneinfo import ZoneInfo
 
 from videotex.sms.gsm import encode_sms
 from videotex.sms.parse import EXAMPLE, MoError
-from videotex.store.exams import ACADEMIES, EXAMS, Mention, Outcome
+from videotex.store.exams import ACADEMIES, EXAMS
+from videotex.store.records import Result
 
 __all__ = [
     "alert_already_text",
@@ -55,23 +56,6 @@ if set(_EXAM_LABELS) != set(EXAMS):  # a new exam must get its SMS name here
                        f"of videotex.store.exams.EXAMS ({', '.join(EXAMS)})")
 _EXAM_IDS: Final = {**{name: e for e, name in EXAMS.items()}, **{e: e for e in EXAMS}}
 _ACADEMIE_NAMES: Final = {**{n: n for n in ACADEMIES.values()}, **ACADEMIES}
-
-
-class _ResultLike(Protocol):
-    @property
-    def prenom(self) -> str: ...
-    @property
-    def nom(self) -> str: ...
-    @property
-    def resultat(self) -> Outcome: ...
-    @property
-    def mention(self) -> Mention | None: ...
-    @property
-    def exam(self) -> str: ...
-    @property
-    def academie(self) -> str: ...
-    @property
-    def session(self) -> int: ...
 
 
 def _exam_label(exam: str) -> tuple[str, str]:
@@ -128,7 +112,7 @@ def _price_note(price: str | Decimal | float | None) -> str:
     return f" {amount}/SMS + prix d'un SMS."
 
 
-def result_text(result: _ResultLike) -> str:
+def result_text(result: Result) -> str:
     """A result, asked by number and birth date: exam, session and académie, first name,
     surname, outcome, and the mention when there is one (the Minitel's ResultPage with
     ``full=True``): ``Bac 2005, académie de Lille : Élodie DUPONT, ADMIS, mention Très

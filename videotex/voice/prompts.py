@@ -27,10 +27,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
-from typing import Final, Protocol
+from typing import Final
 from zoneinfo import ZoneInfo
 
 from videotex.store.exams import Mention, Outcome
+from videotex.store.records import Result
 
 __all__ = [
     "PROMPT_TEXTS",
@@ -196,17 +197,6 @@ class Dynamic:
 Segment = Prompt | Dynamic
 
 
-class _ResultLike(Protocol):
-    @property
-    def prenom(self) -> str: ...
-    @property
-    def nom(self) -> str: ...
-    @property
-    def resultat(self) -> Outcome: ...
-    @property
-    def mention(self) -> Mention | None: ...
-
-
 def spoken_number(n: int, *, feminine: bool = False) -> str:
     """``n`` (0–59) in French words: 21 ``vingt et un``, 45 ``quarante-cinq``; with
     ``feminine``, a final "un" is "une" (une heure, vingt et une heures)."""
@@ -269,7 +259,7 @@ def speakable_name(name: str) -> str:
     return name.title() if name.isupper() else name
 
 
-def result_segments(result: _ResultLike) -> tuple[Segment, ...]:
+def result_segments(result: Result) -> tuple[Segment, ...]:
     """A result as said on the phone: "voici votre résultat", the name (synthesised while
     the intro plays; no fallback: the name is how the caller knows the result is theirs,
     so a full pool makes this wait), the outcome, the mention when there is one (the
@@ -282,7 +272,7 @@ def result_segments(result: _ResultLike) -> tuple[Segment, ...]:
     return tuple(out)
 
 
-def result_text(result: _ResultLike) -> str:
+def result_text(result: Result) -> str:
     """:func:`result_segments` as one text (one synthesis, the whole sentence's prosody)."""
     return segments_text(result_segments(result))
 
