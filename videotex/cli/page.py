@@ -20,10 +20,12 @@ from typing import Any
 
 from videotex.codec.cellmodel import compare
 from videotex.codec.encoder import encode_frame
-from videotex.codec.frame import BLANK_SPACE, COLS, Frame
+from videotex.codec.frame import BLANK_SPACE, Frame
 
-__all__ = ["TERMINAL_COLS", "OptimizeResult", "decide", "optimize_page", "page_frame",
-           "register"]
+from .pagescreen import Shown, models_may_differ, show
+
+__all__ = ["TERMINAL_COLS", "OptimizeResult", "decide", "decide_shown", "decode",
+           "optimize_page", "page_frame", "register"]
 
 #: Row 0 columns where the terminal shows its own indicators (I, R, F/C/f), §2.
 TERMINAL_COLS = (37, 38, 39)
@@ -42,59 +44,47 @@ class OptimizeResult:
 MODELS = ("1B", "2")
 
 
-def _emulate(data: bytes, model: str = "1B") -> dict[str, Any]:
-    from terminal_emu import Minitel  # the server may use the emulator, never the reverse
-
-    m = Minitel(model)
-    m.feed(data)
-    snap: dict[str, Any] = m.snapshot()
-    saved = m.screen._saved  # where LF leaves row 00 for: part of the hand-over
-    snap["saved"] = saved[:2] if saved is not None else None
-    return snap
+_FRESH: Frame | None = None
 
 
-_FRESH: dict[str, Any] | None = None
-
-
-def _fresh() -> dict[str, Any]:
+def _fresh() -> Frame:
     """A Minitel 1B's screen before any byte (row 0 as the terminal shows it)."""
     global _FRESH
     if _FRESH is None:
-        _FRESH = _emulate(b"")
+        _FRESH = show(b"").frame
     return _FRESH
 
 
 def page_frame(data: bytes, snap: dict[str, Any] | None = None) -> Frame:
     """The Frame a page draws, row 0 indicators owned by the terminal left blank
-    (``snap``: the page emulated on a Minitel 1B already)."""
-    snap = snap if snap is not None else _emulate(data)
-    fresh = _fresh()
-    frame = Frame.from_snapshot(snap)
-    for c in range(1, COLS + 1):
-        if snap["cells"][0][c - 1] == fresh["cells"][0][c - 1] or c in TERMINAL_COLS:
+    (``snap``: the page's JSON snapshot on a Minitel 1B, if made already)."""
+    return _page_frame(Frame.from_snapshot(snap) if snap is not None else show(data).frame)
+
+
+def _page_frame(shown: Frame) -> Frame:
+    """``shown`` (a page on a fresh 1B) with row 0 as the page left it: the cells it
+    did not change and the terminal's indicators blank."""
+    frame = shown.copy()
+    fresh = _fresh().row(0)
+    for c, cell in enumerate(shown.row(0), start=1):
+        if cell == fresh[c - 1] or c in TERMINAL_COLS:
             frame.put(0, c, BLANK_SPACE)
     return frame
 
 
-def _screen(snap: dict[str, Any]) -> list[list[dict[str, Any]]]:
+def _screen(frame: Frame) -> Frame:
     """Cells to compare: row 0 columns 37-39 belong to the terminal (§2), not the page."""
-    cells = [list(r) for r in snap["cells"]]
+    out = frame.copy()
     for c in TERMINAL_COLS:
-        cells[0][c - 1] = BLANK_SPACE.to_dict()
-    return cells
+        out.put(0, c, BLANK_SPACE)
+    return out
 
 
-def _cursor(snap: dict[str, Any]) -> tuple[int, int, bool, Any]:
-    """Where the cursor rests, whether it shows, and the row-00 return place."""
-    cur = snap["cursor"]
-    return cur["row"], cur["col"], cur["visible"], snap["saved"]
-
-
-def _hand_over(original: dict[str, Any], drawn: dict[str, Any]) -> bytes:
+def _hand_over(original: Shown, drawn: Shown) -> bytes:
     """Bytes that leave the cursor where the original page left it (visible or not;
     in row 00, with LF's return place): a page hands its cursor over."""
-    row, col, _visible, saved = _cursor(original)
-    if _cursor(drawn)[:2] == (row, col) and (row != 0 or drawn["saved"] == saved):
+    row, col, _visible, saved = original.cursor
+    if drawn.cursor[:2] == (row, col) and (row != 0 or drawn.cursor[3] == saved):
         return b""
     out = b""
     if row == 0 and saved is not None:
@@ -111,25 +101,46 @@ def optimize_page(data: bytes) -> OptimizeResult:
 
 
 def decide(data: bytes) -> tuple[Frame, OptimizeResult]:
-    """The page's frame and :func:`optimize_page`'s decision, each terminal emulating
-    each byte string once (a page tree decides for every page it loads). ``ValueError``
-    when the page cannot be decoded."""
-    before = {model: _emulate(data, model) for model in MODELS}
-    frame = page_frame(data, before["1B"])
+    """The page's frame and :func:`optimize_page`'s decision. ``ValueError`` when the
+    page cannot be decoded.
+
+    A page tree decides for every page it loads, so what is emulated is what can
+    change the verdict: the page and its re-encoding on a Minitel 1B, and both on a
+    Minitel 2 only when either holds a sequence a 2 treats otherwise than a 1B
+    (:func:`.pagescreen.models_may_differ`): otherwise the screens are the 1B's."""
+    return _decide(data, show(data))
+
+
+def decode(data: bytes) -> tuple[Frame, Shown]:
+    """The page's frame and its screen on a fresh 1B: what :func:`decide_shown` needs
+    (a page tree serves the page from the frame before the optimizer has decided)."""
+    shown = show(data)
+    return _page_frame(shown.frame), shown
+
+
+def decide_shown(data: bytes, shown: Shown) -> OptimizeResult:
+    """:func:`optimize_page`'s decision for a page already decoded by :func:`decode`."""
+    return _decide(data, shown)[1]
+
+
+def _decide(data: bytes, first: Shown) -> tuple[Frame, OptimizeResult]:
+    frame = _page_frame(first.frame)
     try:
         out = encode_frame(frame)
     except ValueError as exc:
         return frame, OptimizeResult(data, False, f"cannot be re-encoded: {exc}")
-    drawn = _emulate(out)
-    hand_over = _hand_over(before["1B"], drawn)
+    drawn = show(out)
+    hand_over = _hand_over(first, drawn)
     out += hand_over
-    for model in MODELS:
-        after = drawn if model == "1B" and not hand_over else _emulate(out, model)
-        diff = compare(_screen(before[model]), _screen(after), limit=3)
+    models = MODELS if models_may_differ(data) or models_may_differ(out) else MODELS[:1]
+    for model in models:
+        before = first if model == "1B" else show(data, model)
+        after = drawn if model == "1B" and not hand_over else show(out, model)
+        diff = compare(_screen(before.frame), _screen(after.frame), limit=3)
         if diff:
             return frame, OptimizeResult(data, False, f"re-encoding draws another screen on "
                                          f"a Minitel {model}: " + "; ".join(diff))
-        if _cursor(before[model]) != _cursor(after):
+        if before.cursor != after.cursor:
             return frame, OptimizeResult(data, False, "re-encoding leaves the cursor "
                                          f"elsewhere on a Minitel {model}")
     if len(out) > len(data):

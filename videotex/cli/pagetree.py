@@ -31,14 +31,15 @@ def report(tree: PageTree) -> list[str]:
     out.append(f"{'page':<{width}}  {'file':<{fwidth}}  original  re-encoded  sent  chosen")
     total_original = total_sent = 0
     for name, page in pages.items():
-        r = page.rendering
+        r = page.rendering.choice  # one read: the values of one decision
         reencoded = f"{len(r.body):>10}" if r.reencoded else f"{'-':>10}"
         chosen = "re-encoded" if r.reencoded else "original"
         framing = len(r.wire) - len(r.body)
-        out.append(f"{name:<{width}}  {page.vdt.name:<{fwidth}}  {len(r.original):>8}  "
+        original = len(page.rendering.original)
+        out.append(f"{name:<{width}}  {page.vdt.name:<{fwidth}}  {original:>8}  "
                    f"{reencoded}  {len(r.wire):>4}  {chosen}: {r.reason} "
                    f"(+{framing} framing)")
-        total_original += len(r.original)
+        total_original += original
         total_sent += len(r.wire)
     out.append(f"total: {total_original} bytes of pages, {total_sent} sent "
                "(each page shown whole once; fields and status row come on top)")

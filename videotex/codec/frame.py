@@ -273,6 +273,20 @@ class Frame:
             f.cursor = (int(cur["row"]), int(cur["col"]))
         return f
 
+    @classmethod
+    def from_cells(cls, rows: Iterable[Iterable[Cell]],
+                   cursor: tuple[int, int] | None = None) -> Frame:
+        """A frame holding ``rows`` (25 rows of 40 :class:`Cell`, kept as they are: no
+        doubled-character bookkeeping) and ``cursor``."""
+        f = cls.__new__(cls)
+        f._rows = [list(r) for r in rows]
+        if len(f._rows) != ROWS or any(len(r) != COLS for r in f._rows):
+            raise ValueError(f"a frame is {ROWS} rows of {COLS} cells")
+        if cursor is not None:
+            _check_pos(*cursor)
+        f.cursor = cursor
+        return f
+
     # -- drawing -------------------------------------------------------
     def put(self, row: int, col: int, cell: Cell) -> None:
         """Store ``cell`` as is at (row, col) (no doubled-character bookkeeping)."""

@@ -5,10 +5,15 @@ the calls the switchboard makes.
 startup, with messages that name the file, the service and the key: a service of an
 unknown kind, a tariff plan that does not exist, a page tree that does not load, a URL
 that is not http(s). No configuration of either: no gateway (the exam results alone).
+
+A page tree is loaded ready to serve (each page its original bytes), its optimizer's
+decisions left to :func:`background_work`, which the process that serves runs from its
+event loop, a page at a time between other work: startup does not wait for them.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -18,7 +23,10 @@ from urllib.parse import urlsplit
 from .call import GatewayCall
 from .directory import KINDS, Directory, ServiceEntry, normalise_code
 
-__all__ = ["GatewayError", "build_directory", "call_factory", "price_text"]
+__all__ = ["GatewayError", "background_work", "build_directory", "call_factory",
+           "price_text"]
+
+log = logging.getLogger("videotex.gateway")
 
 _KIOSK_KEYS = ("number", "name", "plan")
 _SERVICE_KEYS = ("code", "name", "kind", "plan", "url", "path", "price")
@@ -135,9 +143,41 @@ def load_pages(path: Path, access_code: str, where: str) -> Any:
     from videotex.pagetree import PageTreeError, PageTreeService, load_tree
 
     try:
-        return PageTreeService(load_tree(path), access_code=access_code)
+        return PageTreeService(load_tree(path, optimize=False), access_code=access_code)
     except PageTreeError as e:
         raise GatewayError(f"{where}: {e}") from None
+
+
+def background_work(directory: Directory | None) -> list[Callable[[], bool]]:
+    """What the services of ``directory`` leave to do after loading: the page trees'
+    optimizers. Each is a step function: one call makes one decision (a few
+    milliseconds) and puts it in place, and says whether there is more; the server calls
+    them from its event loop between other work (in one thread with the sessions, whose
+    encoder tables the optimizer shares). The last step writes the tree's cache."""
+    work: list[Callable[[], bool]] = []
+    for entry in directory.entries.values() if directory is not None else ():
+        tree = getattr(entry.target, "tree", None)
+        optimizer = getattr(tree, "optimizer", None)
+        if optimizer is not None and not optimizer.done:
+            work.append(_optimize_step(entry.code, tree, optimizer))
+    return work
+
+
+def _optimize_step(code: str, tree: Any, optimizer: Any) -> Callable[[], bool]:
+    def step() -> bool:
+        try:
+            more: bool = optimizer.step()
+        except Exception:  # a bug: said here, and the pages left keep their original bytes
+            log.exception("page tree optimizer failed",
+                          extra={"service": code, "tree": str(tree.source)})
+            return False
+        if not more or optimizer.done:
+            log.info("page tree optimized", extra={"service": code, "pages": optimizer.total})
+            if optimizer.note:
+                log.warning(optimizer.note, extra={"service": code})
+            return False
+        return True
+    return step
 
 
 def call_factory(start: str | None = None) -> Callable[..., GatewayCall]:

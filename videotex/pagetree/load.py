@@ -38,7 +38,8 @@ from .model import (
     Rendering,
     TreePage,
 )
-from .render import CACHE_NAME, RenderCache, render
+from .optimize import Optimizer
+from .render import CACHE_NAME, Pending, RenderCache, prepare
 from .tomllines import KeyPath, TomlLines
 
 __all__ = ["ALLOWED", "TREE_FILE", "field_look", "load_tree"]
@@ -62,11 +63,14 @@ _FIN_NAMES = ("connexion", "fin", "connexion_fin", "connexionfin", "cnx_fin", "c
 _LINE = re.compile(r"line (\d+)")
 
 
-def load_tree(folder: Path | str, *, cache: bool = True) -> PageTree:
+def load_tree(folder: Path | str, *, cache: bool = True, optimize: bool = True) -> PageTree:
     """The tree described by ``folder/tree.toml``, its pages decoded and checked.
 
     ``cache``: keep each page's decisions in memory and in ``folder/.pagetree-cache.json``
     (by the page's SHA-256), so that loading again costs reading, not decoding.
+    ``optimize``: make the optimizer's decisions before returning; with ``False``, return
+    as soon as every page can be served (its original bytes) and leave the decisions
+    the cache did not know to :attr:`PageTree.optimizer` (:mod:`.optimize`).
     Raises :class:`PageTreeError` naming the file and the line of each problem."""
     folder = Path(folder)
     source = folder / TREE_FILE
@@ -87,7 +91,7 @@ def load_tree(folder: Path | str, *, cache: bool = True) -> PageTree:
         line = int(found.group(1)) if found else 1
         raise PageTreeError([Problem(source, line, f"not valid TOML: {exc}")]) from None
     store = RenderCache(folder / CACHE_NAME) if cache else None
-    return _Loader(folder, source, TomlLines(text), store).build(doc)
+    return _Loader(folder, source, TomlLines(text), store).build(doc, optimize)
 
 
 @dataclass
@@ -186,7 +190,7 @@ class _Loader:
 
     # -- the document --------------------------------------------------------------------
 
-    def build(self, doc: dict[str, Any]) -> PageTree:
+    def build(self, doc: dict[str, Any], optimize: bool) -> PageTree:
         self.unknown(doc, _TOP_KEYS, (), TREE_FILE)
         name = self.text(doc, "name", (), TREE_FILE, required=True)
         first = self.text(doc, "first", (), TREE_FILE, required=True)
@@ -215,15 +219,19 @@ class _Loader:
         if self.problems:
             raise PageTreeError(self.problems)
         assert name is not None and first is not None
-        built = self.render_all(drafts)
+        built, pending = self.render_all(drafts)
         self.reachability(drafts, [first, help_page, goodbye])
-        if self.cache is not None:
+        optimizer = Optimizer(pending, self.cache) if pending else None
+        if optimizer is not None and optimize:
+            optimizer.run()  # writes the cache after the last decision
+            optimizer = None
+        elif optimizer is None and self.cache is not None:
             self.cache.save()
-            if self.cache.note:
-                self.warnings.append(Problem(self.folder / CACHE_NAME, 1, self.cache.note))
+        if self.cache is not None and self.cache.note:
+            self.warnings.append(Problem(self.folder / CACHE_NAME, 1, self.cache.note))
         return PageTree(name=name, first=first, pages=built, source=self.source,
                         help=help_page, goodbye=goodbye, messages=messages,
-                        warnings=tuple(self.warnings))
+                        warnings=tuple(self.warnings), optimizer=optimizer)
 
     def messages(self, value: object) -> Messages:
         table = self.table(value, ("messages",), "'messages'")
@@ -405,19 +413,25 @@ class _Loader:
 
     # -- after the checks ----------------------------------------------------------------
 
-    def render_all(self, drafts: Mapping[str, _Draft]) -> dict[str, TreePage]:
+    def render_all(self, drafts: Mapping[str, _Draft]) -> tuple[dict[str, TreePage],
+                                                                list[Pending]]:
+        """The pages, each servable, and the optimizer's decisions still to make."""
         done: dict[str, Rendering] = {}
         pages: dict[str, TreePage] = {}
+        pending: list[Pending] = []
         for name, d in drafts.items():
             digest = hashlib.sha256(d.data).hexdigest()
             rendering = done.get(digest)
             if rendering is None:
                 try:
-                    rendering = done[digest] = render(d.data, self.cache)
+                    rendering, wait = prepare(d.data, self.cache)
                 except ValueError as exc:
                     self.error(("pages", name, "vdt"), f"page {name!r}: page file "
                                f"{str(d.vdt)!r} cannot be decoded: {exc}")
                     continue
+                done[digest] = rendering
+                if wait is not None:
+                    pending.append(wait)
             self.notes(name, d, rendering)
             pages[name] = TreePage(
                 name=name, vdt=d.vdt, rendering=rendering, fields=tuple(d.fields),
@@ -427,7 +441,7 @@ class _Loader:
                 looks=tuple(field_look(rendering.frame, f) for f in d.fields))
         if self.problems:
             raise PageTreeError(self.problems)
-        return pages
+        return pages, pending
 
     def notes(self, name: str, d: _Draft, rendering: Rendering) -> None:
         for i, f in enumerate(d.fields):

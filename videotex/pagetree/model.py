@@ -2,13 +2,18 @@
 
 A :class:`PageTree` is a plain value built once by :func:`videotex.pagetree.load_tree`
 and shared, read-only, by every call of the service: nothing here changes after
-loading. Its invariants, checked by the loader:
+loading but the optimizer's choices (below). Its invariants, checked by the loader:
 
 - every link (a key, a typed choice, the first, help and goodbye pages) names a page of
   the tree;
 - fields fit on rows 1–24, columns 1–40, and do not overlap on a page;
 - each page's :class:`Rendering` holds the screen its ``.vdt`` draws (decoded once by the
   emulator) and the bytes that draw it from any screen (:attr:`Rendering.wire`).
+
+The one change after loading: a tree loaded with ``optimize=False`` has the optimizer's
+decisions put in place page by page (:meth:`Rendering.settle`, run by
+:attr:`PageTree.optimizer`), each as one value; until then a page sends its original
+bytes, which draw the same screen.
 
 Pages and renderings compare by identity (``eq=False``): a page is the same page only
 when it is the same object, which lets the session cache its drawing by it.
@@ -19,12 +24,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from videotex.codec import Frame, FunctionKey
 from videotex.teletel import Field
 
+if TYPE_CHECKING:
+    from .optimize import Optimizer
+
 __all__ = [
     "LINKABLE_KEYS",
+    "Choice",
     "FieldLook",
     "Messages",
     "PageTree",
@@ -79,30 +89,82 @@ class Messages:
     required: str = "Complétez ce champ puis ENVOI"
 
 
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """The bytes sent for a page and why: one value, replaced whole (never edited) when
+    the optimizer decides, so that whoever reads :attr:`Rendering.choice` once holds a
+    consistent set."""
+
+    #: What is sent: the optimizer's re-encoding when it is smaller and shows the same
+    #: screen, else the original.
+    body: bytes
+    #: The body is the re-encoding.
+    reencoded: bool
+    #: Why (the optimizer's verdict, or that it has not decided yet).
+    reason: str
+    #: :attr:`body` framed so that it draws the page from any screen, as
+    #: :meth:`videotex.teletel.Page.wire` requires (see :mod:`videotex.pagetree.render`).
+    wire: bytes
+    #: The optimizer has decided (``False``: the original, waiting for its verdict).
+    decided: bool = True
+
+
 @dataclass(frozen=True, eq=False, slots=True)
 class Rendering:
-    """What a ``.vdt`` shows and the bytes the service sends for it."""
+    """What a ``.vdt`` shows and the bytes the service sends for it.
+
+    Everything but :attr:`choice` is fixed at loading. A tree loaded with
+    ``optimize=False`` starts with every undecided page sending its original bytes
+    (always a correct choice: they draw the page), and :meth:`settle` puts the
+    optimizer's decision in place once, as one value: a reader sees the original or
+    the decision, never half of one. :attr:`body`, :attr:`wire`... read the current
+    choice each; read :attr:`choice` once for values that belong together."""
 
     #: The file's bytes.
     original: bytes
     #: The screen they draw on a fresh Minitel 1B (row 0 as the page left it, the
     #: terminal's own row-0 indicators blank; the cursor where it shows, if it shows).
-    #: Never changed after loading.
+    #: Never changed after loading; the same whatever the choice.
     frame: Frame
-    #: What is sent: the optimizer's re-encoding when it is smaller and shows the same
-    #: screen, else :attr:`original`.
-    body: bytes
-    #: The body is the re-encoding.
-    reencoded: bool
-    #: Why (the optimizer's verdict).
-    reason: str
     #: The page writes on row 0, where the session's status line goes instead.
     writes_row0: bool
-    #: :attr:`body` framed so that it draws the page from any screen, as
-    #: :meth:`videotex.teletel.Page.wire` requires (see :mod:`videotex.pagetree.render`).
-    wire: bytes
+    #: The bytes sent and why (see :class:`Choice`).
+    choice: Choice
     #: The original sends terminal commands (PRO1/PRO2/PRO3), as their first bytes.
     commands: tuple[str, ...] = ()
+
+    @property
+    def body(self) -> bytes:
+        """What is sent (:attr:`Choice.body`)."""
+        return self.choice.body
+
+    @property
+    def reencoded(self) -> bool:
+        """The body is the re-encoding (:attr:`Choice.reencoded`)."""
+        return self.choice.reencoded
+
+    @property
+    def reason(self) -> str:
+        """Why (:attr:`Choice.reason`)."""
+        return self.choice.reason
+
+    @property
+    def wire(self) -> bytes:
+        """The body framed to draw from any screen (:attr:`Choice.wire`)."""
+        return self.choice.wire
+
+    @property
+    def decided(self) -> bool:
+        """The optimizer has decided (:attr:`Choice.decided`)."""
+        return self.choice.decided
+
+    def settle(self, choice: Choice) -> None:
+        """Put the optimizer's decision in place of the original (once)."""
+        if self.choice.decided:
+            raise ValueError("this page's bytes are decided already")
+        if not choice.decided:
+            raise ValueError("settle() takes a decision")
+        object.__setattr__(self, "choice", choice)  # one reference: atomic for readers
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +225,9 @@ class PageTree:
     messages: Messages = field(default_factory=Messages)
     #: What deserves a look but does not stop the tree (unreachable pages, row 0...).
     warnings: tuple[Problem, ...] = ()
+    #: The optimizer's decisions still to make (``load_tree(optimize=False)``): one
+    #: :meth:`~.optimize.Optimizer.step` at a time; ``None`` when every page is decided.
+    optimizer: Optimizer | None = None
 
     def page(self, name: str) -> TreePage:
         """The page called ``name`` (``KeyError`` if none: the loader checked links)."""

@@ -1,13 +1,16 @@
 """A ``.vdt`` page made ready to send: decoded once, the smaller right bytes chosen,
 framed so that they draw the page from any screen; decisions cached.
 
-Decoding and optimising (:func:`videotex.cli.page.decide`: the page and its re-encoding
-each emulated once on a Minitel 1B and a Minitel 2, through the independent emulator)
-cost about 30 ms a page: a tree does it when it is loaded, never at call time,
-and keeps each page's result by the SHA-256 of its bytes, in memory for the process
-and in a JSON file next to ``tree.toml`` (:data:`CACHE_NAME`). The file also records a
-fingerprint of the code that made the decisions (emulator, codec, optimizer, this
-module): when that code changes, the file is ignored and written again.
+Two steps, never at call time. :func:`prepare` decodes a page (its bytes emulated once on
+a Minitel 1B: about 1.5 ms) into a rendering that serves the original bytes; :func:`settle`
+runs the optimizer on it (:func:`videotex.cli.page.decide_shown`: re-encode, emulate the
+re-encoding, and both on a Minitel 2 when the models may differ: about 3 ms more) and
+puts the decision in place as one value (:meth:`Rendering.settle`). :func:`render` does
+both. Decisions are kept by the SHA-256 of the page's bytes, in memory for the process
+and in a JSON file next to ``tree.toml`` (:data:`CACHE_NAME`), a page the cache knows
+is decided at once. The file also records a fingerprint of the code that made the
+decisions (emulator, codec, optimizer, this module): when that code changes, the file is
+ignored and written again.
 
 Framing (:func:`frame_wire`). A page's bytes were made for a fresh Minitel; a caller's
 Minitel shows the previous page, the status row and perhaps a cursor. So the body
@@ -36,13 +39,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from videotex.cli.page import decide
+from videotex.cli.page import OptimizeResult, decide_shown, decode
+from videotex.cli.pagescreen import Shown
 from videotex.codec import Frame, Size
 from videotex.codec.frame import BLANK_SPACE, COLS, ROWS, Cell
 
-from .model import Rendering
+from .model import Choice, Rendering
 
-__all__ = ["CACHE_NAME", "RenderCache", "clear_memory", "code_fingerprint", "frame_wire", "render"]
+__all__ = ["CACHE_NAME", "Pending", "RenderCache", "clear_memory", "code_fingerprint",
+           "frame_wire", "prepare", "render", "settle"]
 
 #: The decisions file written next to ``tree.toml``.
 CACHE_NAME = ".pagetree-cache.json"
@@ -83,30 +88,70 @@ def _commands(data: bytes) -> tuple[str, ...]:
     return tuple(m.group().hex(" ").upper() for m in _COMMAND.finditer(data))
 
 
-def _decode(data: bytes) -> _Decoded:
-    frame, result = decide(data)
-    smaller = result.optimized and len(result.data) < len(data)
-    if smaller:
-        return _Decoded(frame, result.data, True, result.reason)
-    reason = result.reason
-    if result.optimized:  # the same screen in as many bytes: the author's bytes win
-        reason = f"re-encoding is no smaller ({reason})"
-    return _Decoded(frame, data, False, reason)
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A page decoded and servable with its original bytes, waiting for the optimizer:
+    what :func:`settle` needs to decide without emulating the page again."""
+
+    digest: str
+    data: bytes
+    shown: Shown
+    rendering: Rendering
+
+
+def prepare(data: bytes, cache: RenderCache | None = None) -> tuple[Rendering, Pending | None]:
+    """The rendering of a page's bytes, ready to serve (``ValueError`` when they cannot
+    be decoded): decided when the cache knows the page, else sending the original and
+    with the :class:`Pending` decision to :func:`settle`."""
+    digest = hashlib.sha256(data).hexdigest()
+    decoded = cache.get(digest) if cache is not None else None
+    if decoded is not None:
+        return _rendering(data, decoded.frame, _choice(data, decoded)), None
+    frame, shown = decode(data)
+    wire, _ = frame_wire(data, frame)
+    waiting = Choice(data, False, "the original bytes (the optimizer has not decided yet)",
+                     wire, decided=False)
+    rendering = _rendering(data, frame, waiting)
+    return rendering, Pending(digest, data, shown, rendering)
+
+
+def settle(pending: Pending, cache: RenderCache | None = None) -> None:
+    """Decide a pending page (:func:`videotex.cli.page.decide_shown`), remember the
+    decision in ``cache`` and put it in place."""
+    data = pending.data
+    try:
+        result = decide_shown(data, pending.shown)
+    except ValueError as exc:
+        result = OptimizeResult(data, False, f"cannot be re-encoded: {exc}")
+    if result.optimized and len(result.data) < len(data):
+        decoded = _Decoded(pending.rendering.frame, result.data, True, result.reason)
+    else:
+        reason = result.reason
+        if result.optimized:  # the same screen in as many bytes: the author's bytes win
+            reason = f"re-encoding is no smaller ({reason})"
+        decoded = _Decoded(pending.rendering.frame, data, False, reason)
+    if cache is not None:
+        cache.put(pending.digest, decoded)
+    pending.rendering.settle(_choice(data, decoded))
 
 
 def render(data: bytes, cache: RenderCache | None = None) -> Rendering:
-    """The rendering of a page's bytes (``ValueError`` when they cannot be decoded)."""
-    digest = hashlib.sha256(data).hexdigest()
-    decoded = cache.get(digest) if cache is not None else None
-    if decoded is None:
-        decoded = _decode(data)
-        if cache is not None:
-            cache.put(digest, decoded)
-    body = data if not decoded.reencoded else decoded.body
-    wire, writes_row0 = frame_wire(body, decoded.frame)
-    return Rendering(original=data, frame=decoded.frame, body=body,
-                     reencoded=decoded.reencoded, reason=decoded.reason,
-                     writes_row0=writes_row0, wire=wire, commands=_commands(data))
+    """The rendering of a page's bytes, decided (``ValueError`` when they cannot be
+    decoded)."""
+    rendering, pending = prepare(data, cache)
+    if pending is not None:
+        settle(pending, cache)
+    return rendering
+
+
+def _choice(data: bytes, decoded: _Decoded) -> Choice:
+    body = decoded.body if decoded.reencoded else data
+    return Choice(body, decoded.reencoded, decoded.reason, frame_wire(body, decoded.frame)[0])
+
+
+def _rendering(data: bytes, frame: Frame, choice: Choice) -> Rendering:
+    return Rendering(original=data, frame=frame, writes_row0=frame_wire(b"", frame)[1],
+                     choice=choice, commands=_commands(data))
 
 
 # --- the cache -------------------------------------------------------------------------
@@ -122,7 +167,8 @@ def code_fingerprint() -> str:
         h = hashlib.sha256()
         roots = [Path(terminal_emu.__file__).parent, Path(videotex.codec.__file__).parent]
         files = [p for root in roots for p in sorted(root.rglob("*.py"))]
-        files += [Path(__file__).parents[1] / "cli" / "page.py", Path(__file__)]
+        files += sorted((Path(__file__).parents[1] / "cli").glob("page*.py"))
+        files.append(Path(__file__))
         for path in files:
             h.update(path.name.encode() + b"\0" + path.read_bytes())
         _FINGERPRINT = h.hexdigest()
@@ -182,7 +228,8 @@ class RenderCache:
         if self.path is None or not (self._dirty or set(self._file) != set(self._used)):
             return
         doc = {"format": _FORMAT, "code": code_fingerprint(), "pages": self._used}
-        tmp = self.path.with_name(self.path.name + f".{os.getpid()}.tmp")
+        # one temporary name per process and cache: two loads of a folder may save at once
+        tmp = self.path.with_name(self.path.name + f".{os.getpid()}.{id(self):x}.tmp")
         try:
             tmp.write_text(json.dumps(doc, separators=(",", ":")), encoding="utf-8")
             os.replace(tmp, self.path)

@@ -4,7 +4,9 @@ It gives the session engine what the :class:`videotex.teletel.session.Service`
 protocol asks, and one :class:`TreeView` (a :class:`~videotex.teletel.Page`) per page
 shown. A view draws the page's decoded screen and gives the session the page's own
 bytes (:meth:`TreeView.wire`), so a page goes out as its author made it (or as the
-smaller re-encoding chosen at load time); the session adds the fields and the status
+smaller re-encoding the optimizer chose: at load time, or page by page afterwards for a
+tree loaded with ``optimize=False``, the author's bytes until then; each view reads the
+page's current choice once per sending); the session adds the fields and the status
 row as a diff.
 
 Keys, in order (docs/page-trees.md):

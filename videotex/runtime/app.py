@@ -31,6 +31,14 @@ __all__ = ["run_server"]
 log = logging.getLogger("videotex.serve")
 
 
+async def _background(steps: list[Callable[[], bool]]) -> None:
+    """Call each step function until it says it is done, yielding to the loop between
+    calls (each call is a few milliseconds of work)."""
+    for step in steps:
+        while step():
+            await asyncio.sleep(0)
+
+
 async def run_server(config: ServerConfig, *, worker: int = 0,
                      ready: asyncio.Event | None = None, announce: bool = True,
                      on_ready: Callable[[], None] | None = None) -> None:
@@ -56,10 +64,12 @@ async def run_server(config: ServerConfig, *, worker: int = 0,
     metrics = MetricsHooks() if "PROMETHEUS_MULTIPROC_DIR" in os.environ else None
     if metrics is not None:
         hooks.append(metrics)
-    from videotex.gateway.setup import build_directory, call_factory
+    from videotex.gateway.setup import background_work, build_directory, call_factory
 
     plans = billing.book.plans if billing is not None else None
     directory = build_directory(config, service, plans)  # None: no gateway configured
+    # the page trees' optimizers: a decision at a time between calls' work, none waits
+    background = loop.create_task(_background(background_work(directory)))
     gateway: dict[str, Any] = {} if directory is None else {
         "session_factory": call_factory(config.start)}
     board = Switchboard(directory or service, SystemClock(), hooks=hooks, gate=config.gate,
@@ -121,6 +131,7 @@ async def run_server(config: ServerConfig, *, worker: int = 0,
     finally:
         gc_policy.stop()
     log.info("shutting down", extra={"calls": len(board.calls)})
+    background.cancel()
     for server in servers:
         server.close()
     await board.shutdown("shutdown")
