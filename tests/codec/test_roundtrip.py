@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from terminal_emu import Minitel
 from tests.cellmodel import assert_shows, normalise_screen
-from videotex.codec import Encoder, Frame, drawable, encode_frame, encode_update
+from videotex.codec import Color, Encoder, Frame, drawable, encode_frame, encode_update
 
 from .strategies import exact_frames, frames, scattered_frames
 
@@ -89,3 +89,53 @@ def test_us_heavy_update_chain(chain: list[Frame]) -> None:
         m.feed(data)
         assert normalise_screen(drawable(f)) == normalise_screen(f)
         assert_shows(f, m.snapshot(), data.hex(" "), cursor=f.cursor)
+
+
+def _status_counterexample() -> Frame:
+    """The Hypothesis counterexample: row 0 masked from column 1, then a black lined "0"
+    at column 35 and a lined space at column 36 (neither can leave the masked zone: no
+    blank cell before them looks like a delimiter of theirs); columns 37-40 plain."""
+    f = Frame()
+    f.fill(0, 1, 34, bg=Color.BLACK, masked=True)
+    f.text(0, 35, "0 ", fg=Color.BLACK, underline=True)
+    return f
+
+
+def test_status_row_zone_under_the_terminal_cells_is_a_fixed_point() -> None:
+    """Row 0 columns 37-39 are never written (§12 vector 66), but they show the zone that
+    column 36 leaves (§2, §7; vector 67). The lined space at column 36 became a lined
+    delimiter, which lined 37-39 although the frame asks them plain: drawable() showed
+    lined terminal cells that no frame could ask back, so it was no fixed point."""
+    frame = _status_counterexample()
+    data = encode_frame(frame)
+    expected = drawable(frame)
+    shown = _emulate(data)
+    assert_shows(expected, shown, data.hex(" "), cursor=None)
+    assert normalise_screen(drawable(expected)) == normalise_screen(expected)
+    # the frame asks 37-40 plain: the zone column 36 leaves is unlined and unmasked
+    for col in range(36, 41):
+        assert not expected.cell(0, col).underline and not expected.cell(0, col).masked
+    cells = shown["cells"]
+    assert isinstance(cells, list)
+    for col in range(37, 41):  # what the emulated terminal shows there, letter included
+        assert not cells[0][col - 1]["underline"] and not cells[0][col - 1]["masked"]
+    assert data == bytes.fromhex("0c 14 1f 40 41 1b 58 20 1f 40 63 1b 40 30 1b 5f 20")
+
+
+def test_status_row_terminal_cells_take_the_zone_the_frame_asks() -> None:
+    """The other way round: a frame asking 37-39 lined (as the old drawable showed them)
+    gets them lined, through the delimiter at column 36, on the emulated terminal too."""
+    frame = _status_counterexample()
+    for col in range(36, 40):
+        frame.replace_cell(0, col, underline=True)
+    frame.replace_cell(0, 36, underline=False)
+    data = encode_frame(frame)
+    expected = drawable(frame)
+    shown = _emulate(data)
+    assert_shows(expected, shown, data.hex(" "), cursor=None)
+    assert normalise_screen(drawable(expected)) == normalise_screen(expected)
+    cells = shown["cells"]
+    assert isinstance(cells, list)
+    for col in range(37, 40):
+        assert expected.cell(0, col).underline and cells[0][col - 1]["underline"]
+    assert not expected.cell(0, 40).underline and not cells[0][39]["underline"]

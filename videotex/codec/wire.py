@@ -24,7 +24,12 @@ frame the wire cannot draw exactly):
 - A blank cell keeps whatever the terminal already stores when that looks the
   same and leaves the same zone behind (so an update does not rewrite it).
 - Row 0 columns 37-39 belong to the terminal (§12 vector 66: writes there are dropped):
-  they keep what the terminal stores, whatever the frame asks.
+  they keep what the terminal stores, whatever the frame asks. Their zone is the one
+  column 36 leaves (§2, §7: the nearest delimiter or mosaic to the left, no exception
+  for them; vector 67 lists r0c3-c40 in the zone the mosaics of c3-c36 leave): when it
+  is not the zone the frame asks at column 37, column 36 is made (or re-made) the
+  delimiter of that zone if it looks the same as one, as for a character (so
+  ``drawable`` is a fixed point on row 0 too).
 """
 
 from __future__ import annotations
@@ -223,9 +228,23 @@ def _plan_row(rows: list[list[Cell]], r: int, old: Sequence[Wire]) -> list[Wire]
             return True
         return False
 
+    def rezone_status(need: Zone) -> bool:
+        # Row 0 columns 37-39 cannot be written, so the zone they show is the one column
+        # 36 leaves. A delimiter there shows its background and masking, not its lining:
+        # its lining may change freely (it is only seen in columns 37-39).
+        p = out[-1]
+        if isinstance(p, WDelim) and p.bg == need.bg and p.masked == need.masked:
+            out[-1] = p._replace(underline=need.underline)
+            return True
+        return convert_prev(need)
+
     for i, t in enumerate(targets):
         w: Wire
         if r == 0 and i in TERMINAL_CELLS:
+            if i == TERMINAL_CELLS.start:
+                want = Zone(t.bg, t.underline, t.masked)
+                if z != want and rezone_status(want):
+                    z = want
             w = old[i]  # the terminal's: never written (§12 vector 66)
             out.append(w)
             if isinstance(w, WDelim):
