@@ -75,6 +75,13 @@ async def test_a_wave_of_alerts_survives_a_sigkill(tmp_path: Path) -> None:
         finally:
             server.send_signal(signal.SIGTERM)
             assert server.wait(30) == 0, (tmp_path / "server.log").read_text()[-2000:]
+    status = subprocess.run([sys.executable, "-m", "videotex.cli", "status", "--metrics-dir",
+                             str(tmp_path / "metrics"), "--interval", "0"],
+                            capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert status.returncode == 0, status.stderr
+    # the second run's own figures: it sent what the first left, and bound once
+    sent = next(line for line in status.stdout.splitlines() if line.startswith("SMS sent:"))
+    assert int(sent.split()[2]) > 0
     ledger = Ledger(store, readonly=True)
     try:
         records = [r for r in ledger.records() if r.channel == "sms"]

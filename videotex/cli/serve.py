@@ -265,6 +265,13 @@ def status_main(args: argparse.Namespace) -> int:
     print(f"errors:            {int(total('videotex_errors_total', now))}")
     print(f"billed minutes:    {total('videotex_billed_seconds_total', now) / 60:.1f}")
     print(f"billed amount:     {total('videotex_billed_eur_total', now):.2f} EUR")
+    if any(k.startswith("videotex_sms_") for k in now):
+        got = total("videotex_sms_messages_total", now)
+        rate = (got - total("videotex_sms_messages_total", first)) / max(args.interval, 1e-9)
+        print(f"SMS received:      {int(got)}  ({rate:.1f}/s)")
+        print(f"SMS sent:          {int(total('videotex_sms_sent_total', now))}"
+              f"  (waiting {int(total('videotex_sms_backlog', now))}, "
+              f"link {'bound' if total('videotex_sms_bound', now) else 'DOWN'})")
     return 0
 
 

@@ -39,6 +39,12 @@ async def _background(steps: list[Callable[[], bool]]) -> None:
             await asyncio.sleep(0)
 
 
+async def _sample_sms(metrics: Any, engine: Any, link: Any) -> None:
+    while True:
+        metrics.sample(engine, link)
+        await asyncio.sleep(2.0)
+
+
 async def run_server(config: ServerConfig, *, worker: int = 0,
                      ready: asyncio.Event | None = None, announce: bool = True,
                      on_ready: Callable[[], None] | None = None) -> None:
@@ -87,6 +93,12 @@ async def run_server(config: ServerConfig, *, worker: int = 0,
                         ledger=billing.ledger if billing is not None else None, plans=plans)
         sms_tasks = [loop.create_task(sms[1].run()),
                      loop.create_task(sms[0].watch_publications())]
+        sms_metrics = None
+        if metrics is not None:
+            from .metrics import SmsMetrics
+
+            sms_metrics = SmsMetrics()
+            sms_tasks.append(loop.create_task(_sample_sms(sms_metrics, *sms)))
         if announce:
             print(f"SMS: bound as ESME to {sms[1].target.host}:{sms[1].target.port}, "
                   f"short code {sms[0].config.short_code}", flush=True)
@@ -143,6 +155,8 @@ async def run_server(config: ServerConfig, *, worker: int = 0,
             task.cancel()
         await asyncio.gather(*sms_tasks, return_exceptions=True)
         await sms[0].drain()
+        if sms_metrics is not None:
+            sms_metrics.sample(*sms)
         sms[0].store.close()
     if billing is not None:
         await billing.stop()

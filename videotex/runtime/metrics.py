@@ -6,7 +6,8 @@ writes its samples into one directory (``PROMETHEUS_MULTIPROC_DIR``, set by
 at ``/metrics`` and ``videotex status`` reads them from the directory.
 
 Metrics: sessions by transport (live), connects by transport, lookups by kind and
-outcome, errors by kind, billed seconds and amount.
+outcome, errors by kind, billed seconds and amount; the SMS channel's messages, replies,
+receipts, binds and drops, its outbox backlog and whether its link is bound.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MetricsHooks", "prepare", "read_status", "serve_metrics"]
+__all__ = ["MetricsHooks", "SmsMetrics", "prepare", "read_status", "serve_metrics"]
 
 _ENV = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -66,6 +67,47 @@ class MetricsHooks:
         self.billed_seconds.inc(max(0.0, call.session.ctx.connected_seconds()))
         if meter is not None and getattr(meter, "final_amount", None) is not None:
             self.billed_eur.inc(float(meter.final_amount))
+
+
+#: The SMS engine's and link's counters, by metric name.
+_SMS_COUNTERS = {
+    "messages": ("mo", "Messages received (redeliveries not counted)"),
+    "duplicates": ("mo_duplicates", "Redelivered messages acknowledged again"),
+    "sent": ("mt_sent", "Replies and alerts the SMSC accepted"),
+    "failed": ("mt_failed", "Replies and alerts the SMSC refused for good"),
+    "receipts": ("receipts", "Delivery receipts received"),
+    "alerts": ("alerts_queued", "Alerts queued at publication"),
+}
+
+
+class SmsMetrics:
+    """The SMS channel's figures, sampled from the engine and the link (:meth:`sample`,
+    every few seconds and at shutdown: counters grow by what changed since)."""
+
+    def __init__(self) -> None:
+        from prometheus_client import Counter, Gauge
+
+        self.counters = {name: Counter(f"videotex_sms_{name}", text)
+                         for name, (_, text) in _SMS_COUNTERS.items()}
+        for name, text in (("binds", "SMPP binds made"), ("drops", "SMPP links lost"),
+                           ("throttled", "Submits the SMSC answered throttled")):
+            self.counters[name] = Counter(f"videotex_sms_{name}", text)
+        self.backlog = Gauge("videotex_sms_backlog", "Outbox entries waiting to be sent",
+                             multiprocess_mode="livesum")
+        self.bound = Gauge("videotex_sms_bound", "1 while the SMPP link is bound",
+                           multiprocess_mode="livemax")
+        self._last: dict[str, float] = {}
+
+    def sample(self, engine: Any, link: Any) -> None:
+        values = {name: engine.stats[key] for name, (key, _) in _SMS_COUNTERS.items()}
+        values.update(binds=link.binds, drops=link.drops, throttled=link.throttled)
+        for name, value in values.items():
+            delta = value - self._last.get(name, 0)
+            if delta > 0:
+                self.counters[name].inc(delta)
+            self._last[name] = value
+        self.backlog.set(engine.backlog)
+        self.bound.set(1 if link.bound.is_set() else 0)
 
 
 def _registry() -> Any:
