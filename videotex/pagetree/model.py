@@ -24,17 +24,27 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from videotex.codec import Frame, FunctionKey
 from videotex.teletel import Field
 
-if TYPE_CHECKING:
-    from .optimize import Optimizer
+
+class Decisions(Protocol):
+    """What a tree holds of the optimizer still at work (:class:`.optimize.Optimizer`;
+    named here, not imported, so the model depends on nothing of the pipeline)."""
+
+    @property
+    def done(self) -> bool: ...
+
+    def step(self) -> bool: ...
+
+    def run(self) -> None: ...
 
 __all__ = [
     "LINKABLE_KEYS",
     "Choice",
+    "Decisions",
     "FieldLook",
     "Messages",
     "PageTree",
@@ -227,7 +237,7 @@ class PageTree:
     warnings: tuple[Problem, ...] = ()
     #: The optimizer's decisions still to make (``load_tree(optimize=False)``): one
     #: :meth:`~.optimize.Optimizer.step` at a time; ``None`` when every page is decided.
-    optimizer: Optimizer | None = None
+    optimizer: Decisions | None = None
 
     def page(self, name: str) -> TreePage:
         """The page called ``name`` (``KeyError`` if none: the loader checked links)."""

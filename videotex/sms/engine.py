@@ -89,7 +89,9 @@ class SmsEngine(SmsBilling):
         self._replies: deque[bytes] = deque()
         self._alerts: deque[bytes] = deque()
         self._later: list[tuple[float, bytes]] = []
-        #: Entries being sent: key -> (entry, parts still to hand out, unanswered parts).
+        #: Entries being sent: key -> (entry, parts still to hand out, unanswered parts);
+        #: the keys of those with parts still to hand out (no scan of every entry a part).
+        self._unfinished: deque[bytes] = deque()
         self._sending: dict[bytes, _Sending] = {}
         #: MOs being recorded: their future, for a redelivery that arrives meanwhile.
         self._recording: dict[bytes, asyncio.Future[None]] = {}
@@ -371,10 +373,17 @@ class SmsEngine(SmsBilling):
         return len(self._replies) + len(self._alerts) + len(self._later)
 
     def next_part(self) -> Part | None:
-        """The next part to submit (replies before alerts), or None."""
-        for key, sending in self._sending.items():
-            if sending.todo:
-                return sending.take(key)
+        """The next part to submit (parts of entries under way first, then replies
+        before alerts), or None."""
+        while self._unfinished:
+            key = self._unfinished[0]
+            sending = self._sending.get(key)
+            if sending is not None and sending.todo:
+                part = sending.take(key)
+                if not sending.todo:
+                    self._unfinished.popleft()
+                return part
+            self._unfinished.popleft()
         now = self.clock.monotonic()
         while self._later and self._later[0][0] <= now:
             self._replies.append(heapq.heappop(self._later)[1])
@@ -387,7 +396,10 @@ class SmsEngine(SmsBilling):
                 continue
             sending = _Sending(entry, self.config.receipts)
             self._sending[key] = sending
-            return sending.take(key)
+            part = sending.take(key)
+            if sending.todo:  # more parts: they go next
+                self._unfinished.append(key)
+            return part
         return None
 
     def submitted(self, part_key: str, message_id: str) -> None:
@@ -430,6 +442,7 @@ class SmsEngine(SmsBilling):
         if transient:  # throttled or full: the same part again, after the link's pause
             sending.unanswered.discard(index)
             sending.todo.appendleft(index)
+            self._unfinished.appendleft(key)
             return
         del self._sending[key]
         self.stats["mt_failed"] += 1
@@ -447,6 +460,7 @@ class SmsEngine(SmsBilling):
             if sending is not None and index in sending.unanswered:
                 sending.unanswered.discard(index)
                 sending.todo.appendleft(index)
+                self._unfinished.appendleft(key)
 
     def receipt_in(self, receipt: ReceiptIn) -> asyncio.Future[int]:
         """Record a delivery receipt on its entry; acknowledge once written. A receipt may
