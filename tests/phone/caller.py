@@ -77,6 +77,7 @@ class PhoneLine:
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     received: bytearray = field(default_factory=bytearray)
+    #: Everything given to our modem to send (keys and the terminal's own replies).
     sent: bytearray = field(default_factory=bytearray)
     t_invite: float = 0.0
     t_answer: float = 0.0
@@ -89,6 +90,8 @@ class PhoneLine:
     last_frame: bytes = b"\xd5" * 160
     #: Called with (line, time) after each chunk the modem decoded (benchmarks' snapshots).
     watch: Callable[[PhoneLine, float], None] | None = None
+    #: RTP packets held back while the line stalls (:meth:`Phones.stall`), else None.
+    held_back: list[bytes] | None = None
 
     @property
     def text(self) -> str:
@@ -294,6 +297,19 @@ class Phones:
             line.ended.set()
             line.changed.set()
 
+    def stall(self, line: PhoneLine) -> None:
+        """Our RTP to the server is held back from now (a sender that falls behind)..."""
+        if line.held_back is None:
+            line.held_back = []
+
+    def resume(self, line: PhoneLine) -> None:
+        """...and sent now, all at once, in order (the burst after the stall)."""
+        held, line.held_back = line.held_back or [], None
+        for packet in held:
+            if line.remote is not None:
+                with contextlib.suppress(OSError):
+                    line.rtp.sendto(packet, line.remote)
+
     # -- the Minitel's keyboard and screen -----------------------------------------------------
 
     def type(self, line: PhoneLine, text: str) -> None:
@@ -350,8 +366,12 @@ class Phones:
                 if line.remote is None or line.sender is None:
                     continue
                 payload = out[1][slot] if line.codec == "PCMA" else out[0][slot]
+                packet = line.sender.packet(payload.tobytes())
+                if line.held_back is not None:
+                    line.held_back.append(packet)
+                    continue
                 with contextlib.suppress(OSError):
-                    line.rtp.sendto(line.sender.packet(payload.tobytes()), line.remote)
+                    line.rtp.sendto(packet, line.remote)
                 self.lateness.append(time.monotonic() - t)
         rx = self._rx
         for slot, line in lines.items():
@@ -376,6 +396,7 @@ class Phones:
                     line.minitel.feed(event.data)
                     back = line.minitel.take_output()  # terminal replies (ENQROM...)
                     if back:
+                        line.sent += back
                         bank.send(slot, back)
                 if line.watch is not None:
                     line.watch(line, now)

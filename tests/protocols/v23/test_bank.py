@@ -11,6 +11,7 @@ from videotex.protocols.v23 import (
     AnswerBank,
     AnswerModem,
     BankFull,
+    Data,
     OriginateBank,
     OriginateModem,
     SlotError,
@@ -146,3 +147,57 @@ def test_wrong_shapes_and_types_say_what_is_wrong() -> None:
         AnswerModem().receive_audio(np.zeros((1, 160)))
     with pytest.raises(ValueError, match="capacity of at least 1"):
         AnswerBank(0)
+
+
+def _data(events: list[tuple[int, object]]) -> tuple[list[str], bytes]:
+    kinds = [type(e).__name__ for _, e in events if not isinstance(e, Data)]
+    return kinds, b"".join(e.data for _, e in events if isinstance(e, Data))
+
+
+def test_a_held_slot_stands_still_and_hears_the_late_audio_later() -> None:
+    """A sender late by whole frames (a load generator's stall, a network queue) must cost
+    delay, not bytes: held rows hear the same stream, later, with nothing lost or invented."""
+    rng = np.random.default_rng(7)
+    text = bytes(rng.integers(0x20, 0x7F, 60, dtype=np.uint8))
+    up = minitel(text, dbm0=-20, lead_ms=300)
+    up = np.concatenate([up, np.zeros(8000)]).astype(np.int16)
+    frames = [up[t : t + 160] for t in range(0, len(up) - 159, 160)]
+    ref, held, conceal = AnswerBank(3), AnswerBank(3), AnswerBank(3)
+    for bank in (ref, held, conceal):
+        assert [bank.add() for _ in range(3)] == [0, 1, 2]
+    got: dict[str, list[tuple[int, object]]] = {"ref": [], "held": [], "conceal": []}
+    x = np.zeros((3, 160), dtype=np.int16)
+    queue = list(frames)
+    last = np.zeros(160, dtype=np.int16)
+    stalls = 0
+    for frame in frames:
+        x[0] = frame
+        got["ref"] += [(s, e) for s, e in ref.receive_audio(x) if s == 0]
+        # the late stream: a stall of 1-4 frames a quarter of the time, mid-character too
+        while rng.random() < 0.25:
+            stalls += 1
+            x[0] = rng.integers(-20000, 20000, 160)  # what a held row holds is not heard
+            got["held"] += [(s, e) for s, e in held.receive_audio(x, hold=[True, False, False])
+                            if s == 0]
+            x[0] = last  # concealment: the last frame again, what a modem cannot survive
+            got["conceal"] += [(s, e) for s, e in conceal.receive_audio(x) if s == 0]
+        x[0] = last = queue.pop(0)
+        got["held"] += [(s, e) for s, e in held.receive_audio(x, hold=[False, False, False])
+                        if s == 0]
+        got["conceal"] += [(s, e) for s, e in conceal.receive_audio(x) if s == 0]
+    assert stalls > 50
+    assert _data(got["ref"]) == (["CarrierUp"], text)
+    assert _data(got["held"]) == (["CarrierUp"], text)
+    assert _data(got["conceal"])[1] != text  # what holding is for
+
+
+def test_hold_needs_whole_blocks_and_one_flag_a_slot() -> None:
+    bank = AnswerBank(2)
+    bank.add()
+    with pytest.raises(ValueError, match="whole blocks of 160"):
+        bank.receive_audio(np.zeros((2, 100), dtype=np.int16), hold=[True, False])
+    with pytest.raises(ValueError, match=r"hold must have shape \(2,\)"):
+        bank.receive_audio(np.zeros((2, 160), dtype=np.int16), hold=[True])
+    bank.receive_audio(np.zeros((2, 100), dtype=np.int16))
+    with pytest.raises(ValueError, match="after 100 buffered"):
+        bank.receive_audio(np.zeros((2, 160), dtype=np.int16), hold=[False, False])

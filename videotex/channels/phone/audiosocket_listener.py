@@ -205,7 +205,7 @@ class AudioSocketListener:
             "call": line.label, "caller": line.identity, "reason": reason,
             "seconds": round(self._loop.time() - line.opened, 3), "down": line.down,
             "up": line.up, "crc_down": f"{line.crc_down:08x}", "crc_up": f"{line.crc_up:08x}",
-            "concealed": line.concealed, "session": line.conn is not None})
+            "concealed": line.concealed, "held": line.held, "session": line.conn is not None})
 
 
 async def start(cfg: ListenerConfig, board: Switchboard) -> AudioSocketListener:

@@ -34,6 +34,12 @@ __all__ = ["ALAW", "SLIN", "ULAW", "Line", "LineOwner", "LinePort", "PhoneConnec
 #: How a line's audio is coded (the media tick decodes and encodes by this index).
 ULAW, ALAW, SLIN = 0, 1, 2
 SILENCE = {ULAW: b"\xff" * 160, ALAW: b"\xd5" * 160, SLIN: bytes(320)}
+#: A modem line whose frame is late (nothing to play: the sender stalled) holds its modem
+#: still (:meth:`~videotex.protocols.v23.Bank.receive_audio`'s ``hold``) for up to this many
+#: ticks in a row (500 ms, the jitter buffer's depth): the delay grows, no bit is lost. A
+#: longer gap is the far end gone, not late: concealed, then silence, so that the carrier
+#: is lost and the call ends.
+HOLD_MAX = 25
 #: A missing frame is concealed by continuing the last tone (:mod:`~videotex.protocols.plc`)
 #: for up to this many frames (200 ms), then by silence (the far end is gone).
 CONCEAL_MAX = 10
@@ -77,7 +83,10 @@ class Line:
         self.down = self.up = 0
         self.crc_down = self.crc_up = 0
         self.last_rx = now
-        self.concealed = 0
+        #: Ticks concealed (a frame invented) and held (the modem stood still, see HOLD_MAX).
+        self.concealed = self.held = 0
+        #: A frame has been played: the stream is under way (holding means something).
+        self.playing = False
         #: A voice call's player (what the caller hears instead of the modem), or None.
         self.voice: Any = None
         #: Keypad digits are listened for (a voice call, or an auto call not decided yet).
@@ -103,8 +112,29 @@ class Line:
         """One datagram from :attr:`sock`, which the tick found readable."""
 
     def frame(self) -> bytes | None:
-        """This tick's received frame, coded as :attr:`coding` (None: nothing, conceal)."""
+        """This tick's received frame, coded as :attr:`coding`; None: hold (the frame is late,
+        the line's modem stands still this tick, see :data:`HOLD_MAX`)."""
         return None
+
+    def _hold(self) -> bool:
+        """Nothing to play this tick (``_repeats`` counted): hold rather than conceal?
+
+        Only a modem's stream under way: a voice call (or one listening for keys) hears
+        silence, and a line not yet playing has nothing to be late with."""
+        if self._repeats <= self._holds():
+            self.held += 1
+            return True
+        self.concealed += 1
+        return False
+
+    def _holds(self) -> int:
+        return HOLD_MAX if self.playing and self.voice is None and not self.listen_keys else 0
+
+    def _silent(self) -> bool:
+        """This gap has been concealed more than :data:`CONCEAL_MAX` ticks: silence now."""
+        return self._repeats - self._holds() > CONCEAL_MAX
+
+    _repeats = 0
 
     def emit(self, payload: bytes) -> None:
         """Send this tick's 20 ms of our audio, coded as :attr:`coding`."""
@@ -259,10 +289,12 @@ class RtpLine(Line):
             self._last = bytes(fifo[:160])
             del fifo[:160]
             self._repeats = 0
+            self.playing = True
             return self._last
-        self.concealed += 1
         self._repeats += 1
-        if self._repeats > CONCEAL_MAX or self.voice is not None:
+        if self._hold():
+            return None
+        if self._silent() or self.voice is not None:
             # (a voice call: a tone continued over a gap would join two key presses)
             return SILENCE[self.coding]
         law = g711.Law.ALAW if self.coding == ALAW else g711.Law.ULAW
@@ -312,10 +344,12 @@ class SlinLine(Line):
             self._last = bytes(self._fifo[:320])
             del self._fifo[:320]
             self._repeats = 0
+            self.playing = True
             return self._last
-        self.concealed += 1
         self._repeats += 1
-        if self._repeats > CONCEAL_MAX:
+        if self._hold():
+            return None
+        if self._silent():
             return SILENCE[SLIN]
         self._last = conceal(np.frombuffer(self._last, dtype="<i2")).astype("<i2").tobytes()
         return self._last

@@ -127,6 +127,22 @@ class AnswerBank(Bank):
         self._ended[slot] = False
         self._held.pop(slot, None)
 
+    def _save_rows(self, rows: npt.NDArray[np.int64]) -> object:
+        held = {int(r): bytearray(self._held[int(r)]) for r in rows if int(r) in self._held}
+        return (self._disc.save(rows), self._carrier.save(rows), self._uart.save(rows),
+                self._age[rows].copy(), self._up[rows].copy(), self._ended[rows].copy(), held)
+
+    def _restore_rows(self, rows: npt.NDArray[np.int64], saved: object) -> None:
+        assert isinstance(saved, tuple)
+        disc, carrier, uart, age, up, ended, held = saved
+        self._disc.restore(rows, disc)
+        self._carrier.restore(rows, carrier)
+        self._uart.restore(rows, uart)
+        self._age[rows], self._up[rows], self._ended[rows] = age, up, ended
+        for r in rows.tolist():
+            self._held.pop(r, None)
+        self._held.update(held)
+
     def _groups(self, count: int) -> npt.NDArray[np.int16]:
         g = self._groups_sent[:, None] + np.arange(count)
         open_from = np.where(self._up & self.active, 3 * self._data_g, NEVER)

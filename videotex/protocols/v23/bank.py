@@ -72,16 +72,26 @@ class Bank(ABC):
 
     # -- audio ----------------------------------------------------------------------------
 
-    def receive_audio(self, samples: npt.ArrayLike) -> list[tuple[int, Event]]:
+    def receive_audio(self, samples: npt.ArrayLike, hold: npt.ArrayLike | None = None
+                      ) -> list[tuple[int, Event]]:
         """Samples received by every slot, ``(capacity, n)`` 16-bit linear → (slot, event) list.
 
         Any ``n`` (0 included); floats are clipped to the 16-bit range, NaN counts as 0.
         Events of one slot are in time order.
+
+        ``hold``: ``(capacity,)`` booleans, the slots that received nothing this time (their
+        sender is late: a jitter buffer with nothing to play). Their rows of ``samples`` are
+        ignored and their receivers stand still, as if the samples never existed: no event,
+        no carrier time, no bit time. A modem fed invented audio instead (concealment)
+        loses the bit it falls in; held, it only hears the late audio later. With ``hold``,
+        ``n`` must be whole blocks.
         """
         x = np.asarray(samples)
         if x.ndim != 2 or x.shape[0] != self.capacity:
             raise ValueError(
                 f"receive_audio: expected ({self.capacity}, n) samples, got shape {x.shape}")
+        if hold is not None:
+            return self._receive_holding(x, np.asarray(hold, dtype=bool))
         if x.dtype.kind == "f":
             x = np.clip(np.nan_to_num(x, nan=0.0, posinf=32767.0, neginf=-32768.0),
                         -32768.0, 32767.0)
@@ -102,6 +112,33 @@ class Bank(ABC):
                 self._rx_fill = 0
                 events += self._block(self._rx.copy())
         return events
+
+    def _receive_holding(self, x: npt.NDArray[np.generic], hold: npt.NDArray[np.bool_]
+                         ) -> list[tuple[int, Event]]:
+        if hold.shape != (self.capacity,):
+            raise ValueError(f"receive_audio: hold must have shape ({self.capacity},), "
+                             f"got {hold.shape}")
+        if x.shape[1] % BLOCK or self._rx_fill:
+            raise ValueError(f"receive_audio: with hold, samples must be whole blocks of "
+                             f"{BLOCK} (got {x.shape[1]} after {self._rx_fill} buffered)")
+        rows = np.flatnonzero(hold)
+        if not rows.size:
+            return self.receive_audio(x)
+        events: list[tuple[int, Event]] = []
+        for pos in range(0, x.shape[1], BLOCK):
+            saved = self._save_rows(rows)
+            got = self.receive_audio(x[:, pos : pos + BLOCK])
+            self._restore_rows(rows, saved)
+            events += [(slot, event) for slot, event in got if not hold[slot]]
+        return events
+
+    def _save_rows(self, rows: npt.NDArray[np.int64]) -> object:
+        """The receive state of ``rows`` (see ``hold`` in :meth:`receive_audio`)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot hold rows")
+
+    def _restore_rows(self, rows: npt.NDArray[np.int64], saved: object) -> None:
+        """Put the receive state of ``rows`` back as :meth:`_save_rows` found it."""
+        raise NotImplementedError(f"{type(self).__name__} cannot hold rows")
 
     def audio_out(self, n: int) -> npt.NDArray[np.int16]:
         """The next ``n`` samples to send for every slot, ``(capacity, n)`` 16-bit linear."""

@@ -66,6 +66,15 @@ class CarrierDetector:
         self.up_run[slot] = 0
         self.down_run[slot] = 0
 
+    def save(self, rows: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.generic], ...]:
+        """The state of ``rows`` (for :meth:`restore` after a block they must not see)."""
+        return self.present[rows].copy(), self.up_run[rows].copy(), self.down_run[rows].copy()
+
+    def restore(self, rows: npt.NDArray[np.int64],
+                saved: tuple[npt.NDArray[np.generic], ...]) -> None:
+        """Put ``rows`` back as :meth:`save` found them: the last block never reached them."""
+        self.present[rows], self.up_run[rows], self.down_run[rows] = saved
+
     def update(self, power: npt.NDArray[np.float32],
                guard: npt.NDArray[np.float32] | None = None) -> npt.NDArray[np.bool_]:
         """One block's in-band (and guard-band) power per slot → whether the carrier is present."""

@@ -67,6 +67,15 @@ class Discriminator:
         self._buf[slot] = 0.0
         self._last[slot] = 0.0
 
+    def save(self, rows: npt.NDArray[np.int64]) -> tuple[F32, npt.NDArray[np.complex64]]:
+        """The state of ``rows`` (for :meth:`restore` after a block they must not see)."""
+        return self._buf[rows].copy(), self._last[rows].copy()
+
+    def restore(self, rows: npt.NDArray[np.int64],
+                saved: tuple[F32, npt.NDArray[np.complex64]]) -> None:
+        """Put ``rows`` back as :meth:`save` found them: the last block never reached them."""
+        self._buf[rows], self._last[rows] = saved
+
     def process(self, block: F32) -> tuple[F32, F32]:
         """``block`` ``(N, 160)`` → (frequency in Hz ``(N, M)``, in-band power ``(N,)``).
 
@@ -135,6 +144,22 @@ class AsyncReceiver:
         self._search[slot] = self.t_end
         self.offset[slot] = 0.0
 
+    _ROW_STATE = ("_track", "_tail", "in_frame", "_edge", "_search", "_damaged", "_ran",
+                  "offset")
+
+    def save(self, rows: npt.NDArray[np.int64]) -> list[npt.NDArray[np.generic]]:
+        """The state of ``rows`` (for :meth:`restore` after a block they must not see)."""
+        return [getattr(self, name)[rows].copy() for name in self._ROW_STATE]
+
+    def restore(self, rows: npt.NDArray[np.int64], saved: list[npt.NDArray[np.generic]]
+                ) -> None:
+        """Put ``rows`` back as :meth:`save` found them, one block later: the clock every
+        slot shares moved on by a block, so their times move with it (their track, kept
+        whole, now ends at the new ``t_end``): for them the block never happened."""
+        for name, value in zip(self._ROW_STATE, saved, strict=True):
+            getattr(self, name)[rows] = value
+        self._edge[rows] += self.outputs
+        self._search[rows] += self.outputs
     def process(self, freq: F32, run: npt.NDArray[np.bool_]
                 ) -> tuple[list[npt.NDArray[np.int64]], list[bytes]]:
         """One block of track ``(N, M)``; ``run``: slots whose carrier is present.
