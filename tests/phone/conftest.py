@@ -4,6 +4,7 @@ folder (the records are read back after the server has stopped)."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -16,12 +17,27 @@ from videotex.billing import BillingHooks, CallRecord, Ledger, TariffBook
 from videotex.protocols.gate import GatePolicy
 from videotex.runtime.config import ListenerConfig
 from videotex.runtime.listeners import start_listener
+from videotex.runtime.loop import ServerLoop
 from videotex.runtime.switchboard import Switchboard
 from videotex.teletel import SystemClock
 
 from .caller import TEST_JITTER, Phones
 
-__all__ = ["PhoneServer", "free_rtp_range", "make_server"]
+__all__ = ["PhoneServer", "ServerLoopPolicy", "event_loop_policy", "free_rtp_range",
+           "make_server"]
+
+
+class ServerLoopPolicy(asyncio.DefaultEventLoopPolicy):
+    """The server's own loop (``videotex serve`` runs on it), for these tests' loops."""
+
+    _loop_factory = ServerLoop  # type: ignore[assignment]
+
+
+@pytest.fixture
+def event_loop_policy() -> asyncio.AbstractEventLoopPolicy:
+    """The phone tests run on the server's loop, whose media clock runs between ready
+    callbacks (``videotex.runtime.loop``): its calls, not only the bench's, go through it."""
+    return ServerLoopPolicy()
 
 
 def free_rtp_range(size: int = 40) -> str:

@@ -5,10 +5,14 @@ number, closed once."""
 
 from __future__ import annotations
 
+import asyncio
+import zlib
+
 import pytest
 
 from terminal_emu import Key
 from tests.helpers.results import ELODIE
+from videotex.runtime.loop import ServerLoop
 
 from .caller import PhoneLine, Phones
 from .conftest import MakeServer
@@ -71,3 +75,45 @@ async def test_ulaw_and_the_asserted_identity(make_server: MakeServer) -> None:
         await phones.close()
     (record,) = await server.stop()
     assert record.caller == "+33320654321" and record.ended_at
+
+
+async def test_a_caller_whose_audio_comes_late_in_bursts_loses_no_byte(
+        make_server: MakeServer) -> None:
+    """The caller's RTP stalls 160 ms (twice the server's jitter buffer) every quarter of a
+    second while it types, then comes in a burst: the server's modem holds still through a
+    stall instead of hearing invented audio, so every byte arrives, later."""
+    assert isinstance(asyncio.get_running_loop(), ServerLoop)  # (the server's own loop)
+    server = await make_server()
+    phones = await server.phones()
+    try:
+        line = await phones.call("0320123456")
+        await home(phones, line)
+        (call,) = server.board.calls
+        far = call.conn.line
+        concealed = far.concealed
+
+        async def stutter() -> None:
+            while True:
+                phones.stall(line)
+                await asyncio.sleep(0.16)
+                phones.resume(line)
+                await asyncio.sleep(0.09)
+
+        stuttering = asyncio.create_task(stutter())
+        try:
+            await consult(phones, line, *ELODIE)
+            await phones.wait(line, lambda ln: "Lycée Faidherbe" in ln.text, timeout=30,
+                              what="the result page")
+        finally:
+            stuttering.cancel()
+            phones.resume(line)
+        # the first stall reached the server's modem (its buffer then holds the stall's
+        # length more, which absorbs the next ones)...
+        assert far.held > 0
+        assert far.concealed == concealed  # ...which never heard invented audio
+        assert (far.up, far.crc_up) == (len(line.sent), zlib.crc32(bytes(line.sent)))
+        assert line.shows("Mention Très bien")
+    finally:
+        await phones.close()
+    (record,) = await server.stop()
+    assert record.lookups == 1 and record.result_found

@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.phone.conftest import make_server  # noqa: F401  (a fixture for these tests)
+from tests.phone.conftest import (  # noqa: F401  (fixtures for these tests)
+    event_loop_policy,
+    make_server,
+)
 from videotex.channels.phone.voice import set_voice_speech
 from videotex.voice.player_speech import PlayerSpeech
 from videotex.voice.speech import Speech

@@ -7,5 +7,7 @@
 - ``workers``      ``--workers N``: the supervisor and its worker processes
 - ``config``       TOML configuration and command-line listeners
 - ``metrics``, ``logs``, ``gcpolicy``  Prometheus metrics, JSON logs, garbage collection
+- ``loop``, ``realtime``  the event loop whose media clock does not wait its turn, and
+  real-time scheduling for phone audio (``media_priority``)
 - ``demo``         the demo results store of ``videotex serve --demo``
 """

@@ -14,7 +14,8 @@ A tick scheduled at ``t`` (``t0 + k·20 ms`` on the loop's clock):
 2. reads the lines' sockets that one epoll (of the engine) finds readable, a datagram each per
    pass, until none is (no system call for an idle socket), and takes each line's frame
    (jitter buffer, or concealment);
-3. decodes all rows and runs the bank: ``CarrierUp`` starts the session (the owner's
+3. decodes all rows and runs the bank (a modem line whose frame is late holds its row
+   still: :data:`~.lines.HOLD_MAX`): ``CarrierUp`` starts the session (the owner's
    ``carrier_up``), ``Data`` goes to the connection, ``CarrierLost``/``NoCarrier`` end the line;
 4. tops up the modem queues, wakes drains, ends lines (RTP timeout; hang-up asked and the
    modem's queue sent) and frees ended ones (the owner's ``line_ended``, once);
@@ -243,8 +244,11 @@ class MediaEngine:
         # A timer, not a task asleep: a timer's callback runs in the loop iteration where it
         # falls due, while a task woken by one waits behind everything made ready meanwhile
         # (a whole extra iteration, every session's work included): RTP would go out later.
+        # and, on the server's loop, an urgent one: run as soon as it is due, between two
+        # ready callbacks, not after a burst of sessions' work (videotex.runtime.loop)
         self._t += TICK
-        self._timer = loop.call_at(self._t, self._on_time, loop)
+        at = getattr(loop, "call_urgent_at", loop.call_at)
+        self._timer = at(self._t, self._on_time, loop)
 
     def _on_time(self, loop: asyncio.AbstractEventLoop) -> None:
         if not self.live or self.bank is None:
@@ -280,9 +284,13 @@ class MediaEngine:
         self._read(t)
         rx, pcm = self._rx, self._pcm
         slin: list[tuple[int, bytes]] = []
+        hold: np.ndarray | None = None  # rows whose frame is late: their modem stands still
         for slot, line in live.items():
             frame = line.frame()
             if frame is None:
+                if hold is None:
+                    hold = np.zeros(len(pcm), dtype=bool)
+                hold[slot] = True
                 continue
             if line.coding == SLIN:
                 slin.append((slot, frame))
@@ -295,7 +303,7 @@ class MediaEngine:
         # the modems' DSP costs every row of the bank: not run while every call is a voice
         # call (a voice listener's usual day), its output then silence under the prompts
         modems = any(line.voice is None for line in live.values())
-        for slot, event in bank.receive_audio(pcm) if modems else ():
+        for slot, event in bank.receive_audio(pcm, hold) if modems else ():
             on = self.lines[slot]
             if on is None or on.voice is not None:
                 continue  # a voice call: its row of the modem is not listened to
