@@ -57,23 +57,60 @@ SUITE, ENVOI, RETOUR, FIN = b"\x13\x48", b"\x13\x41", b"\x13\x42", b"\x13\x49"
 
 # -- the server ---------------------------------------------------------------------------------
 
-def start_server(store: Path, calls: int, work: Path, jitter: int = 4, extra: str = ""
-                 ) -> tuple[subprocess.Popen[str], int, Path]:
+class PhoneServer:
+    """``videotex serve --sip`` under test: its process (the supervisor with ``--workers``),
+    the SIP ports (one a worker), its JSON log."""
+
+    def __init__(self, proc: subprocess.Popen[str], ports: list[int], log: Path) -> None:
+        self.proc, self.ports, self.log = proc, ports, log
+
+    @property
+    def pids(self) -> list[int]:
+        """The process and its children (the workers)."""
+        pid = self.proc.pid
+        try:
+            kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            kids = []
+        return [pid, *map(int, kids)]
+
+    def cpu(self) -> float:
+        return sum(cpu_seconds(p) for p in self.pids)
+
+    def rss(self) -> float:
+        return sum(rss_mib(p) for p in self.pids)
+
+    def port_for(self, i: int) -> int:
+        """The port generator ``i`` calls (a dispatcher's round robin over the workers)."""
+        return self.ports[i % len(self.ports)]
+
+
+def start_server(store: Path, calls: int, work: Path, jitter: int = 4, extra: str = "",
+                 media_priority: int = 0, workers: int = 1) -> PhoneServer:
     """``videotex serve --sip`` for ``calls`` calls; ``extra``: more listener options
-    (``,voice=*`` for bench_voice)."""
+    (``,voice=*`` for bench_voice); ``media_priority``: ``serve --media-priority``;
+    ``workers``: ``serve --workers`` (one SIP port each)."""
     config = work / "server.toml"
     config.write_text("[limits]\nexempt = ['127.0.0.1']\nidle_timeout = 0\n"
                       "[billing]\ncheckpoint_every = 10\n")
     log = work / "server.log"
-    sip = (f"127.0.0.1:0,max_calls={calls + 20},rtp_ports=30000-{30000 + 2 * calls + 99},"
+    sip = (f"127.0.0.1:0,max_calls={calls + 20 * workers},"
+           f"rtp_ports=30000-{30000 + 2 * calls + 99 * workers},"
            f"media_log=5,transport=udp,jitter={jitter}{extra}")
     proc = subprocess.Popen([VIDEOTEX, "serve", "--store", str(store), "--config", str(config),
-                             "--sip", sip, "--log", "json", "--metrics-dir", str(work / "m")],
+                             "--sip", sip, "--log", "json", "--metrics-dir", str(work / "m"),
+                             "--media-priority", str(media_priority),
+                             "--workers", str(workers)],
                             stdout=subprocess.PIPE, stderr=log.open("w"), text=True)
     assert proc.stdout is not None
+    ports = []
     for line in proc.stdout:
         if line.startswith("listening sip://"):
-            return proc, int(line.split(":")[-1].split(";")[0]), log
+            ports.append(int(line.split(":")[-1].split(";")[0]))
+            if workers == 1:
+                return PhoneServer(proc, ports, log)
+        if line.startswith(f"{workers} workers"):
+            return PhoneServer(proc, ports, log)
     raise SystemExit(f"the server did not start:\n{log.read_text()[-2000:]}")
 
 
@@ -133,12 +170,17 @@ def _complete(snaps: list[tuple[float, Any]], final: Any, start: float) -> float
     return float("nan")
 
 
+#: The latency calls' Minitel holds what a box in modem mode holds, 80 ms (the tests' phones
+#: hold 500 ms, for a loop shared with everything else; that delay would be counted here).
+LATENCY_JITTER = 4
+
+
 async def latency(port: int, cand: Candidate, rounds: int) -> list[tuple[float, float]]:
     from tests.phone.caller import Phones
 
     out = []
     for _ in range(rounds):
-        phones = await Phones(("127.0.0.1", port)).open()
+        phones = await Phones(("127.0.0.1", port), jitter=LATENCY_JITTER).open()
         try:
             snaps: list[tuple[float, Any]] = []
             line = phones.invite("0320000001")
@@ -264,23 +306,24 @@ def _worker(args: tuple[Any, ...]) -> dict[str, Any]:
     return asyncio.run(_generate(*args))
 
 
-def load(port: int, pid: int, log: Path, cands: list[Candidate], n: int, procs: int,
+def load(server: PhoneServer, cands: list[Candidate], n: int, procs: int,
          ramp: float, steady: float, jitter: int) -> None:
+    log = server.log
     pairs = [(c.numero, c.birth) for c in cands]
     start_at = time.time() + 3
     per = [n // procs + (i < n % procs) for i in range(procs)]
-    jobs = [(port, per[i], sum(per[:i]), ramp, steady, pairs, start_at, jitter)
+    jobs = [(server.port_for(i), per[i], sum(per[:i]), ramp, steady, pairs, start_at, jitter)
             for i in range(procs)]
-    rss0 = rss_mib(pid)
+    rss0 = server.rss()
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(procs) as pool:
         pending = pool.map_async(_worker, jobs)
         # steady state: from ramp + 10 s (every home page out) for `steady` seconds
         time.sleep(max(0.0, start_at + ramp + 10 - time.time()))
-        c0, t0, rss_n = cpu_seconds(pid), time.monotonic(), rss_mib(pid)
+        c0, t0, rss_n = server.cpu(), time.monotonic(), server.rss()
         t_steady0 = time.time()
         time.sleep(steady)
-        c1, t1 = cpu_seconds(pid), time.monotonic()
+        c1, t1 = server.cpu(), time.monotonic()
         t_steady1 = time.time()
         results = pending.get(timeout=ramp + steady + 600)
     calls = [c for r in results for c in r["calls"]]
@@ -301,7 +344,7 @@ def load(port: int, pid: int, log: Path, cands: list[Candidate], n: int, procs: 
         if os.environ.get("BENCH_PHONE_DEBUG") and ((c["down"], c["crc_down"]) != (
                 s["down"], s["crc_down"]) or (c["up"], c["crc_up"]) != (s["up"], s["crc_up"])):
             print("   ", c["down"], s["down"], c["up"], s["up"], c["sub"], c["end"], s["reason"],
-                  "server concealed", s["concealed"], c["jitter"])
+                  "server concealed", s["concealed"], "held", s.get("held"), c["jitter"])
         sub += c["sub"]
     media = [r for r in records(log, "phone media")
              if t_steady0 + 5 <= _epoch(r["ts"]) <= t_steady1 + 5]
@@ -310,12 +353,16 @@ def load(port: int, pid: int, log: Path, cands: list[Candidate], n: int, procs: 
           f"steady {steady:g} s")
     print(f"  calls answered {len(calls)}, refused/failed {sum(failures.values())} "
           f"{dict(failures) if failures else ''}")
-    print(f"  calls up at once (server, most): {max((m['calls_max'] for m in media), default=0)}")
+    print(f"  calls up at once (server, most): {calls_up(media)}")
     print(f"  consultations: {sum(c['consults'] for c in calls)} "
           f"(median {statistics.median([c['consults'] for c in calls] or [0])} per call)")
     print(f"  byte errors: calls whose bytes differ from what the server sent: down {bad_down}, "
           f"up {bad_up}; SUB bytes received {sub}; calls without a server record {missing}; "
           f"bytes down {sum(c['down'] for c in calls):,}, up {sum(c['up'] for c in calls):,}")
+    mine = [ended[c["call"]] for c in calls if c["call"] in ended]
+    print(f"  server ticks with the caller's frame late: held (the modem stood still) "
+          f"{sum(s.get('held', 0) for s in mine):,}, concealed "
+          f"{sum(s['concealed'] for s in mine):,}")
     if media:
         merged: dict[int, int] = {}
         for m in media:
@@ -334,6 +381,14 @@ def load(port: int, pid: int, log: Path, cands: list[Candidate], n: int, procs: 
           f"{1000 * cpu / max(1, n):.2f} ms CPU per call-second")
     print(f"  server RSS: {rss0:.1f} MiB before the calls, {rss_n:.1f} MiB with {n} up = "
           f"{1024 * (rss_n - rss0) / max(1, n):.0f} KiB per call")
+
+
+def calls_up(media: list[dict[str, Any]]) -> int:
+    """Most calls up at once: each worker's most, added (its ``phone media`` records)."""
+    most: dict[int, int] = {}
+    for m in media:
+        most[m["pid"]] = max(most.get(m["pid"], 0), m["calls_max"])
+    return sum(most.values())
 
 
 def _quantile(counts: dict[int, int], q: float) -> str:
@@ -366,6 +421,11 @@ def main() -> int:
     ap.add_argument("--jitter", type=int, default=10,
                     help="the simulated Minitels' jitter buffer, in 20 ms frames: a real "
                     "box holds 40-200 ms in modem mode; the generators share the cores")
+    ap.add_argument("--workers", type=int, default=1,
+                    help="the server's serve --workers: one SIP port each; generator i calls "
+                    "worker i mod N (a dispatcher's part)")
+    ap.add_argument("--media-priority", type=int, default=0, metavar="N",
+                    help="the server's serve --media-priority (real-time audio; 0: normal)")
     args = ap.parse_args()
     from videotex.runtime.demo import ensure_demo_store
 
@@ -374,7 +434,11 @@ def main() -> int:
         print("building a demo store ...", flush=True)
         ensure_demo_store(work / "store", work / "files", count=5000)
         cands = published_only(load_candidates(work / "files" / "csv", 3000, 7), work / "store")
-        proc, port, log = start_server(work / "store", args.calls, work, args.server_jitter)
+        server = start_server(work / "store", args.calls, work, args.server_jitter,
+                              media_priority=args.media_priority, workers=args.workers)
+        proc, port, log = server.proc, server.ports[0], server.log
+        print(f"server: {args.workers} worker(s), SIP ports {server.ports}, media priority "
+              f"{args.media_priority or 'normal'}", flush=True)
         try:
             if args.rounds:
                 got = asyncio.run(latency(port, cands[0], args.rounds))
@@ -391,8 +455,8 @@ def main() -> int:
                 page = ended[-1]
                 print(f"  (bytes down per call: {page['down']}; answer tone 1.0 s)")
             if not args.skip_load:
-                load(port, proc.pid, log, cands, args.calls, args.procs, args.ramp,
-                     args.seconds, args.jitter)
+                load(server, cands, args.calls, args.procs, args.ramp, args.seconds,
+                     args.jitter)
         finally:
             stop_server(proc)
     return 0

@@ -43,14 +43,16 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_phone import _epoch, _quantile, cpu_seconds, records, rss_mib  # noqa: E402
+from bench.bench_phone import PhoneServer, _epoch, _quantile, calls_up, records  # noqa: E402
 from bench.bench_phone import start_server as phone_server  # noqa: E402
 from bench.loadgen import load_candidates, published_only  # noqa: E402
 
 
-def start_server(store: Path, calls: int, work: Path) -> tuple[subprocess.Popen[str], int, Path]:
+def start_server(store: Path, calls: int, work: Path, workers: int = 1,
+                 media_priority: int = 0) -> PhoneServer:
     """bench_phone's server, every called number given the voice menu."""
-    return phone_server(store, calls, work, extra=",voice=*")
+    return phone_server(store, calls, work, extra=",voice=*", workers=workers,
+                        media_priority=media_priority)
 
 
 class _Script:
@@ -163,6 +165,11 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=60.0, help="steady state")
     ap.add_argument("--embargo", action="store_true",
                     help="unpublished numbers: real candidates against numbers nobody has")
+    ap.add_argument("--workers", type=int, default=1,
+                    help="the server's serve --workers: one SIP port each; generator i calls "
+                    "worker i mod N (a dispatcher's part)")
+    ap.add_argument("--media-priority", type=int, default=0, metavar="N",
+                    help="the server's serve --media-priority (real-time audio; 0: normal)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -188,21 +195,24 @@ def main() -> int:
                 raise SystemExit("the demo store has no académie unpublished now")
         else:
             pairs = [(c.numero, c.birth, "") for c in published_only(everyone, store)]
-        proc, port, log = start_server(store, args.calls, work)
+        server = start_server(store, args.calls, work, args.workers, args.media_priority)
+        proc, log = server.proc, server.log
+        print(f"server: {args.workers} worker(s), SIP ports {server.ports}, media priority "
+              f"{args.media_priority or 'normal'}", flush=True)
         try:
             n, procs = args.calls, args.procs
             start_at = time.time() + 3
             per = [n // procs + (i < n % procs) for i in range(procs)]
-            jobs = [(port, per[i], sum(per[:i]), args.ramp, args.seconds, pairs, start_at)
-                    for i in range(procs)]
-            rss0 = rss_mib(proc.pid)
+            jobs = [(server.port_for(i), per[i], sum(per[:i]), args.ramp, args.seconds, pairs,
+                     start_at) for i in range(procs)]
+            rss0 = server.rss()
             with multiprocessing.get_context("spawn").Pool(procs) as pool:
                 pending = pool.map_async(_worker, jobs)
                 time.sleep(max(0.0, start_at + args.ramp + 10 - time.time()))
-                c0, t0, rss_n = cpu_seconds(proc.pid), time.monotonic(), rss_mib(proc.pid)
+                c0, t0, rss_n = server.cpu(), time.monotonic(), server.rss()
                 t_steady0 = time.time()
                 time.sleep(args.seconds)
-                c1, t1 = cpu_seconds(proc.pid), time.monotonic()
+                c1, t1 = server.cpu(), time.monotonic()
                 t_steady1 = time.time()
                 results = pending.get(timeout=args.ramp + args.seconds + 600)
         finally:
@@ -223,8 +233,7 @@ def main() -> int:
               f"steady {args.seconds:g} s")
         print(f"  calls answered {sum(r['answered'] for r in results)}, failures "
               f"{sum(failures.values())} {failures if failures else ''}")
-        print(f"  calls up at once (server, most): "
-              f"{max((m['calls_max'] for m in media), default=0)}")
+        print(f"  calls up at once (server, most): {calls_up(media)}")
         print(f"  consultations: {sum(r['consults'] for r in results)}")
         if latency:
             print(f"  last digit -> first sample of the answer (as heard): "

@@ -94,6 +94,9 @@ def register(sub: Any) -> None:
                    help="serve this page tree (a folder of .vdt pages and its tree.toml) "
                         "straight away on every listener")
     p.add_argument("--log", choices=("json", "text"), help="log format (default json)")
+    p.add_argument("--media-priority", type=int, metavar="N",
+                   help="run phone calls' audio at real-time priority N (1-99, SCHED_RR; "
+                        "needs CAP_SYS_NICE): [runtime] media_priority")
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="worker processes sharing each port (SO_REUSEPORT); default 1")
     p.add_argument("--metrics", metavar="HOST:PORT",
@@ -160,6 +163,26 @@ def main(args: argparse.Namespace) -> int:
                 raise ConfigError("--voice: no SIP listener (give --sip HOST:PORT)")
             for c in sips:
                 c.options["voice"] = args.voice
+        if args.workers > 1:  # each worker's share of a sip listener: checked here, once
+            from videotex.channels.phone.options import PhoneOptionError, share
+
+            for cfg in config.listeners:
+                if cfg.kind == "sip":
+                    try:
+                        share(cfg.options, 0, args.workers, f"listener {cfg}")
+                    except PhoneOptionError as e:
+                        raise ConfigError(str(e)) from None
+        if args.media_priority is not None:
+            config.media_priority = args.media_priority
+        if config.media_priority:
+            from videotex.runtime.realtime import RealtimeError, check
+
+            try:
+                check(config.media_priority,
+                      "--media-priority" if args.media_priority is not None
+                      else "[runtime] media_priority")
+            except RealtimeError as e:
+                raise ConfigError(str(e)) from None
         if args.minipavi and args.pages:
             raise ConfigError("--minipavi and --pages: give one service to go straight to")
         if args.minipavi:
@@ -214,7 +237,10 @@ def main(args: argparse.Namespace) -> int:
                           metrics_addr=metrics_addr).run()
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(run_server(config))
+            from videotex.runtime.loop import ServerLoop
+
+            with asyncio.Runner(loop_factory=ServerLoop) as runner:
+                runner.run(run_server(config))
     except ValueError as e:  # listener options: ssh host key, sftp accounts, serial line
         print(f"videotex serve: {e}", file=sys.stderr)
         return 2

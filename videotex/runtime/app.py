@@ -114,6 +114,17 @@ async def run_server(config: ServerConfig, *, worker: int = 0,
             if announce:
                 print(f"listening {url}", flush=True)
             log.info("listening", extra={"url": url})
+    if config.media_priority and any(c.kind in ("sip", "audiosocket")
+                                     for c in config.listeners):
+        from concurrent.futures import ThreadPoolExecutor
+
+        from .realtime import enter, join
+
+        enter(config.media_priority)  # (checked by serve before any process started)
+        # threads asyncio starts later for blocking calls take it too (they hold the GIL)
+        loop.set_default_executor(ThreadPoolExecutor(thread_name_prefix="asyncio",
+                                                     initializer=join))
+        log.info("media at real-time priority", extra={"priority": config.media_priority})
     telnets = [c for c in config.listeners if c.kind == "telnet"]
     if telnets and announce:
         c = telnets[0]

@@ -33,6 +33,7 @@ Example (every key optional)::
 
     [runtime]
     gc_full_every = 600      # seconds between full garbage collections; 0 = CPython's own
+    media_priority = 0       # 1-99: phone audio at real-time priority (SCHED_RR); 0 = normal
 
     [kiosk]                  # a Teletel gateway: callers type a service code (3615 style)
     number = "3615"
@@ -117,6 +118,9 @@ class ServerConfig:
     billing: dict[str, Any] = field(default_factory=dict)
     #: Seconds between full garbage collections (``videotex.runtime.gcpolicy``); 0 = CPython's.
     gc_full_every: float = 600.0
+    #: SCHED_RR priority of the process that runs phone listeners (``videotex.runtime.realtime``);
+    #: 0: normal scheduling.
+    media_priority: int = 0
     #: The gateway: [kiosk] and [[services]], checked by videotex.gateway.setup at startup;
     #: both empty: the exam-results service alone, as before the gateway.
     kiosk: dict[str, Any] = field(default_factory=dict)
@@ -228,10 +232,16 @@ def load_config(path: str | Path | None) -> ServerConfig:
     config.services = services
     runtime = data.get("runtime", {})
     for key in runtime:
-        if key != "gc_full_every":
-            raise ConfigError(f"{where}: unknown key [runtime] {key}; known: gc_full_every")
+        if key not in ("gc_full_every", "media_priority"):
+            raise ConfigError(f"{where}: unknown key [runtime] {key}; known: gc_full_every, "
+                              f"media_priority")
     config.gc_full_every = _number(runtime, "gc_full_every", config.gc_full_every, where,
                                    "runtime")
+    priority = runtime.get("media_priority", 0)
+    if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= 99:
+        raise ConfigError(f"{where}: [runtime] media_priority must be a whole number from 0 "
+                          f"(normal scheduling) to 99, got {priority!r}")
+    config.media_priority = priority
     return config
 
 

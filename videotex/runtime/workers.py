@@ -4,7 +4,15 @@ The supervisor forks the workers before anything opens LMDB or starts an event l
 each worker opens its own environments after the fork and binds every TCP listener with
 ``SO_REUSEPORT``, so the kernel spreads connections across workers (one process can hold
 only about 20,000 open files here, so 50,000 callers need at least 3 workers). Serial
-lines and phone listeners cannot be shared: they run in worker 0 only.
+lines and AudioSocket run in worker 0 only.
+
+A ``sip`` listener on port P becomes one listener a worker, on ports P, P+1, ... P+N-1
+(a port chosen for each when P is 0), each with its own slice of ``rtp_ports`` and its
+share of ``max_calls`` (:func:`~videotex.channels.phone.options.share`): a SIP dialog and
+its audio must stay in the process that answered it, which the kernel's spreading by
+address cannot promise (every call from a trunk comes from one address), so a SIP
+dispatcher in front spreads the calls (``docs/phone.md``: Kamailio). Only worker 0
+registers with a trunk.
 
 A worker that dies is restarted (with a growing pause if it keeps dying at once); its
 metrics are marked dead and its open call records are recovered by the worker that
@@ -25,6 +33,7 @@ from typing import Any
 
 from .app import run_server
 from .config import DEVICE_KINDS, ONE_PROCESS_KINDS, ListenerConfig, ServerConfig
+from .loop import ServerLoop
 
 __all__ = ["Supervisor"]
 
@@ -68,7 +77,17 @@ class Supervisor:
         return replace(cfg, port=s.getsockname()[1], options=options)
 
     def listeners(self) -> list[ListenerConfig]:
-        return [self._reserve(c) for c in self.config.listeners]
+        return [c if c.kind == "sip" else self._reserve(c) for c in self.config.listeners]
+
+    def _sip_shares(self, cfg: ListenerConfig) -> list[ListenerConfig]:
+        """One ``sip`` listener a worker (see the module docstring)."""
+        from videotex.channels.phone.options import share
+
+        ports = [cfg.port + i for i in range(self.n)] if cfg.port else [
+            _free_port(cfg.host) for _ in range(self.n)]
+        return [replace(cfg, port=ports[i],
+                        options=share(cfg.options, i, self.n, f"listener {cfg}"))
+                for i in range(self.n)]
 
     # -- processes --------------------------------------------------------------------
 
@@ -101,10 +120,14 @@ class Supervisor:
                 s.bind((self.metrics_addr[0], 0))
                 self.metrics_addr = (self.metrics_addr[0], s.getsockname()[1])
         listeners = self.listeners()
+        sips = {id(c): self._sip_shares(c) for c in listeners if c.kind == "sip"}
         worker_configs = []
         for i in range(self.n):
-            own = [c for c in listeners if c.kind not in ONE_PROCESS_KINDS or i == 0]
+            own = [sips[id(c)][i] if c.kind == "sip" else c for c in listeners
+                   if c.kind == "sip" or c.kind not in ONE_PROCESS_KINDS or i == 0]
             worker_configs.append(replace(self.config, listeners=own))
+        announced = [c for c in listeners if c.kind != "sip"] + [
+            share for shares in sips.values() for share in shares]
 
         def stop(_sig: int, _frame: Any) -> None:
             raise _Stop
@@ -125,7 +148,7 @@ class Supervisor:
                 if not got:
                     break
                 ready += len(got)
-            for cfg in listeners:
+            for cfg in announced:
                 print(f"listening {cfg}", flush=True)
             print(f"{self.n} workers", flush=True)
             while True:
@@ -186,6 +209,23 @@ class Supervisor:
         self.children.clear()
 
 
+def _free_port(host: str) -> int:
+    """A port free for UDP and TCP on ``host`` now (a port-0 SIP listener with workers).
+    UDP cannot be held for a group as TCP is (a bound UDP socket takes its share of the
+    datagrams), so the port is only picked here: the worker binds it a moment later."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    while True:
+        with socket.socket(family, socket.SOCK_DGRAM) as u:
+            u.bind((host, 0))
+            port = u.getsockname()[1]
+            with socket.socket(family, socket.SOCK_STREAM) as t:
+                try:
+                    t.bind((host, port))
+                except OSError:
+                    continue
+                return int(port)
+
+
 def _die_with_parent() -> None:
     """A worker gets SIGTERM if the supervisor dies, even by SIGKILL (Linux prctl), so
     no orphan keeps serving a port nobody supervises."""
@@ -213,7 +253,8 @@ def _worker_main(index: int, config: ServerConfig, ready_fd: int) -> int:
         os.write(ready_fd, b"r")
 
     try:
-        asyncio.run(run_server(config, worker=index, announce=False, on_ready=ready))
+        with asyncio.Runner(loop_factory=ServerLoop) as runner:
+            runner.run(run_server(config, worker=index, announce=False, on_ready=ready))
     except Exception:
         log.exception("worker failed", extra={"worker": index})
         return 1

@@ -41,6 +41,7 @@ import numpy as np
 import numpy.typing as npt
 
 from videotex.protocols.g711 import Law
+from videotex.runtime import realtime
 
 from .prompts import PROMPT_TEXTS, Prompt, Segment, digit_prompts
 from .tts import CONDITIONING, ESPEAK_FR, RATE, Engine, TtsError, engine_version, render, to_g711
@@ -182,7 +183,9 @@ class Speech:
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         self.stats = SpeechStats()
         self._render: Renderer = renderer or (lambda text: render(engine, text))
-        self._pool = ThreadPoolExecutor(workers, thread_name_prefix=f"tts-{engine.name}")
+        # (at the audio's priority when it has one: a thread holding the GIL must not wait)
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix=f"tts-{engine.name}",
+                                        initializer=realtime.join)
         self._slots = asyncio.Semaphore(self.capacity)
         self._lock = threading.Lock()
         self._prompts: dict[Prompt, Utterance] = {}

@@ -170,6 +170,35 @@ def _int(options: dict[str, Any], key: str, default: int, where: str, low: int,
     return int(number)
 
 
+#: Options only worker 0 keeps (one registration for the group).
+REGISTRATION_KEYS = ("registrar", "user", "password", "domain", "expires")
+
+
+def share(options: dict[str, Any], index: int, workers: int, where: str) -> dict[str, Any]:
+    """The options of worker ``index`` of ``workers`` for one ``sip`` listener: an equal,
+    separate slice of ``rtp_ports`` each (even-aligned), ``max_calls`` divided (rounded up:
+    the listener's figure is the group's), registration in worker 0 only. Raises
+    :class:`PhoneOptionError` when the range leaves a worker fewer ports than its calls."""
+    parsed = PhoneOptions.parse("sip", where, options)
+    lo, hi = parsed.rtp_ports
+    lo += lo % 2
+    size = ((hi - lo + 1) // workers) & ~1
+    calls = -(-parsed.max_calls // workers)
+    if size < 2 * calls:
+        raise PhoneOptionError(
+            f"{where}: with {workers} workers, rtp_ports {lo}-{hi} gives each {size // 2} "
+            f"calls' ports for {calls} calls (max_calls {parsed.max_calls}): widen rtp_ports "
+            f"to at least {2 * calls * workers} ports")
+    out = dict(options)
+    first = lo + index * size
+    out["rtp_ports"] = f"{first}-{first + size - 1}"
+    out["max_calls"] = calls
+    if index:
+        for key in REGISTRATION_KEYS:
+            out.pop(key, None)
+    return out
+
+
 def parse_spec(spec: str, flag: str) -> tuple[str, dict[str, Any]]:
     """``127.0.0.1:5060,max_calls=50,rtp_ports=30000-30999`` → the address and options."""
     address, *parts = spec.split(",")
