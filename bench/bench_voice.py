@@ -120,7 +120,8 @@ async def _generate(port: int, n: int, first: int, ramp: float, steady: float,
                     cands: list[tuple[str, str, str]], start_at: float) -> dict[str, Any]:
     from tests.voice.caller import VoicePhones
 
-    phones = await VoicePhones(("127.0.0.1", port), capacity=n, emulate=False).open()
+    # a telephone holds 80 ms (4 frames), not the test phones' 500 ms: that would be counted
+    phones = await VoicePhones(("127.0.0.1", port), capacity=n, emulate=False, jitter=4).open()
     phones.keep_audio = False
     end_at = start_at + ramp + 10 + steady
     scripts: list[_Script] = []

@@ -4,7 +4,6 @@ folder (the records are read back after the server has stopped)."""
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -23,21 +22,14 @@ from videotex.teletel import SystemClock
 
 from .caller import TEST_JITTER, Phones
 
-__all__ = ["PhoneServer", "ServerLoopPolicy", "event_loop_policy", "free_rtp_range",
-           "make_server"]
+__all__ = ["PhoneServer", "free_rtp_range", "make_server", "pytest_asyncio_loop_factories"]
 
 
-class ServerLoopPolicy(asyncio.DefaultEventLoopPolicy):
-    """The server's own loop (``videotex serve`` runs on it), for these tests' loops."""
-
-    _loop_factory = ServerLoop  # type: ignore[assignment]
-
-
-@pytest.fixture
-def event_loop_policy() -> asyncio.AbstractEventLoopPolicy:
-    """The phone tests run on the server's loop, whose media clock runs between ready
-    callbacks (``videotex.runtime.loop``): its calls, not only the bench's, go through it."""
-    return ServerLoopPolicy()
+def pytest_asyncio_loop_factories(config: Any, item: Any) -> dict[str, Any]:
+    """The phone (and voice) tests run on the server's loop, whose media clock runs between
+    ready callbacks (``videotex.runtime.loop``): their calls go through it, not only the
+    bench's."""
+    return {"server_loop": ServerLoop}
 
 
 def free_rtp_range(size: int = 40) -> str:

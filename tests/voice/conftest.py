@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.phone.conftest import (  # noqa: F401  (fixtures for these tests)
-    event_loop_policy,
     make_server,
+    pytest_asyncio_loop_factories,
 )
 from videotex.channels.phone.voice import set_voice_speech
 from videotex.voice.player_speech import PlayerSpeech
