@@ -195,7 +195,10 @@ class Phones:
         rtp.setblocking(False)
         line = self.line_class(self.count, f"{secrets.token_hex(8)}@{self.local}", number,
                                secrets.token_hex(4), rtp, codecs[0])
-        line.jitter = JitterBuffer(prefetch=self.jitter, max_frames=max(25, 2 * self.jitter))
+        # room for 2 s: a Minitel's modem is hardware and never falls behind, while these
+        # run in a Python process that may (a loaded machine): a buffer full at 500 ms
+        # dropped the server's audio that was sent on time (byte errors of the simulation)
+        line.jitter = JitterBuffer(prefetch=self.jitter, max_frames=max(100, 2 * self.jitter))
         self.count += 1
         self.lines[line.call_id] = line
         line.to_header = f"<sip:{called}@{self.server[0]}:{self.server[1]}>"
