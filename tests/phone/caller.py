@@ -90,8 +90,11 @@ class PhoneLine:
     last_frame: bytes = b"\xd5" * 160
     #: Called with (line, time) after each chunk the modem decoded (benchmarks' snapshots).
     watch: Callable[[PhoneLine, float], None] | None = None
-    #: RTP packets held back while the line stalls (:meth:`Phones.stall`), else None.
-    held_back: list[bytes] | None = None
+    #: (stall, period): our RTP is held back ``stall`` frames of every ``period`` and then
+    #: sent in a burst (:meth:`Phones.stutter`); the frames sent so far; those held back.
+    stutter: tuple[int, int] | None = None
+    frames_out: int = 0
+    held_back: list[bytes] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -300,14 +303,20 @@ class Phones:
             line.ended.set()
             line.changed.set()
 
-    def stall(self, line: PhoneLine) -> None:
-        """Our RTP to the server is held back from now (a sender that falls behind)..."""
-        if line.held_back is None:
-            line.held_back = []
+    def stutter(self, line: PhoneLine, stall: int, period: int) -> None:
+        """From now on our RTP to the server holds back ``stall`` frames of every ``period``
+        (a sender that falls behind), then sends them at once, in order (its burst)."""
+        line.stutter = (stall, period)
+        line.frames_out = 0
 
-    def resume(self, line: PhoneLine) -> None:
-        """...and sent now, all at once, in order (the burst after the stall)."""
-        held, line.held_back = line.held_back or [], None
+    def steady(self, line: PhoneLine) -> None:
+        """No more stutter: what is held back goes now."""
+        line.stutter = None
+        self._flush(line)
+
+    @staticmethod
+    def _flush(line: PhoneLine) -> None:
+        held, line.held_back = line.held_back, []
         for packet in held:
             if line.remote is not None:
                 with contextlib.suppress(OSError):
@@ -370,9 +379,15 @@ class Phones:
                     continue
                 payload = out[1][slot] if line.codec == "PCMA" else out[0][slot]
                 packet = line.sender.packet(payload.tobytes())
-                if line.held_back is not None:
-                    line.held_back.append(packet)
-                    continue
+                if line.stutter is not None:
+                    stall, period = line.stutter
+                    phase = line.frames_out % period
+                    line.frames_out += 1
+                    if phase < stall:
+                        line.held_back.append(packet)
+                        if phase == stall - 1:
+                            self._flush(line)
+                        continue
                 with contextlib.suppress(OSError):
                     line.rtp.sendto(packet, line.remote)
                 self.lateness.append(time.monotonic() - t)

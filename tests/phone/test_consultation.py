@@ -79,8 +79,8 @@ async def test_ulaw_and_the_asserted_identity(make_server: MakeServer) -> None:
 
 async def test_a_caller_whose_audio_comes_late_in_bursts_loses_no_byte(
         make_server: MakeServer) -> None:
-    """The caller's RTP stalls 160 ms (twice the server's jitter buffer) every quarter of a
-    second while it types, then comes in a burst: the server's modem holds still through a
+    """The caller's RTP stalls 160 ms (twice the server's jitter buffer) every 240 ms, counted
+    in its own frames, while it types, then comes in a burst: the server's modem holds still through a
     stall instead of hearing invented audio, so every byte arrives, later."""
     assert isinstance(asyncio.get_running_loop(), ServerLoop)  # (the server's own loop)
     server = await make_server()
@@ -92,21 +92,13 @@ async def test_a_caller_whose_audio_comes_late_in_bursts_loses_no_byte(
         far = call.conn.line
         concealed = far.concealed
 
-        async def stutter() -> None:
-            while True:
-                phones.stall(line)
-                await asyncio.sleep(0.16)
-                phones.resume(line)
-                await asyncio.sleep(0.09)
-
-        stuttering = asyncio.create_task(stutter())
+        phones.stutter(line, stall=8, period=12)  # 160 ms held back of every 240
         try:
             await consult(phones, line, *ELODIE)
             await phones.wait(line, lambda ln: "Lycée Faidherbe" in ln.text, timeout=30,
                               what="the result page")
         finally:
-            stuttering.cancel()
-            phones.resume(line)
+            phones.steady(line)
         # the first stall reached the server's modem (its buffer then holds the stall's
         # length more, which absorbs the next ones)...
         assert far.held > 0

@@ -11,6 +11,7 @@ import contextlib
 import select
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -68,24 +69,23 @@ class VoicePhones(Phones):
 
     line_class = VoiceLine
 
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        # one epoll for every line's RTP socket: a tick reads the sockets that have a
+        # datagram, not 1,000 sockets to find out (the load generator must keep up)
+        self._poll = select.epoll()
+        self._by_fd: dict[int, PhoneLine] = {}
+
     def invite(self, number: str = "0320123456", *, called: str = "3617", **kw: object
                ) -> PhoneLine:
         line = super().invite(number, called=called, **kw)  # type: ignore[arg-type]
-        # one epoll for every line's RTP socket: a tick reads the sockets that have a
-        # datagram, not 1,000 sockets to find out (the load generator must keep up)
-        if not hasattr(self, "_poll"):
-            self._poll = select.epoll()
-            self._by_fd: dict[int, PhoneLine] = {}
         self._poll.register(line.rtp.fileno(), select.EPOLLIN)
         self._by_fd[line.rtp.fileno()] = line
         return line
 
     def _read_all(self) -> None:
         """Every datagram waiting on the lines' sockets, into their jitter buffers."""
-        poll = getattr(self, "_poll", None)
-        if poll is None:
-            return
-        by_fd = self._by_fd
+        poll, by_fd = self._poll, self._by_fd
         for _ in range(32):
             ready = poll.poll(0)
             if not ready:
@@ -109,10 +109,8 @@ class VoicePhones(Phones):
                 line.jitter.push(packet.sequence, packet.ssrc, packet.payload)
 
     async def close(self) -> None:
-        poll = getattr(self, "_poll", None)
         await super().close()
-        if poll is not None:
-            poll.close()
+        self._poll.close()
 
     def keys(self, line: VoiceLine, digits: str, *, rfc4733: bool = False) -> None:
         """Press ``digits``: tones of 80 ms and 80 ms of pause each, or telephone-events
