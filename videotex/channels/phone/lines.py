@@ -43,6 +43,29 @@ HOLD_MAX = 25
 #: A missing frame is concealed by continuing the last tone (:mod:`~videotex.protocols.plc`)
 #: for up to this many frames (200 ms), then by silence (the far end is gone).
 CONCEAL_MAX = 10
+#: A voice call's jitter buffer drains back to this many frames over its prefetch once it
+#: has grown (a sender that stalled, then sent its burst: the modem's buffer keeps that delay,
+#: which costs a modem nothing; a caller would hear every prompt later, for the whole call).
+#: Only quiet frames are dropped (:func:`quiet_codes`): never part of a key's tone.
+DRAIN_SLACK = 2
+#: ... and only once this many quiet frames in a row have been played (100 ms): the pause
+#: between two presses of one key (40 ms or more, the detector ends a press after 35 ms
+#: without it) is never shortened below that, so two presses are never joined into one.
+DRAIN_GAP = 5
+
+
+def quiet_codes(law: g711.Law) -> bytes:
+    """The G.711 codes whose sample is below the peak of one DTMF tone at the detector's least
+    level (:attr:`~videotex.protocols.dtmf.DtmfConfig.min_level_dbm0`): a frame of only these
+    carries no key, as a key is two tones each at least that loud."""
+    from videotex.protocols.dtmf import DtmfConfig
+
+    limit = g711.DBM0_PEAK * 10 ** (DtmfConfig().min_level_dbm0 / 20)
+    pcm = g711.decode(bytes(range(256)), law).astype(np.float64)
+    return bytes(c for c in range(256) if abs(pcm[c]) < limit)
+
+
+_QUIET = {ULAW: quiet_codes(g711.Law.ULAW), ALAW: quiet_codes(g711.Law.ALAW)}
 #: Most datagrams read from one socket in one tick (a flood costs its line, not the others).
 READ_MAX = 32
 #: ``drain()`` returns once no more than this many bytes wait for the modem (~130 ms).
@@ -85,6 +108,10 @@ class Line:
         self.last_rx = now
         #: Ticks concealed (a frame invented) and held (the modem stood still, see HOLD_MAX).
         self.concealed = self.held = 0
+        #: Quiet frames a voice call's jitter buffer dropped to shrink its delay (DRAIN_SLACK).
+        self.drained = 0
+        #: Quiet frames played in a row by a voice call (drained only past DRAIN_GAP).
+        self._quiet_run = 0
         #: A frame has been played: the stream is under way (holding means something).
         self.playing = False
         #: A voice call's player (what the caller hears instead of the modem), or None.
@@ -279,11 +306,20 @@ class RtpLine(Line):
             self.key(current.digit, event=True)
 
     def frame(self) -> bytes | None:
-        fifo = self._fifo
+        fifo, jitter = self._fifo, self.jitter
         while len(fifo) < 160:
-            payload = self.jitter.pop()
+            payload = jitter.pop()
             if payload is None:
                 break
+            if self.voice is not None and not fifo and len(payload) == 160:
+                if payload.translate(None, _QUIET[self.coding]):
+                    self._quiet_run = 0
+                elif (self._quiet_run >= DRAIN_GAP
+                        and jitter.depth > jitter.prefetch + DRAIN_SLACK):
+                    self.drained += 1  # quiet, in a long gap, held too long: dropped
+                    continue
+                else:
+                    self._quiet_run += 1
             fifo += payload
         if len(fifo) >= 160:
             self._last = bytes(fifo[:160])

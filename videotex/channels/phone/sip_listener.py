@@ -499,7 +499,8 @@ class SipListener:
             "call": line.label, "caller": line.identity, "reason": reason,
             "seconds": round(self._loop.time() - line.opened, 3), "down": line.down,
             "up": line.up, "crc_down": f"{line.crc_down:08x}", "crc_up": f"{line.crc_up:08x}",
-            "concealed": line.concealed, "held": line.held, "session": line.conn is not None})
+            "concealed": line.concealed, "held": line.held,
+            "drained": line.drained, "session": line.conn is not None})
 
     def _drop(self, call: _Call, reason: str) -> None:
         if self.calls.pop(call.call_id, None) is None:
