@@ -300,20 +300,31 @@ async def _generate(port: int, n: int, first: int, ramp: float, steady: float,
             "gen_late_p99_ms": 1000 * late[int(len(late) * 0.99)] if late else 0.0}
 
 
+def caller_priority(priority: int) -> None:
+    """A load generator's scheduling: ``priority`` > 0 runs it SCHED_RR at that priority
+    (below the server's ``--media-priority``: the callers it simulates are hardware that
+    never falls behind, while a generator left what the server and its helpers do not use
+    of 2 cores does), else at nice 5 (the server goes first when the cores are short)."""
+    if priority > 0:
+        os.sched_setscheduler(0, os.SCHED_RR, os.sched_param(priority))
+    else:
+        os.nice(5)
+
+
 def _worker(args: tuple[Any, ...]) -> dict[str, Any]:
-    # the server is what is measured: when the cores are short, it goes first
-    os.nice(5)
-    return asyncio.run(_generate(*args))
+    *job, priority = args
+    caller_priority(priority)
+    return asyncio.run(_generate(*job))
 
 
 def load(server: PhoneServer, cands: list[Candidate], n: int, procs: int,
-         ramp: float, steady: float, jitter: int) -> None:
+         ramp: float, steady: float, jitter: int, priority: int = 0) -> None:
     log = server.log
     pairs = [(c.numero, c.birth) for c in cands]
     start_at = time.time() + 3
     per = [n // procs + (i < n % procs) for i in range(procs)]
-    jobs = [(server.port_for(i), per[i], sum(per[:i]), ramp, steady, pairs, start_at, jitter)
-            for i in range(procs)]
+    jobs = [(server.port_for(i), per[i], sum(per[:i]), ramp, steady, pairs, start_at, jitter,
+             priority) for i in range(procs)]
     rss0 = server.rss()
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(procs) as pool:
@@ -426,6 +437,10 @@ def main() -> int:
                     "worker i mod N (a dispatcher's part)")
     ap.add_argument("--media-priority", type=int, default=0, metavar="N",
                     help="the server's serve --media-priority (real-time audio; 0: normal)")
+    ap.add_argument("--caller-priority", type=int, default=0, metavar="N",
+                    help="run the load generators SCHED_RR at N (below --media-priority): "
+                    "a Minitel's modem is hardware that never falls behind, a generator "
+                    "starved on the cores the server leaves does; 0: nice 5")
     args = ap.parse_args()
     from videotex.runtime.demo import ensure_demo_store
 
@@ -456,7 +471,7 @@ def main() -> int:
                 print(f"  (bytes down per call: {page['down']}; answer tone 1.0 s)")
             if not args.skip_load:
                 load(server, cands, args.calls, args.procs, args.ramp, args.seconds,
-                     args.jitter)
+                     args.jitter, args.caller_priority)
         finally:
             stop_server(proc)
     return 0

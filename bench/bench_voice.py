@@ -5,7 +5,9 @@
 
 A real server process (``videotex serve --sip ...,voice=*``: every number gets the voice menu;
 a demo store in a temp folder; JSON logs) on 127.0.0.1, and ``--procs`` load-generator
-processes of telephones (``tests/voice/caller.py``: SIP, RTP, keys as in-band DTMF tones).
+processes of telephones (``bench/telephones.py``: the voice tests' SIP calls and keys as
+in-band DTMF tones, the media done for all lines at once and only "was there sound" kept of
+what is heard; ``--full-phones``: the voice tests' own telephones, about 3 times the CPU).
 Each call dials within ``--ramp`` seconds, waits for the question to end, types a candidate
 number and #, waits, types the birth date, hears the answer, then presses 1 and starts
 again until ``--seconds`` of steady state have passed, then hangs up. Printed, never
@@ -13,7 +15,7 @@ asserted:
 
 - **last digit → the answer's first sample**, p50/p99, as the caller hears it: from the
   first tone frame of the last key (the press; the tone lasts 80 ms) to the first frame with
-  sound received (the caller's jitter buffer, 4 frames, is in it);
+  sound received, plus the telephone's playout delay (4 frames, 80 ms);
 - the server's **RTP send lateness** p50/p99 (its ``phone media`` log records during the
   steady state), **CPU per call** and **RSS per call**;
 - the speech figures the server logs (synthesis cost per name, cache hit rate).
@@ -43,7 +45,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_phone import PhoneServer, _epoch, _quantile, calls_up, records  # noqa: E402
+from bench.bench_phone import (  # noqa: E402
+    PhoneServer,
+    _epoch,
+    _quantile,
+    caller_priority,
+    calls_up,
+    records,
+)
 from bench.bench_phone import start_server as phone_server  # noqa: E402
 from bench.loadgen import load_candidates, published_only  # noqa: E402
 
@@ -70,6 +79,7 @@ class _Script:
         self.latency: list[float] = []
         self.failure = ""
         self.bye: asyncio.Future[Any] | None = None
+        self.ended_at = 0.0
 
     def quiet(self, now: float, seconds: float = 0.6) -> bool:
         """The server spoke since the mark and has been silent for ``seconds``."""
@@ -109,6 +119,7 @@ class _Script:
                 self._next("question", now)
         elif self.state == "bye" and line.state == "ended":
             self.state = "done"
+            self.ended_at = now
         if self.failure:
             self.state = "failed"
 
@@ -117,12 +128,16 @@ class _Script:
 
 
 async def _generate(port: int, n: int, first: int, ramp: float, steady: float,
-                    cands: list[tuple[str, str, str]], start_at: float) -> dict[str, Any]:
+                    cands: list[tuple[str, str, str]], start_at: float, full: bool
+                    ) -> dict[str, Any]:
+    from bench.telephones import LeanTelephones
     from tests.voice.caller import VoicePhones
 
     # a telephone holds 80 ms (4 frames), not the test phones' 500 ms: that would be counted
-    phones = await VoicePhones(("127.0.0.1", port), capacity=n, emulate=False, jitter=4).open()
+    kind = VoicePhones if full else LeanTelephones
+    phones = await kind(("127.0.0.1", port), capacity=n, emulate=False, jitter=4).open()
     phones.keep_audio = False
+    cpu0, wall0 = time.process_time(), time.monotonic()
     end_at = start_at + ramp + 10 + steady
     scripts: list[_Script] = []
     while len(scripts) < n or any(s.state not in ("done", "failed") for s in scripts):
@@ -142,6 +157,9 @@ async def _generate(port: int, n: int, first: int, ramp: float, steady: float,
         if s.failure:
             failures[s.failure] = failures.get(s.failure, 0) + 1
     late = sorted(phones.lateness)
+    cpu = time.process_time() - cpu0
+    call_seconds = sum(max(0.0, (s.ended_at or time.monotonic()) - s.line.t_answer)
+                       for s in scripts if s.line.t_answer)
     await phones.close()
     by_kind: dict[str, list[float]] = {}
     for sc in scripts:
@@ -149,12 +167,15 @@ async def _generate(port: int, n: int, first: int, ramp: float, steady: float,
     return {"latency": [x for s in scripts for x in s.latency], "by_kind": by_kind,
             "consults": sum(s.consults for s in scripts), "failures": failures,
             "answered": sum(1 for s in scripts if s.line.t_answer),
-            "gen_late_p99_ms": 1000 * late[int(len(late) * 0.99)] if late else 0.0}
+            "gen_late_p99_ms": 1000 * late[int(len(late) * 0.99)] if late else 0.0,
+            "gen_cpu": cpu, "gen_wall": time.monotonic() - wall0,
+            "gen_call_seconds": call_seconds}
 
 
 def _worker(args: tuple[Any, ...]) -> dict[str, Any]:
-    os.nice(5)  # the server is what is measured
-    return asyncio.run(_generate(*args))
+    *job, priority = args
+    caller_priority(priority)
+    return asyncio.run(_generate(*job))
 
 
 def main() -> int:
@@ -164,6 +185,13 @@ def main() -> int:
     ap.add_argument("--procs", type=int, default=2)
     ap.add_argument("--ramp", type=float, default=40.0)
     ap.add_argument("--seconds", type=float, default=60.0, help="steady state")
+    ap.add_argument("--full-phones", action="store_true",
+                    help="the voice tests' telephones (a jitter buffer and every frame decoded "
+                    "a line; about 3 times the CPU) instead of bench/telephones.py")
+    ap.add_argument("--caller-priority", type=int, default=0, metavar="N",
+                    help="run the load generators SCHED_RR at N (below the server's "
+                    "--media-priority): telephones are hardware that never falls behind, "
+                    "a generator starved by the server and its speech engine does; 0: nice 5")
     ap.add_argument("--embargo", action="store_true",
                     help="unpublished numbers: real candidates against numbers nobody has")
     ap.add_argument("--workers", type=int, default=1,
@@ -205,7 +233,7 @@ def main() -> int:
             start_at = time.time() + 3
             per = [n // procs + (i < n % procs) for i in range(procs)]
             jobs = [(server.port_for(i), per[i], sum(per[:i]), args.ramp, args.seconds, pairs,
-                     start_at) for i in range(procs)]
+                     start_at, args.full_phones, args.caller_priority) for i in range(procs)]
             rss0 = server.rss()
             with multiprocessing.get_context("spawn").Pool(procs) as pool:
                 pending = pool.map_async(_worker, jobs)
@@ -235,6 +263,10 @@ def main() -> int:
         print(f"  calls answered {sum(r['answered'] for r in results)}, failures "
               f"{sum(failures.values())} {failures if failures else ''}")
         print(f"  calls up at once (server, most): {calls_up(media)}")
+        ended = records(log, "phone call ended")
+        print(f"  server ticks without the caller's frame (concealed) "
+              f"{sum(e['concealed'] for e in ended):,}; quiet frames dropped to shrink a "
+              f"grown delay {sum(e.get('drained', 0) for e in ended):,}")
         print(f"  consultations: {sum(r['consults'] for r in results)}")
         if latency:
             print(f"  last digit -> first sample of the answer (as heard): "
@@ -250,8 +282,13 @@ def main() -> int:
                   f"p50 {_quantile(merged, 0.5)} ms, p99 {_quantile(merged, 0.99)} ms, "
                   f"max {max(merged)} ms; tick CPU "
                   f"{statistics.median(m['cpu_ms_per_tick'] for m in media):.2f} ms")
-        print(f"  generators' own RTP lateness p99: "
-              f"{max(r['gen_late_p99_ms'] for r in results):.2f} ms")
+        gen_cpu = sum(r["gen_cpu"] for r in results)
+        gen_cs = sum(r["gen_call_seconds"] for r in results)
+        which = "the voice tests' telephones" if args.full_phones else "lean telephones"
+        print(f"  generators ({which}): "
+              f"own RTP lateness p99 {max(r['gen_late_p99_ms'] for r in results):.2f} ms; "
+              f"CPU {gen_cpu:.1f} s over {max(r['gen_wall'] for r in results):.0f} s = "
+              f"{1000 * gen_cpu / max(1.0, gen_cs):.2f} ms per call-second")
         print(f"  server CPU: {100 * cpu:.1f} % of a core for {n} calls = "
               f"{1000 * cpu / max(1, n):.2f} ms CPU per call-second")
         print(f"  server RSS: {rss0:.1f} MiB before, {rss_n:.1f} MiB with {n} up = "
