@@ -300,15 +300,16 @@ async def _generate(port: int, n: int, first: int, ramp: float, steady: float,
             "gen_late_p99_ms": 1000 * late[int(len(late) * 0.99)] if late else 0.0}
 
 
-def caller_priority(priority: int) -> None:
+def caller_priority(priority: int, nice: int = 5) -> None:
     """A load generator's scheduling: ``priority`` > 0 runs it SCHED_RR at that priority
     (below the server's ``--media-priority``: the callers it simulates are hardware that
     never falls behind, while a generator left what the server and its helpers do not use
-    of 2 cores does), else at nice 5 (the server goes first when the cores are short)."""
+    of 2 cores does), else at ``nice`` (5: the server goes first when the cores are short;
+    below 0: before the server's speech engine, still after a real-time server)."""
     if priority > 0:
         os.sched_setscheduler(0, os.SCHED_RR, os.sched_param(priority))
     else:
-        os.nice(5)
+        os.nice(nice)
 
 
 def _worker(args: tuple[Any, ...]) -> dict[str, Any]:
@@ -458,10 +459,10 @@ def main() -> int:
             if args.rounds:
                 got = asyncio.run(latency(port, cands[0], args.rounds))
                 homes, results = [g[0] for g in got], [g[1] for g in got]
-                print(f"INVITE -> complete home page: median {statistics.median(homes):.2f} s "
-                      f"({', '.join(f'{h:.2f}' for h in homes)}); goal <= 6 s")
-                print(f"Envoi -> complete result page: median {statistics.median(results):.2f} s "
-                      f"({', '.join(f'{r:.2f}' for r in results)}); goal <= 2.8 s")
+                print(f"INVITE -> complete home page: median {statistics.median(homes):.3f} s "
+                      f"({', '.join(f'{h:.3f}' for h in homes)}); goal <= 6 s")
+                print(f"Envoi -> complete result page: median {statistics.median(results):.3f} s "
+                      f"({', '.join(f'{r:.3f}' for r in results)}); goal <= 2.8 s")
                 ended = records(log, "phone call ended")
                 deadline = time.monotonic() + 10
                 while len(ended) < args.rounds and time.monotonic() < deadline:

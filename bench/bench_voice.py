@@ -173,8 +173,8 @@ async def _generate(port: int, n: int, first: int, ramp: float, steady: float,
 
 
 def _worker(args: tuple[Any, ...]) -> dict[str, Any]:
-    *job, priority = args
-    caller_priority(priority)
+    *job, priority, nice = args
+    caller_priority(priority, nice)
     return asyncio.run(_generate(*job))
 
 
@@ -192,6 +192,8 @@ def main() -> int:
                     help="run the load generators SCHED_RR at N (below the server's "
                     "--media-priority): telephones are hardware that never falls behind, "
                     "a generator starved by the server and its speech engine does; 0: nice 5")
+    ap.add_argument("--caller-nice", type=int, default=5, metavar="N",
+                    help="the load generators' nice value without --caller-priority")
     ap.add_argument("--embargo", action="store_true",
                     help="unpublished numbers: real candidates against numbers nobody has")
     ap.add_argument("--workers", type=int, default=1,
@@ -233,7 +235,8 @@ def main() -> int:
             start_at = time.time() + 3
             per = [n // procs + (i < n % procs) for i in range(procs)]
             jobs = [(server.port_for(i), per[i], sum(per[:i]), args.ramp, args.seconds, pairs,
-                     start_at, args.full_phones, args.caller_priority) for i in range(procs)]
+                     start_at, args.full_phones, args.caller_priority, args.caller_nice)
+                    for i in range(procs)]
             rss0 = server.rss()
             with multiprocessing.get_context("spawn").Pool(procs) as pool:
                 pending = pool.map_async(_worker, jobs)
