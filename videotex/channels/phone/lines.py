@@ -134,6 +134,11 @@ class Line:
 
     #: The socket the tick watches for this line (``read`` when it is readable), or None.
     sock: socket.socket | None = None
+    #: Where an RTP line's packets go (None: not negotiated yet, or on hold): the media tick
+    #: sends them itself, numbered as one array (:class:`~.media.MediaEngine`).
+    remote: tuple[str, int] | None = None
+    #: Sends that failed (an unreachable address, a full socket buffer).
+    send_errors = 0
 
     def read(self, now: float) -> None:
         """One datagram from :attr:`sock`, which the tick found readable."""
@@ -164,7 +169,8 @@ class Line:
     _repeats = 0
 
     def emit(self, payload: bytes) -> None:
-        """Send this tick's 20 ms of our audio, coded as :attr:`coding`."""
+        """Send this tick's 20 ms of our audio, 16-bit linear (a line without RTP: the tick
+        sends an RTP line's packets itself)."""
 
     def release(self) -> None:
         """Free what the line holds on the network (the tick calls this when it ends)."""
@@ -200,7 +206,9 @@ class RtpLine(Line):
 
     The socket is connected to ``remote``: the kernel drops datagrams from any other address
     before they cost a system call, and ``send`` needs no address. The media tick reads it
-    when its epoll says it is readable (:meth:`read`), one datagram at a time."""
+    when its epoll says it is readable (:meth:`read`), one datagram at a time, and sends it
+    the packets it numbers for every line at once, from :attr:`sender`'s first numbers, SSRC
+    and payload type."""
 
     sock: socket.socket
 
@@ -336,14 +344,6 @@ class RtpLine(Line):
         law = g711.Law.ALAW if self.coding == ALAW else g711.Law.ULAW
         self._last = g711.encode(conceal(g711.decode(self._last, law)), law).tobytes()
         return self._last
-
-    def emit(self, payload: bytes) -> None:
-        if self.remote is None:
-            return
-        try:
-            self.sock.send(self.sender.packet(payload))
-        except OSError:
-            self.send_errors += 1
 
     def release(self) -> None:
         self.sock.close()

@@ -19,7 +19,9 @@ A tick scheduled at ``t`` (``t0 + k·20 ms`` on the loop's clock):
    ``carrier_up``), ``Data`` goes to the connection, ``CarrierLost``/``NoCarrier`` end the line;
 4. tops up the modem queues, wakes drains, ends lines (RTP timeout; hang-up asked and the
    modem's queue sent) and frees ended ones (the owner's ``line_ended``, once);
-5. makes and encodes the next 20 ms of every row.
+5. makes and encodes the next 20 ms of every row, straight into the next tick's RTP packets:
+   one array of packets, a row a line, whose sequence numbers and timestamps advance together
+   (numbering a packet in Python cost as much as sending it).
 
 Invariants: row ``i`` of the bank is ``lines[i]``; a line is freed once; nothing but the tick
 touches the bank between ticks except :meth:`MediaEngine.send` (queueing bytes).
@@ -65,6 +67,8 @@ MAX_BEHIND = 1.0
 FLUSH = 0.6
 #: Longest wait for the modem to send what a hanging-up session left.
 HANGUP_WAIT = 10.0
+#: An RTP packet of 20 ms of G.711: 12 bytes of header, 160 codes.
+_PACKET = 12 + 160
 _BIN = 1e-4  # lateness histogram bins: 0.1 ms, up to 200 ms
 _BINS = 2000
 
@@ -131,7 +135,13 @@ class MediaEngine:
         self._timer: asyncio.TimerHandle | None = None
         self._stopped: asyncio.Future[None] | None = None
         self._t = 0.0
-        self._out_codes = b""
+        #: The next tick's RTP packets, a row a slot (header, then 160 codes), and each row's
+        #: sequence number and timestamp; the 16-bit audio of the AudioSocket lines.
+        self._packets = np.zeros((0, _PACKET), dtype=np.uint8)
+        self._flat = self._packets.reshape(-1).data
+        self._seq = np.zeros(0, dtype=np.uint32)
+        self._ts = np.zeros(0, dtype=np.uint32)
+        self._out_ready = False
         self._out_slin = b""
         self._rx = bytearray()
         self._pcm = np.zeros((0, 160), dtype=np.int16)
@@ -158,6 +168,12 @@ class MediaEngine:
         self._rx = bytearray(b"\xff" * (n * 160))
         self._pcm = np.zeros((n, 160), dtype=np.int16)
         self._coding = np.zeros(n, dtype=np.int64)
+        self._packets = np.zeros((n, _PACKET), dtype=np.uint8)
+        self._packets[:, 0] = 0x80  # RTP version 2, no padding, extension or CSRC
+        self._flat = self._packets.reshape(-1).data
+        self._seq = np.zeros(n, dtype=np.uint32)
+        self._ts = np.zeros(n, dtype=np.uint32)
+        self._out_ready = False
         self.bank = bank
         return bank
 
@@ -175,6 +191,10 @@ class MediaEngine:
             self._epoll.register(fd, select.EPOLLIN)
             self._by_fd[fd] = line
         self.recode(line)
+        sender = getattr(line, "sender", None)
+        if sender is not None:  # an RTP line: its numbering starts where its sender's does
+            self._seq[slot] = sender.sequence
+            self._ts[slot] = sender.timestamp
         self._slin += line.coding == SLIN
         self.stats.calls_max = max(self.stats.calls_max, len(self.live))
         if self._timer is None:
@@ -182,9 +202,15 @@ class MediaEngine:
         return slot
 
     def recode(self, line: Line) -> None:
-        """The line's coding changed (a re-INVITE): decode and encode its row accordingly."""
+        """The line's coding changed (a re-INVITE): decode and encode its row accordingly,
+        and its packets' header (payload type, SSRC; the numbering goes on)."""
         if line.slot >= 0 and line.coding != SLIN:
             self._coding[line.slot] = line.coding
+            sender = getattr(line, "sender", None)
+            if sender is not None:
+                row = self._packets[line.slot]
+                row[1] = sender.payload_type & 0x7F
+                row[8:12] = np.frombuffer(sender.ssrc.to_bytes(4, "big"), dtype=np.uint8)
 
     def send(self, line: Line, data: bytes) -> None:
         """Bytes for the Minitel: into the modem's queue, or the line's backlog if it is full."""
@@ -325,7 +351,11 @@ class MediaEngine:
                 out = out.copy()
             for slot, player in voiced:
                 out[slot] = player.frame()
-        self._out_codes = _ENCODE[self._coding[:, None], out.view(np.uint16)].tobytes()
+        packets = self._packets
+        packets[:, 12:] = _ENCODE[self._coding[:, None], out.view(np.uint16)]
+        packets[:, 2:4] = (self._seq & 0xFFFF).astype(">u2").view(np.uint8).reshape(-1, 2)
+        packets[:, 4:8] = self._ts.astype(">u4").view(np.uint8).reshape(-1, 4)
+        self._out_ready = True
         self._out_slin = out.astype("<i2").tobytes() if self._slin else b""
         self.stats.ticks += 1
         self.stats.cpu += time.process_time() - cpu0
@@ -383,18 +413,28 @@ class MediaEngine:
                     reader.read(t)
 
     def _send(self, t: float) -> None:
-        if not self._out_codes:
+        if not self._out_ready:
             return
-        codes, pcm, hist = self._out_codes, self._out_slin, self.stats.lateness
+        flat, pcm, hist = self._flat, self._out_slin, self.stats.lateness
         clock = time.monotonic
+        unsent: list[int] = []
         for slot, line in self.live.items():
             if line.coding == SLIN:
                 if pcm:
                     line.emit(pcm[slot * 320 : slot * 320 + 320])
+            elif line.remote is None:  # not negotiated yet, or on hold: its number waits
+                unsent.append(slot)
             else:
-                line.emit(codes[slot * 160 : slot * 160 + 160])
+                try:
+                    line.sock.send(flat[slot * _PACKET : slot * _PACKET + _PACKET])  # type: ignore[union-attr]
+                except OSError:
+                    line.send_errors += 1
             late = clock() - t
             hist[min(_BINS, max(0, int(late / _BIN)))] += 1
+        self._seq += 1
+        self._ts += 160  # time goes on for a line on hold too (RFC 3550 5.1)
+        if unsent:
+            self._seq[unsent] -= 1
         self.stats.packets += len(self.live)
 
     def _upkeep(self, t: float) -> None:
