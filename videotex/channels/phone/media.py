@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import select
+import struct
 import time
 import weakref
 import zlib
@@ -195,6 +196,10 @@ class MediaEngine:
         if sender is not None:  # an RTP line: its numbering starts where its sender's does
             self._seq[slot] = sender.sequence
             self._ts[slot] = sender.timestamp
+            # in the packet already made for this slot too: the next tick sends it as it is
+            self._packets[slot, 2:8] = np.frombuffer(
+                struct.pack("!HI", sender.sequence & 0xFFFF, sender.timestamp & 0xFFFFFFFF),
+                dtype=np.uint8)
         self._slin += line.coding == SLIN
         self.stats.calls_max = max(self.stats.calls_max, len(self.live))
         if self._timer is None:
