@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import ipaddress
 import logging
 import secrets
@@ -143,17 +144,15 @@ class SipListener:
         host = self.cfg.host
         # under --workers the supervisor holds the port with SO_REUSEPORT (worker 0 runs us)
         reuse = bool(self.cfg.options.get("reuse_port")) or None
-        if "udp" in self.options.transport:
-            family = socket.AF_INET6 if ":" in host else socket.AF_INET
-            transport, _ = await self._loop.create_datagram_endpoint(
-                lambda: _Udp(self), local_addr=(host, self.port), family=family,
-                reuse_port=reuse)
-            self._udp = transport
-            self.port = transport.get_extra_info("sockname")[1]
-        if "tcp" in self.options.transport:
-            self._tcp = await asyncio.start_server(self._stream, host, self.port,
-                                                   backlog=self.cfg.backlog, reuse_port=reuse)
-            self.port = self._tcp.sockets[0].getsockname()[1]
+        # port 0 with both transports: the port the system gives UDP may be taken for TCP
+        # (another program's connection): another port then, a few times
+        both = "udp" in self.options.transport and "tcp" in self.options.transport
+        tries = 20 if self.port == 0 and both else 1
+        wanted = self.port
+        for attempt in range(tries):
+            await self._bind(host, wanted, reuse, last=attempt == tries - 1)
+            if self._tcp is not None or "tcp" not in self.options.transport:
+                break
         if self.options.registrar is not None:
             host_r, port_r = self.options.registrar
             transport_r = "udp" if self._udp is not None else "tcp"
@@ -165,6 +164,31 @@ class SipListener:
             self._flush()
         if self.options.media_log:
             self._stats_task = self._loop.create_task(self._log_media())
+
+    async def _bind(self, host: str, port: int, reuse: bool | None, last: bool) -> None:
+        """The UDP and/or TCP sockets on ``port`` (0: the system's choice, the same for both).
+        A TCP port already in use closes the UDP socket; with both on port 0 ``_tcp`` is
+        then left None (the caller tries again), unless this is the ``last`` try: raised."""
+        if "udp" in self.options.transport:
+            family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            transport, _ = await self._loop.create_datagram_endpoint(
+                lambda: _Udp(self), local_addr=(host, port), family=family,
+                reuse_port=reuse)
+            self._udp = transport
+            self.port = transport.get_extra_info("sockname")[1]
+        if "tcp" in self.options.transport:
+            try:
+                self._tcp = await asyncio.start_server(self._stream, host, self.port,
+                                                       backlog=self.cfg.backlog,
+                                                       reuse_port=reuse)
+            except OSError as exc:
+                if self._udp is not None:  # nothing left half-bound
+                    self._udp.close()
+                    self._udp = None
+                if last or exc.errno != errno.EADDRINUSE:
+                    raise
+                return
+            self.port = self._tcp.sockets[0].getsockname()[1]
 
     def addresses(self) -> list[str]:
         host = f"[{self.cfg.host}]" if ":" in self.cfg.host else self.cfg.host
