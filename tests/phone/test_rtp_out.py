@@ -22,6 +22,8 @@ class RecordingPhones(Phones):
     def __init__(self, *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.seen: dict[str, list[tuple[int, int, int, int, int]]] = {}
+        #: Set whenever a datagram is kept (what the tests wait on).
+        self.arrived = asyncio.Event()
 
     def _read(self, line: PhoneLine) -> None:  # type: ignore[override]
         seen = self.seen.setdefault(line.call_id, [])
@@ -32,6 +34,7 @@ class RecordingPhones(Phones):
                 return
             flags, pt, seq, ts, ssrc = struct.unpack("!BBHII", data[:12])
             seen.append((flags, pt, seq, ts, ssrc))
+            self.arrived.set()
             assert len(data) == 172, len(data)
             line.jitter.push(seq, ssrc, data[12:])
 
@@ -46,10 +49,12 @@ def check_numbering(packets: list[tuple[int, int, int, int, int]], pt: int) -> N
         assert ssrc2 == ssrc
 
 
-async def until(predicate: Any, timeout: float = 10.0) -> None:
+async def until(phones: RecordingPhones, predicate: Any, timeout: float = 10.0) -> None:
+    """Until ``predicate()`` holds, checked each time a datagram is kept."""
     async with asyncio.timeout(timeout):
         while not predicate():
-            await asyncio.sleep(0.02)
+            phones.arrived.clear()
+            await phones.arrived.wait()
 
 
 async def test_each_call_is_one_stream_numbered_without_a_gap(make_server: Any) -> None:
@@ -57,11 +62,11 @@ async def test_each_call_is_one_stream_numbered_without_a_gap(make_server: Any) 
     phones = await RecordingPhones(server.address, capacity=2).open()
     try:
         alaw = await phones.call("0320000001", codecs=("PCMA",))
-        await until(lambda: len(phones.seen.get(alaw.call_id, [])) >= 10)
+        await until(phones, lambda: len(phones.seen.get(alaw.call_id, [])) >= 10)
         # the second joins a clock already running: its very first packet is numbered
         # from its own start (a slot's packet is made a tick before it is sent)
         ulaw = await phones.call("0320000002", codecs=("PCMU",))
-        await until(lambda: all(len(phones.seen.get(ln.call_id, [])) >= 60
+        await until(phones, lambda: all(len(phones.seen.get(ln.call_id, [])) >= 60
                                 for ln in (alaw, ulaw)))
         a, u = phones.seen[alaw.call_id], phones.seen[ulaw.call_id]
         check_numbering(a, 8)
@@ -77,7 +82,7 @@ async def test_a_reinvite_to_another_codec_keeps_the_numbering(make_server: Any)
     phones = await RecordingPhones(server.address).open()
     try:
         line = await phones.call("0320000001", codecs=("PCMA", "PCMU"))
-        await until(lambda: len(phones.seen.get(line.call_id, [])) >= 30)
+        await until(phones, lambda: len(phones.seen.get(line.call_id, [])) >= 30)
         # the same call, its offer now PCMU only (CSeq 2 INVITE, the dialog's tags)
         line.cseq += 1
         headers = phones._headers(line, "INVITE", "z9hG4bK" + secrets.token_hex(6), line.cseq,
@@ -85,9 +90,9 @@ async def test_a_reinvite_to_another_codec_keeps_the_numbering(make_server: Any)
         phones._send(SipRequest((*headers, ("Content-Type", "application/sdp")),
                                 build_offer(phones.local, line.port, ("PCMU",)), "INVITE",
                                 line.target))
-        await until(lambda: any(p[1] == 0 for p in phones.seen[line.call_id]))
+        await until(phones, lambda: any(p[1] == 0 for p in phones.seen[line.call_id]))
         count = len(phones.seen[line.call_id])
-        await until(lambda: len(phones.seen[line.call_id]) >= count + 30)
+        await until(phones, lambda: len(phones.seen[line.call_id]) >= count + 30)
         packets = phones.seen[line.call_id]
         switch = next(i for i, p in enumerate(packets) if p[1] == 0)
         check_numbering(packets[:switch], 8)

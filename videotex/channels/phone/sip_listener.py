@@ -38,7 +38,7 @@ from videotex.protocols.sdp import (
     choose_audio,
     parse_sdp,
 )
-from videotex.protocols.sip import SipError, SipRequest, SipStream, parse_name_addr, parse_uri
+from videotex.protocols.sip import SipError, SipStream
 from videotex.runtime.config import ListenerConfig
 from videotex.runtime.switchboard import Switchboard
 from videotex.teletel import SessionConfig, TerminalLink
@@ -47,39 +47,16 @@ from .events import Cancelled, Confirmed, Dropped, Ended, Event, Invite, Refused
 from .events import Response as ResponseEvent
 from .lines import ALAW, ULAW, Line, PhoneConnection, RtpLine
 from .media import BankFull, MediaEngine, release_engine, shared_engine
+from .numbers import called_number, caller_number
 from .options import PhoneOptions
 from .ports import PortPool
 from .register import Registration
 from .ua import Peer, UserAgent
 from .voice import VoiceConnection, voice_session, voice_speech
 
-__all__ = ["SipListener", "caller_number", "start"]
+__all__ = ["SipListener", "start"]
 
 log = logging.getLogger("videotex.phone")
-
-
-def called_number(request: SipRequest) -> str:
-    """The number the caller dialled: the request URI's user (``3615`` in
-    ``sip:3615@host``), without parameters; ``""`` when there is none."""
-    try:
-        return parse_uri(request.uri).user.split(";", 1)[0]
-    except SipError:
-        return ""
-
-
-def caller_number(request: SipRequest, source: str) -> str:
-    """Who pays: the user part of P-Asserted-Identity (RFC 3325, set by the trunk), else of
-    From; ``anonymous@<source address>`` for a withheld or missing number."""
-    for header in ("P-Asserted-Identity", "From"):
-        for value in request.all(header):
-            try:
-                user = parse_name_addr(value).uri.user
-            except SipError:
-                continue
-            user = user.split(";", 1)[0]
-            if user and user.lower() not in ("anonymous", "restricted", "unavailable"):
-                return user
-    return f"anonymous@{source}"
 
 
 @dataclass(eq=False)
