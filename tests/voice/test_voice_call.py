@@ -99,6 +99,50 @@ async def test_keys_as_rfc4733_events_and_the_embargo_by_voice(
     assert record.channel == "voice" and not record.result_found
 
 
+async def test_silence_asks_again_aloud_then_goodbye(make_server: Any, voice_speech: PlayerSpeech,
+                                                    monkeypatch: Any) -> None:
+    """A question met with silence is said again (the dialogue's timer, not a key, asks for
+    it), heard by the caller, and after the retries goodbye is said and the server hangs up.
+    (Timer-made prompts once waited for the next key: on a silent line, forever.)"""
+    from videotex.channels.phone import sip_listener
+    from videotex.voice.dialogue import VoiceConfig
+
+    made = sip_listener.voice_session
+
+    def quick(*args: Any, **kw: Any) -> Any:  # 1 s of silence instead of 8: a short test
+        dialogue = made(*args, **kw)
+        dialogue.voice = VoiceConfig(no_input=1.0, retries=1)
+        return dialogue
+
+    monkeypatch.setattr(sip_listener, "voice_session", quick)
+    server = await make_server(voice="3617")
+    phones = await VoicePhones(server.address).open()
+    try:
+        line = await phones.call(called="3617")
+        assert isinstance(line, VoiceLine)
+        await until(line, lambda: server.board.calls)
+        dialogue = dialogue_of(server)
+        await until(line, lambda: dialogue.said and dialogue.playing is None,
+                    what="welcome and the question said")
+        start = len(line.heard)
+        await until(line, lambda: line.state == "ended", timeout=30,
+                    what="the server hanging up after the retries")
+        assert [tuple(i.key for i in p) for p in dialogue.said] == [
+            ("welcome", "ask_number"), ("no_input", "ask_number"), ("goodbye",)]
+        heard = phones.audio(line, start)
+        for key in ("no_input", "goodbye"):  # each said aloud, in this order
+            prompt = voice_speech.prompt_pcm(key)[:4000]
+            assert best_offset(heard, prompt)[1] > 0.9, key
+        no_input = best_offset(heard, voice_speech.prompt_pcm("no_input")[:4000])[0]
+        goodbye = best_offset(heard, voice_speech.prompt_pcm("goodbye")[:4000])[0]
+        # the first after 1 s of silence (and the telephone's 0.5 s jitter buffer), the
+        # goodbye after the question and 1 s more
+        assert 0.9 < no_input / 8000 < 2.5, no_input / 8000
+        assert goodbye > no_input + len(voice_speech.prompt_pcm("ask_number"))
+    finally:
+        await phones.close()
+    (record,) = await server.stop()
+    assert record.channel == "voice" and record.lookups == 0
 
 
 async def test_garbage_events_and_keys_leave_the_call_usable(

@@ -106,7 +106,8 @@ class _Deadlines:
     the tick) it interrupts the read and :func:`interact` ticks. A plain object, not
     closures: nothing of an ended call is left in a reference cycle."""
 
-    __slots__ = ("conn", "direct", "due", "loop", "reading", "session", "slot", "wheel")
+    __slots__ = ("conn", "direct", "due", "effects", "loop", "reading", "session", "slot",
+                 "wheel")
 
     def __init__(self, conn: Connection, session: Session, pacer: Pacer | None) -> None:
         self.conn = conn
@@ -120,6 +121,9 @@ class _Deadlines:
         self.slot: int | None = None
         #: A deadline passed while :func:`interact` was not reading: it ticks next.
         self.due = False
+        #: The session's effects (a voice call's prompts, a gateway's requests), carried out
+        #: after a tick as after input: a tick may ask for them (a question said again).
+        self.effects: CallEffects | None = None
 
     def loop_time(self, deadline: float) -> float:
         return self.loop.time() + max(0.0, deadline - self.session.clock.monotonic())
@@ -155,6 +159,8 @@ class _Deadlines:
             reading.reschedule(self.loop.time())  # interact ticks (paced output)
             return
         session.tick()
+        if self.effects is not None:
+            self.effects.pump()
         data = session.data_to_send()
         if data:
             self.conn.write(data)
@@ -182,8 +188,8 @@ async def interact(conn: Connection, session: Session, pacer: Pacer | None = Non
     :class:`_Deadlines` for how time wakes it)."""
     wake = _Deadlines(conn, session, pacer)
     # a gateway call's HTTP requests and bridges (MiniPavi services) run beside the reads
-    effects = (CallEffects(session, wake.poke, conn=conn) if hasattr(session, "effects")
-               else None)
+    effects = wake.effects = (CallEffects(session, wake.poke, conn=conn)
+                              if hasattr(session, "effects") else None)
     session.start()
     if effects is not None:
         effects.pump()
