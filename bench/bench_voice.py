@@ -34,6 +34,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import argparse
 import asyncio
 import multiprocessing
+import shutil
 import statistics
 import subprocess
 import sys
@@ -68,8 +69,10 @@ class _Script:
     """One caller, advanced by the generator's scan every 50 ms."""
 
     def __init__(self, line: Any, numero: str, birth: str, end_at: float,
-                 kind: str = "") -> None:
+                 kind: str = "", caller: str = "") -> None:
         self.line, self.numero, self.birth, self.end_at = line, numero, birth, end_at
+        #: The calling number (the server's log records name the call by it).
+        self.caller = caller
         #: "real" or "nobody" (--embargo), for the latency of each kind.
         self.kind = kind
         self.state = "dialing"
@@ -78,6 +81,8 @@ class _Script:
         self.consults = 0
         self.latency: list[float] = []
         self.failure = ""
+        #: What the caller saw of a failed call.
+        self.detail = ""
         self.bye: asyncio.Future[Any] | None = None
         self.ended_at = 0.0
 
@@ -90,6 +95,12 @@ class _Script:
         line = self.line
         if now > self.deadline:
             self.failure = f"timeout while {self.state}"
+            heard = getattr(phones, "tally", None)
+            if heard is not None:
+                heard()
+            self.detail = (f"last sound heard {line.last_sound_at - self.mark:+.2f} s after "
+                           f"the state began, {line.frames_heard} frames heard, "
+                           f"{line.sent_frames} sent, {len(line.outgoing)} frames to send")
         elif self.state == "dialing":
             if line.response is not None and line.response.done():
                 status = line.response.result().status
@@ -144,9 +155,10 @@ async def _generate(port: int, n: int, first: int, ramp: float, steady: float,
         while len(scripts) < n and time.time() >= start_at + len(scripts) * ramp / n:
             i = len(scripts)
             numero, birth, kind = cands[(first + i) % len(cands)]
-            line = phones.invite(f"06{first + i:08d}", called="3617",
+            caller = f"06{first + i:08d}"
+            line = phones.invite(caller, called="3617",
                                  codecs=("PCMA",) if i % 2 else ("PCMU",))
-            scripts.append(_Script(line, numero, birth, end_at, kind))
+            scripts.append(_Script(line, numero, birth, end_at, kind, caller))
         now = time.monotonic()
         for script in scripts:
             if script.state not in ("done", "failed"):
@@ -166,6 +178,8 @@ async def _generate(port: int, n: int, first: int, ramp: float, steady: float,
         by_kind.setdefault(sc.kind, []).extend(sc.latency)
     return {"latency": [x for s in scripts for x in s.latency], "by_kind": by_kind,
             "consults": sum(s.consults for s in scripts), "failures": failures,
+            "failed": [(s.caller, s.numero, s.birth, s.failure, s.consults, s.detail)
+                       for s in scripts if s.failure],
             "answered": sum(1 for s in scripts if s.line.t_answer),
             "gen_late_p99_ms": 1000 * late[int(len(late) * 0.99)] if late else 0.0,
             "gen_cpu": cpu, "gen_wall": time.monotonic() - wall0,
@@ -201,6 +215,9 @@ def main() -> int:
                     "worker i mod N (a dispatcher's part)")
     ap.add_argument("--media-priority", type=int, default=0, metavar="N",
                     help="the server's serve --media-priority (real-time audio; 0: normal)")
+    ap.add_argument("--keep-log", type=Path, metavar="PATH",
+                    help="copy the server's JSON log there (failed calls are named by their "
+                    "calling number in it)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -253,6 +270,8 @@ def main() -> int:
                 proc.wait(60)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        if args.keep_log:
+            shutil.copyfile(log, args.keep_log)
         latency = sorted(x for r in results for x in r["latency"])
         failures: dict[str, int] = {}
         for r in results:
@@ -266,6 +285,20 @@ def main() -> int:
         print(f"  calls answered {sum(r['answered'] for r in results)}, failures "
               f"{sum(failures.values())} {failures if failures else ''}")
         print(f"  calls up at once (server, most): {calls_up(media)}")
+        said = records(log, "voice said")
+        for caller, numero, birth, why, done, seen in [f for r in results
+                                                       for f in r["failed"]][:3]:
+            heard = [" ".join(str(i) for i in r["items"]) for r in said
+                     if r.get("caller") == caller]
+            print(f"  failed call {caller} ({why}; keyed {numero}# then {birth}, "
+                  f"{done} consultation(s) before{'; ' + seen if seen else ''}): the server "
+                  "said")
+            for h in heard[-8:]:
+                print(f"      {h[:110]}")
+            for e in records(log, "phone call ended"):
+                if e.get("caller") == caller:
+                    print(f"    its line: concealed {e['concealed']}, drained "
+                          f"{e.get('drained', 0)}, ended: {e['reason']}")
         ended = records(log, "phone call ended")
         print(f"  server ticks without the caller's frame (concealed) "
               f"{sum(e['concealed'] for e in ended):,}; quiet frames dropped to shrink a "

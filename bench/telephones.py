@@ -10,10 +10,13 @@ only what a telephone must:
 
 - **out**: one RTP packet a line, built for all lines at once (a numpy matrix of packets
   whose sequence numbers and timestamps advance together; a line's row holds its silence
-  or the tone frame it is sending), then one ``send`` on a connected socket each;
-- **in**: the datagrams waiting (one epoll; the connected socket takes only the server's
-  address), each kept only as "was there sound in it": the payload with its quiet G.711
-  codes deleted (``bytes.translate``, in C) is empty or not.
+  or the tone frame it is sending);
+- **in**: every datagram waiting, kept only as "was there sound in it" (a lookup of every
+  code's loudness, on all of them as one array);
+- **one socket for** :data:`GROUP` **lines**: their RTP port is the same, and each tick a
+  ``sendmmsg`` sends the group's packets and ``recvmmsg`` reads what came
+  (``bench/mmsg.py``), two system calls a group instead of two a line; the server's
+  datagrams are told apart by their source port (the port of that call's SDP answer).
 
 What a caller hears is what arrived plus its playout delay: a telephone holding
 ``jitter`` frames (80 ms for 4) plays a frame that long after it came, which the voice
@@ -24,19 +27,24 @@ first frame with sound (:data:`PLAYOUT`). "Sound" is as in the tests: a sample l
 
 from __future__ import annotations
 
+import socket
 import time
 from typing import Any
 
 import numpy as np
 
+from bench.mmsg import Receiver, Sender
 from terminal_emu import g711 as emu_g711
-from tests.phone.caller import _DECODE, TICK
+from tests.phone.caller import _DECODE, TICK, Phones
 from tests.voice.caller import QUIET, VoiceLine, VoicePhones, tone
 
 __all__ = ["LeanTelephones", "quiet_codes"]
 
 _SIZE = 12 + 160
 _SILENCE = {"PCMU": 0xFF, "PCMA": 0xD5}
+#: Lines sharing one socket: a tick's datagrams from the server to them (about 1 KiB each in
+#: the kernel) fit a default 208 KiB receive buffer with room to spare.
+GROUP = 64
 
 
 def quiet_codes(codec: str) -> bytes:
@@ -46,6 +54,22 @@ def quiet_codes(codec: str) -> bytes:
 
 
 _QUIET = {codec: quiet_codes(codec) for codec in _SILENCE}
+#: Loudness of every code, µ-law row 0 and A-law row 1 (the same rule as quiet_codes).
+_LOUD = np.array([[abs(int(_DECODE[offset + c])) > QUIET for c in range(256)]
+                  for offset in (0, 256)])
+
+
+class _Group:
+    """Up to :data:`GROUP` lines on one socket, and what sends and reads for them."""
+
+    def __init__(self, local: str, packets: np.ndarray) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        self.sock.bind((local, 0))
+        self.sock.setblocking(False)
+        self.sender = Sender(self.sock, packets)
+        self.receiver = Receiver(self.sock, GROUP)
+        self.lines: list[Any] = []
 
 
 class LeanTelephones(VoicePhones):
@@ -60,11 +84,18 @@ class LeanTelephones(VoicePhones):
         cap = capacity
         self._packets = np.zeros((cap, _SIZE), dtype=np.uint8)
         self._packets[:, 0] = 0x80
-        self._flat = memoryview(self._packets.reshape(-1))
         self._seq = np.zeros(cap, dtype=np.uint32)
         self._ts = np.zeros(cap, dtype=np.uint32)
-        #: (slot, line, socket.send) of every line whose media runs.
-        self._active: list[tuple[int, VoiceLine, Any]] = []
+        #: (slot, line) of every line whose media runs.
+        self._active: list[tuple[int, VoiceLine]] = []
+        self._groups: list[_Group] = []
+        #: The line's slot by the server's RTP port (-1: none), and each slot's law row.
+        self._slot_of = np.full(65536, -1, dtype=np.int64)
+        self._law = np.zeros(cap, dtype=np.int64)
+        #: Frames heard and sent by each slot's line since its counts were last added to it.
+        self._heard = np.zeros(cap, dtype=np.int64)
+        self._sent = np.zeros(cap, dtype=np.int64)
+        self._up = np.zeros(0, dtype=np.int64)
         self._known: set[int] = set()
         #: Lines whose row holds a tone frame this tick (silence again next tick).
         self._toned: list[int] = []
@@ -77,6 +108,26 @@ class LeanTelephones(VoicePhones):
     def _end(self, line: Any, reason: str) -> None:
         super()._end(line, reason)
         self._ended = True
+
+    def _rtp_socket(self) -> socket.socket:
+        """The line's group's socket (a descriptor of its own, the same port)."""
+        g = self.count // GROUP
+        while len(self._groups) <= g:
+            self._groups.append(_Group(self.local, self._packets))
+        return self._groups[g].sock.dup()
+
+    def invite(self, number: str = "0320123456", *, called: str = "3617", **kw: object
+               ) -> Any:
+        # not VoicePhones.invite: its epoll would watch every line's descriptor of the one
+        # socket (each datagram then woke 64 entries); the tick reads the groups instead
+        line = Phones.invite(self, number, called=called, **kw)  # type: ignore[arg-type]
+        self._groups[line.index // GROUP].lines.append(line)
+        return line
+
+    async def close(self) -> None:
+        await super().close()
+        for group in self._groups:
+            group.sock.close()
 
     def keys(self, line: VoiceLine, digits: str, *, rfc4733: bool = False) -> None:
         """Press ``digits`` as the voice tests do (80 ms tone, 80 ms pause each), the frames
@@ -93,7 +144,7 @@ class LeanTelephones(VoicePhones):
             line.outgoing += frames
 
     def _start(self, line: VoiceLine) -> None:
-        """The line was answered: its row of packets, its socket connected to the server."""
+        """The line was answered: its row of packets, the server's port it hears from."""
         assert line.sender is not None and line.remote is not None
         slot = line.slot
         row = self._packets[slot]
@@ -102,19 +153,35 @@ class LeanTelephones(VoicePhones):
         row[12:] = _SILENCE[line.codec]
         self._seq[slot] = line.sender.sequence
         self._ts[slot] = line.sender.timestamp
-        line.rtp.connect(line.remote)
+        self._law[slot] = line.codec == "PCMA"
+        self._slot_of[line.remote[1]] = slot
         line.connected = line.remote
         self._known.add(slot)
-        self._active.append((slot, line, line.rtp.send))
+        self._active.append((slot, line))
+
+    def _aim(self) -> None:
+        """The groups' senders: each line up, its row to its server port."""
+        slots: list[int] = []
+        for group in self._groups:
+            up = [ln for ln in group.lines if ln.state == "up" and ln.slot in self._known]
+            group.sender.aim([ln.slot for ln in up], [ln.remote for ln in up])
+            slots += [ln.slot for ln in up]
+        self._up = np.array(slots, dtype=np.int64)
 
     def _media(self, t: float) -> None:
         if len(self._known) != len(self.by_slot) or self._ended:
             self._ended = False
+            for slot, line in self._active:
+                if line.state != "up":
+                    self._slot_of[line.remote[1]] = -1  # type: ignore[index]
+                    self._tally(slot, line)
             self._active = [a for a in self._active if a[1].state == "up"]
             self._known = {a[0] for a in self._active}
-            for slot, line in self.by_slot.items():
-                if slot not in self._known and line.state == "up" and line.remote is not None:
-                    self._start(line)  # type: ignore[arg-type]
+            for slot, waiting in self.by_slot.items():
+                if slot not in self._known and waiting.state == "up" \
+                        and waiting.remote is not None:
+                    self._start(waiting)  # type: ignore[arg-type]
+            self._aim()
         if not self._active:
             return
         packets = self._packets
@@ -123,7 +190,7 @@ class LeanTelephones(VoicePhones):
                 else 0xFF
         self._toned.clear()
         now = time.monotonic()
-        for slot, line, _send in self._active:
+        for slot, line in self._active:
             if line.outgoing:
                 frame = line.outgoing.pop(0)
                 packets[slot, 12:] = frame
@@ -136,33 +203,49 @@ class LeanTelephones(VoicePhones):
         packets[:, 4:8] = self._ts.astype(">u4").view(np.uint8).reshape(-1, 4)
         self._seq += 1
         self._ts += 160
-        flat = self._flat
-        for slot, line, send in self._active:
-            try:  # noqa: SIM105  (a with-statement per packet costs more than the send)
-                send(flat[slot * _SIZE : slot * _SIZE + _SIZE])
-            except OSError:
-                pass
-            line.sent_frames += 1
+        for group in self._groups:
+            group.sender.send()
+        self._sent[self._up] += 1
         self.lateness.append(time.monotonic() - t)  # this tick's last packet: the latest
         self._hear(now)
 
     def _hear(self, now: float) -> None:
-        """Every datagram waiting: sound or not (the quiet codes deleted, anything left)."""
-        poll, by_fd, playout = self._poll, self._by_fd, self.playout
-        for _ in range(32):
-            ready = poll.poll(0)
-            if not ready:
-                return
-            for fd, _events in ready:
-                line: Any = by_fd[fd]
-                try:
-                    data = line.rtp.recv(512)
-                except OSError:
-                    continue
-                line.frames_heard += 1
-                if line.connected is None or len(data) <= 12:
-                    continue
-                if data[12:].translate(None, _QUIET[line.codec]):
-                    line.last_sound_at = now + playout
+        """Every datagram waiting: from which line's server port, and sound or not."""
+        heard_at = now + self.playout
+        for group in self._groups:
+            if not group.lines:
+                continue
+            receiver = group.receiver
+            for _ in range(32):
+                k, rows, lengths, ports = receiver.receive()
+                if not k:
+                    break
+                slots = self._slot_of[ports]
+                ok = (slots >= 0) & (lengths == _SIZE)
+                if not ok.all():
+                    rows, slots = rows[:k][ok], slots[ok]
+                else:
+                    rows = rows[:k]
+                np.add.at(self._heard, slots, 1)
+                loud = _LOUD[self._law[slots][:, None], rows[:, 12:_SIZE]].any(axis=1)
+                for slot in slots[loud].tolist():
+                    line: Any = self.by_slot.get(slot)
+                    if line is None:
+                        continue
+                    line.last_sound_at = heard_at
                     if line.answered_at is None and line.last_key_at:
-                        line.answered_at = now + playout
+                        line.answered_at = heard_at
+                if k < len(receiver.data):
+                    break
+
+    def _tally(self, slot: int, line: VoiceLine) -> None:
+        line.frames_heard += int(self._heard[slot])
+        line.sent_frames += int(self._sent[slot])
+        self._heard[slot] = self._sent[slot] = 0
+
+    def tally(self) -> None:
+        """Bring every line's ``frames_heard`` and ``sent_frames`` up to date (the tick
+        counts them by slot)."""
+        for slot, line in self._active:
+            if self.by_slot.get(slot) is line:
+                self._tally(slot, line)

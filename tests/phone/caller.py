@@ -193,9 +193,7 @@ class Phones:
                called: str = "3615") -> PhoneLine:
         """Send an INVITE (a new line) to ``called``; :meth:`answered` waits for the
         answer."""
-        rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        rtp.bind((self.local, 0))
-        rtp.setblocking(False)
+        rtp = self._rtp_socket()
         line = self.line_class(self.count, f"{secrets.token_hex(8)}@{self.local}", number,
                                secrets.token_hex(4), rtp, codecs[0])
         # room for 2 s: a Minitel's modem is hardware and never falls behind, while these
@@ -215,6 +213,13 @@ class Phones:
         self._send(request)
         self._retransmit(line, request, 0.5)
         return line
+
+    def _rtp_socket(self) -> socket.socket:
+        """A new line's RTP socket (its port is the one offered): one of its own."""
+        rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        rtp.bind((self.local, 0))
+        rtp.setblocking(False)
+        return rtp
 
     def _retransmit(self, line: PhoneLine, request: SipRequest, interval: float) -> None:
         """Timer A: the INVITE again until any answer (a proxy may still be starting)."""

@@ -55,6 +55,7 @@ async def test_a_lean_telephone_does_a_consultation(make_server: Any, codec: str
         # the answer is heard after the last key, no sooner than the playout delay
         assert line.answered_at - pressed >= phones.playout
         assert line.answered_at - pressed < 3.0
+        phones.tally()
         assert line.frames_heard > 50 and line.sent_frames > 50
         await phones.hangup(line)
     finally:
