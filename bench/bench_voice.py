@@ -298,11 +298,14 @@ def main() -> int:
             for e in records(log, "phone call ended"):
                 if e.get("caller") == caller:
                     print(f"    its line: concealed {e['concealed']}, drained "
-                          f"{e.get('drained', 0)}, ended: {e['reason']}")
+                          f"{e.get('drained', 0)}, lost {e.get('lost', 0)}, dropped held "
+                          f"{e.get('overflow', 0)}, ended: {e['reason']}")
         ended = records(log, "phone call ended")
         print(f"  server ticks without the caller's frame (concealed) "
               f"{sum(e['concealed'] for e in ended):,}; quiet frames dropped to shrink a "
-              f"grown delay {sum(e.get('drained', 0) for e in ended):,}")
+              f"grown delay {sum(e.get('drained', 0) for e in ended):,}; frames lost "
+              f"{sum(e.get('lost', 0) for e in ended):,}, dropped when too many were held "
+              f"{sum(e.get('overflow', 0) for e in ended):,}")
         print(f"  consultations: {sum(r['consults'] for r in results)}")
         if latency:
             print(f"  last digit -> first sample of the answer (as heard): "

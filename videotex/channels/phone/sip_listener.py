@@ -496,12 +496,15 @@ class SipListener:
             self._drop(call, reason)
             self.ua.hangup(call.call_id, self._loop.time())
             self._flush()
+        # the jitter buffer's frames never received, and dropped because too many were held
+        jitter = line.jitter.stats if isinstance(line, RtpLine) else None
         log.info("phone call ended", extra={
             "call": line.label, "caller": line.identity, "reason": reason,
             "seconds": round(self._loop.time() - line.opened, 3), "down": line.down,
             "up": line.up, "crc_down": f"{line.crc_down:08x}", "crc_up": f"{line.crc_up:08x}",
             "concealed": line.concealed, "held": line.held,
-            "drained": line.drained, "session": line.conn is not None})
+            "drained": line.drained, "lost": jitter.lost if jitter else 0,
+            "overflow": jitter.overflow if jitter else 0, "session": line.conn is not None})
 
     def _drop(self, call: _Call, reason: str) -> None:
         if self.calls.pop(call.call_id, None) is None:
