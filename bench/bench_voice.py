@@ -300,6 +300,15 @@ def main() -> int:
                     print(f"    its line: concealed {e['concealed']}, drained "
                           f"{e.get('drained', 0)}, lost {e.get('lost', 0)}, dropped held "
                           f"{e.get('overflow', 0)}, ended: {e['reason']}")
+        # what the server said, by its first words: every consultation should be a result
+        # (or, with --embargo, "not yet published"); anything else is a key heard wrong
+        # ("not found", an invalid entry) or a question said again on silence
+        firsts: dict[str, int] = {}
+        for r in said:
+            first = str(r["items"][0]) if r["items"] else "-"
+            firsts[first] = firsts.get(first, 0) + 1
+        print("  the server said, by first prompt: " + ", ".join(
+            f"{k} {v:,}" for k, v in sorted(firsts.items(), key=lambda kv: -kv[1])))
         ended = records(log, "phone call ended")
         print(f"  server ticks without the caller's frame (concealed) "
               f"{sum(e['concealed'] for e in ended):,}; quiet frames dropped to shrink a "
