@@ -319,6 +319,21 @@ class Phones:
         line.stutter = None
         self._flush(line)
 
+    def _emit(self, line: PhoneLine, packet: bytes) -> bool:
+        """Send ``packet`` now, or hold it back (:meth:`stutter`): True if it went now."""
+        if line.stutter is not None:
+            stall, period = line.stutter
+            phase = line.frames_out % period
+            line.frames_out += 1
+            if phase < stall:
+                line.held_back.append(packet)
+                if phase == stall - 1:
+                    self._flush(line)
+                return False
+        with contextlib.suppress(OSError):
+            line.rtp.sendto(packet, line.remote)
+        return True
+
     @staticmethod
     def _flush(line: PhoneLine) -> None:
         held, line.held_back = line.held_back, []
@@ -383,19 +398,8 @@ class Phones:
                 if line.remote is None or line.sender is None:
                     continue
                 payload = out[1][slot] if line.codec == "PCMA" else out[0][slot]
-                packet = line.sender.packet(payload.tobytes())
-                if line.stutter is not None:
-                    stall, period = line.stutter
-                    phase = line.frames_out % period
-                    line.frames_out += 1
-                    if phase < stall:
-                        line.held_back.append(packet)
-                        if phase == stall - 1:
-                            self._flush(line)
-                        continue
-                with contextlib.suppress(OSError):
-                    line.rtp.sendto(packet, line.remote)
-                self.lateness.append(time.monotonic() - t)
+                if self._emit(line, line.sender.packet(payload.tobytes())):
+                    self.lateness.append(time.monotonic() - t)
         rx = self._rx
         for slot, line in lines.items():
             self._read(line)

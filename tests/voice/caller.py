@@ -161,8 +161,12 @@ class VoicePhones(Phones):
                 with contextlib.suppress(OSError):
                     line.rtp.connect(line.remote)  # type: ignore[arg-type]
                     line.connected = line.remote
-            with contextlib.suppress(OSError):
-                line.rtp.send(line.sender.packet(codes[i * 160 : i * 160 + 160]))  # type: ignore[union-attr]
+            packet = line.sender.packet(codes[i * 160 : i * 160 + 160])  # type: ignore[union-attr]
+            if line.stutter is not None:  # (held back, then sent in a burst)
+                self._emit(line, packet)
+            else:
+                with contextlib.suppress(OSError):
+                    line.rtp.send(packet)
             line.sent_frames += 1
             if keyed[i]:
                 line.last_key_at, line.answered_at = now, None

@@ -316,6 +316,63 @@ def test_slots_are_independent_and_start_at_time_zero() -> None:
     assert bank.slots == [a, b]
 
 
+def test_a_held_slot_stands_still_as_if_its_late_frames_had_come_on_time() -> None:
+    """Ticks where a call's frame is late (held) are not time for its detector: the same
+    presses with the same times come out wherever the holds fall, mid-tone included; its
+    neighbour is not disturbed. Silence in their place (the gap a late sender leaves)
+    cuts keys in two."""
+    x = pcm(keypad("1112#", on_ms=80, off_ms=80))
+    x = np.concatenate([x, np.zeros((-len(x)) % 160 + 1600, np.int16)])
+    frames = x.reshape(-1, 160)
+    neighbour = pcm(np.concatenate([keypad("95", on_ms=60, off_ms=200), gap(8000)]))
+    junk = np.full(160, 20000, np.int16)  # a held row is not read
+
+    def run(holds: dict[int, int], held: bool) -> tuple[list[DigitEvent], list[DigitEvent]]:
+        bank = DtmfBank(2)
+        ours, other = bank.add(), bank.add()
+        got: list[DigitEvent] = []
+        theirs: list[DigitEvent] = []
+        k = 0
+        for i, frame in enumerate(frames):
+            ticks = [(junk if held else np.zeros(160, np.int16), True)] * holds.get(i, 0)
+            for audio, late in [*ticks, (frame, False)]:
+                rows = np.stack([audio, neighbour[k * 160 : k * 160 + 160]])
+                for slot, e in bank.feed(rows, hold=[late and held, False]):
+                    (got if slot == ours else theirs).append(e)
+                k += 1
+        assert other == 1
+        return got, theirs
+
+    on_time, _ = run({}, held=True)
+    assert "".join(e.digit for e in on_time) == "1112#"
+    neighbour_alone = DtmfDetector().feed(neighbour[: len(neighbour) // 160 * 160])
+    rng = np.random.default_rng(7)
+    for _ in range(4):
+        # late 1-6 ticks before a few frames, the middle of a tone's four frames included
+        holds = {int(i): int(rng.integers(1, 7)) for i in rng.choice(len(frames) - 10, 6)}
+        holds[4] = 3  # the middle of the first '1' (its tone: frames 1.85 to 5.85)
+        got, theirs = run(holds, held=True)
+        assert got == on_time, holds
+        assert [(e.digit, e.start) for e in theirs] == \
+            [(e.digit, e.start) for e in neighbour_alone][: len(theirs)]
+        assert len(theirs) == 2
+    gaps, _ = run({4: 3}, held=False)  # 60 ms of silence in the middle of the first '1'
+    assert "".join(e.digit for e in gaps) != "1112#"
+
+
+def test_hold_is_checked() -> None:
+    bank = DtmfBank(2)
+    bank.add()
+    with pytest.raises(ValueError, match=r"hold must be \(2,\) booleans"):
+        bank.feed(np.zeros((2, 160)), hold=[True])
+    with pytest.raises(ValueError, match="whole frames of 160 samples"):
+        bank.feed(np.zeros((2, 100)), hold=[True, False])
+    bank.feed(np.zeros((2, 100)))
+    with pytest.raises(ValueError, match="100 into a frame"):
+        bank.feed(np.zeros((2, 160)), hold=[True, False])
+    assert bank.feed(np.zeros((2, 60)), hold=[False, False]) == []  # no slot held: any n
+
+
 def test_pressed_tells_the_key_held_before_the_event() -> None:
     d = DtmfDetector()
     x = pcm(dual("#", 90))

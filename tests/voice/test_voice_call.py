@@ -99,6 +99,44 @@ async def test_keys_as_rfc4733_events_and_the_embargo_by_voice(
     assert record.channel == "voice" and not record.result_found
 
 
+async def test_keys_from_a_caller_whose_audio_comes_in_bursts(make_server: Any,
+                                                              voice_speech: PlayerSpeech) -> None:
+    """The caller's RTP stalls for 200 ms in the middle of a key's tone, then comes in a
+    burst (a sender that fell behind): the server's jitter buffer runs dry there. Its DTMF
+    detector stands still while it waits (silence in that gap would cut the key in two:
+    a digit too many), and every key is heard: the number, the birth date, the result."""
+    server = await make_server(voice="3617")
+    phones = await VoicePhones(server.address).open()
+
+    def stall_mid_tone(keys: str) -> None:
+        phones.stutter(line, stall=10, period=1000)
+        line.frames_out = 998  # two frames of the first tone go, then 10 are held back
+        phones.keys(line, keys)
+
+    try:
+        line = await phones.call(called="3617")
+        assert isinstance(line, VoiceLine)
+        await until(line, lambda: server.board.calls)
+        dialogue = dialogue_of(server)
+        await until(line, lambda: dialogue.said and dialogue.playing is None,
+                    what="welcome and the question said")
+        stall_mid_tone(ELODIE[0] + "#")
+        await until(line, lambda: len(dialogue.said) > 1, what="an answer to the number")
+        await until(line, lambda: not line.outgoing and dialogue.playing is None)
+        stall_mid_tone(ELODIE[1])
+        await until(line, lambda: len(dialogue.said) > 2, what="an answer to the birth date")
+        said = [p[0].key for p in dialogue.said]
+        assert said == ["welcome", "ask_birth", "result_intro"], dialogue.said
+        assert Speak("Élodie Dupont.") in dialogue.said[-1]
+        (call,) = server.listener.calls.values()
+        assert call.line.held >= 4  # it did run dry, twice
+        await phones.hangup(line)
+    finally:
+        await phones.close()
+    (record,) = await server.stop()
+    assert record.result_found
+
+
 async def test_silence_asks_again_aloud_then_goodbye(make_server: Any, voice_speech: PlayerSpeech,
                                                     monkeypatch: Any) -> None:
     """A question met with silence is said again (the dialogue's timer, not a key, asks for

@@ -459,16 +459,56 @@ class DtmfBank:
 
     # -- audio -------------------------------------------------------------------------------
 
-    def feed(self, pcm: npt.ArrayLike) -> list[tuple[int, DigitEvent]]:
+    def feed(self, pcm: npt.ArrayLike, hold: npt.ArrayLike | None = None
+             ) -> list[tuple[int, DigitEvent]]:
         """Audio of every slot, ``(capacity, n)`` 16-bit linear, any ``n`` → (slot, event) list.
 
         Floats are clipped to the 16-bit range, NaN counts as 0. Events of one slot are in time
         order; an event comes once its press has ended (``min_off_ms`` after the key is let go).
+
+        ``hold``: a ``(capacity,)`` mask of slots with no audio for this feed (their sender is
+        late: a jitter buffer with nothing to play). Their row of ``pcm`` is not read, and
+        they stand still: history, press under way and time, as if this feed had not been, so
+        a tone that arrives late is neither cut in two by a gap nor stretched by a filler.
+        Only whole frames (``n`` a multiple of :data:`FRAME`, fed from a frame boundary).
         """
         x = _pcm(pcm, "DtmfBank.feed")
         if x.ndim != 2 or x.shape[0] != self.capacity:
             raise ValueError(f"DtmfBank.feed: expected ({self.capacity}, n) samples, "
                              f"got shape {x.shape}")
+        if hold is not None:
+            held = np.asarray(hold, dtype=bool)
+            if held.shape != (self.capacity,):
+                raise ValueError(f"DtmfBank.feed: hold must be ({self.capacity},) booleans, "
+                                 f"got shape {held.shape}")
+            if held.any():
+                if x.shape[1] % FRAME or self._fill:
+                    raise ValueError(f"DtmfBank.feed: hold needs whole frames of {FRAME} "
+                                     f"samples from a frame boundary (got {x.shape[1]} "
+                                     f"samples, {self._fill} into a frame)")
+                return self._feed_holding(x, held)
+        return self._feed(x)
+
+    def _feed_holding(self, x: npt.NDArray[np.generic], held: npt.NDArray[np.bool_]
+                      ) -> list[tuple[int, DigitEvent]]:
+        rows = np.flatnonzero(held)
+        hist, state = self._hist[rows].copy(), [a[rows].copy() for a in self._state()]
+        events = [(s, e) for s, e in self._feed(x) if not held[s]]
+        self._hist[rows] = hist
+        for a, kept in zip(self._state(), state, strict=True):
+            a[rows] = kept
+        # its time did not pass: every time it keeps (the bank's) moves on with the bank's
+        n = x.shape[1]
+        for a in (self._origin, self._first, self._start, self._last, self._recent):
+            a[rows] += n
+        return events
+
+    def _state(self) -> tuple[npt.NDArray[np.int64], ...]:
+        """Each slot's press detection state (what a held slot keeps)."""
+        return (self._cand, self._run, self._first, self._on, self._start, self._last,
+                self._miss, self._recent, self._gap)
+
+    def _feed(self, x: npt.NDArray[np.generic]) -> list[tuple[int, DigitEvent]]:
         events: list[tuple[int, DigitEvent]] = []
         head = SPAN - HOP
         pos, n = 0, x.shape[1]

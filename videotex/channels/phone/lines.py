@@ -40,6 +40,10 @@ SILENCE = {ULAW: b"\xff" * 160, ALAW: b"\xd5" * 160, SLIN: bytes(320)}
 #: longer gap is the far end gone, not late: concealed, then silence, so that the carrier
 #: is lost and the call ends.
 HOLD_MAX = 25
+#: A voice call's jitter buffer holds up to this many frames (1 s; a modem's 25): a sender
+#: that stalled then sends its burst, and a burst beyond the buffer loses its oldest frames,
+#: which may be a key's tone. The delay it leaves is drained in quiet (DRAIN_SLACK).
+VOICE_MAX_FRAMES = 50
 #: A missing frame is concealed by continuing the last tone (:mod:`~videotex.protocols.plc`)
 #: for up to this many frames (200 ms), then by silence (the far end is gone).
 CONCEAL_MAX = 10
@@ -151,8 +155,10 @@ class Line:
     def _hold(self) -> bool:
         """Nothing to play this tick (``_repeats`` counted): hold rather than conceal?
 
-        Only a modem's stream under way: a voice call (or one listening for keys) hears
-        silence, and a line not yet playing has nothing to be late with."""
+        A stream under way (a line not yet playing has nothing to be late with), up to
+        :data:`HOLD_MAX` ticks: a modem stands still, and so does the DTMF detector of a
+        line listening for keys (a key's tone that comes late is neither cut in two by a
+        gap nor stretched by a filler)."""
         if self._repeats <= self._holds():
             self.held += 1
             return True
@@ -160,7 +166,7 @@ class Line:
         return False
 
     def _holds(self) -> int:
-        return HOLD_MAX if self.playing and self.voice is None and not self.listen_keys else 0
+        return HOLD_MAX if self.playing else 0
 
     def _silent(self) -> bool:
         """This gap has been concealed more than :data:`CONCEAL_MAX` ticks: silence now."""

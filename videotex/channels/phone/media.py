@@ -347,7 +347,7 @@ class MediaEngine:
             elif isinstance(event, NoCarrier) and not on.listen_keys:
                 on.end("no carrier")  # (an auto call: the voice menu takes it instead)
         if self._keys_wanted():
-            self._keys(pcm)
+            self._keys(pcm, hold)
         self._upkeep(t)
         out = bank.audio_out(160) if modems else np.zeros((len(pcm), 160), dtype=np.int16)
         voiced = [(slot, line.voice) for slot, line in live.items() if line.voice is not None]
@@ -368,9 +368,10 @@ class MediaEngine:
     def _keys_wanted(self) -> bool:
         return any(line.listen_keys and not line.events_seen for line in self.live.values())
 
-    def _keys(self, pcm: np.ndarray) -> None:
+    def _keys(self, pcm: np.ndarray, hold: np.ndarray | None = None) -> None:
         """In-band DTMF (:class:`~videotex.protocols.dtmf.DtmfBank`) on the rows of the lines
-        that listen for keys, as one array; their digits to the lines."""
+        that listen for keys, as one array; their digits to the lines. A row held (its frame
+        late) holds its detector still."""
         from videotex.protocols.dtmf import DtmfBank
 
         wanted = sum(1 for line in self.live.values()
@@ -384,6 +385,7 @@ class MediaEngine:
             for line in self.live.values():
                 line.dtmf_slot = -1
         rows = self._dtmf_rows
+        held = np.zeros(bank.capacity, dtype=bool) if hold is not None else None
         listening: dict[int, Line] = {}
         for slot, line in self.live.items():
             if line.listen_keys and not line.events_seen:
@@ -391,10 +393,12 @@ class MediaEngine:
                     line.dtmf_slot = bank.add()
                 rows[line.dtmf_slot] = pcm[slot]
                 listening[line.dtmf_slot] = line
+                if held is not None:
+                    held[line.dtmf_slot] = hold[slot]  # type: ignore[index]
             elif line.dtmf_slot >= 0:
                 bank.remove(line.dtmf_slot)
                 line.dtmf_slot = -1
-        bank.feed(rows)
+        bank.feed(rows, held)
         # a key counts when it is pressed (held long enough), not when it is let go: the
         # answer to the last digit starts a key-press earlier (people hold keys 100 ms+)
         for dslot, heard in listening.items():

@@ -45,7 +45,7 @@ from videotex.teletel import SessionConfig, TerminalLink
 
 from .events import Cancelled, Confirmed, Dropped, Ended, Event, Invite, Refused, Reinvite
 from .events import Response as ResponseEvent
-from .lines import ALAW, ULAW, Line, PhoneConnection, RtpLine
+from .lines import ALAW, ULAW, VOICE_MAX_FRAMES, Line, PhoneConnection, RtpLine
 from .media import BankFull, MediaEngine, release_engine, shared_engine
 from .numbers import called_number, caller_number
 from .options import PhoneOptions
@@ -346,13 +346,14 @@ class SipListener:
             self._refuse(event, 503, f"no RTP port free ({e})")
             return
         identity = caller_number(event.request, source)
-        line = RtpLine(self, event.call_id, identity, f"{source}:{event.peer[2]}", now, sock,
-                       _normal(choice.remote), choice.payload_type, _coding(choice.codec),
-                       choice.telephone_event, JitterBuffer(prefetch=self.options.jitter),
-                       self.options.rtp_timeout)
         number = called_number(event.request)
         mode = ("voice" if self.options.is_voice(number)
                 else "auto" if self.options.auto else "modem")
+        jitter = JitterBuffer(prefetch=self.options.jitter,
+                              max_frames=VOICE_MAX_FRAMES if mode == "voice" else 25)
+        line = RtpLine(self, event.call_id, identity, f"{source}:{event.peer[2]}", now, sock,
+                       _normal(choice.remote), choice.payload_type, _coding(choice.codec),
+                       choice.telephone_event, jitter, self.options.rtp_timeout)
         line.listen_keys = mode != "modem"
         call = _Call(event.call_id, event.peer, identity, source, line, offer, choice,
                      str(secrets.randbits(48)), mode=mode)
