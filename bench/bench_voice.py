@@ -168,6 +168,10 @@ async def _generate(port: int, n: int, first: int, ramp: float, steady: float,
     for s in scripts:
         if s.failure:
             failures[s.failure] = failures.get(s.failure, 0) + 1
+    # the BYEs' answers (one unanswered at the end is the server already gone, not a failure)
+    byes = await asyncio.gather(*(s.bye for s in scripts if s.bye is not None),
+                                return_exceptions=True)
+    unanswered = sum(1 for b in byes if isinstance(b, BaseException))
     late = sorted(phones.lateness)
     cpu = time.process_time() - cpu0
     call_seconds = sum(max(0.0, (s.ended_at or time.monotonic()) - s.line.t_answer)
@@ -181,6 +185,7 @@ async def _generate(port: int, n: int, first: int, ramp: float, steady: float,
             "failed": [(s.caller, s.numero, s.birth, s.failure, s.consults, s.detail)
                        for s in scripts if s.failure],
             "answered": sum(1 for s in scripts if s.line.t_answer),
+            "byes_unanswered": unanswered,
             "gen_late_p99_ms": 1000 * late[int(len(late) * 0.99)] if late else 0.0,
             "gen_cpu": cpu, "gen_wall": time.monotonic() - wall0,
             "gen_call_seconds": call_seconds}
@@ -283,7 +288,8 @@ def main() -> int:
         print(f"voice load: {n} calls in {procs} generator process(es), ramp {args.ramp:g} s, "
               f"steady {args.seconds:g} s")
         print(f"  calls answered {sum(r['answered'] for r in results)}, failures "
-              f"{sum(failures.values())} {failures if failures else ''}")
+              f"{sum(failures.values())} {failures if failures else ''}; BYEs unanswered "
+              f"{sum(r['byes_unanswered'] for r in results)}")
         print(f"  calls up at once (server, most): {calls_up(media)}")
         said = records(log, "voice said")
         for caller, numero, birth, why, done, seen in [f for r in results
@@ -310,8 +316,9 @@ def main() -> int:
         print("  the server said, by first prompt: " + ", ".join(
             f"{k} {v:,}" for k, v in sorted(firsts.items(), key=lambda kv: -kv[1])))
         ended = records(log, "phone call ended")
-        print(f"  server ticks without the caller's frame (concealed) "
-              f"{sum(e['concealed'] for e in ended):,}; quiet frames dropped to shrink a "
+        print(f"  server ticks without the caller's frame: held (late: the detector "
+              f"waits) {sum(e['held'] for e in ended):,}, concealed (not yet started, or "
+              f"gone) {sum(e['concealed'] for e in ended):,}; quiet frames dropped to shrink a "
               f"grown delay {sum(e.get('drained', 0) for e in ended):,}; frames lost "
               f"{sum(e.get('lost', 0) for e in ended):,}, dropped when too many were held "
               f"{sum(e.get('overflow', 0) for e in ended):,}")
