@@ -58,9 +58,8 @@ from videotex.protocols.dtmf import (  # noqa: E402
     LOW_HZ,
     RATE,
     DigitEvent,
-    DtmfBank,
-    DtmfDetector,
 )
+from videotex.protocols.dtmf_bank import DtmfBank, DtmfDetector  # noqa: E402
 
 KEYS = "0123456789*#ABCD"
 TICK_S = FRAME / RATE

@@ -27,12 +27,11 @@ from videotex.protocols.dtmf import (
     BankFull,
     Check,
     DigitEvent,
-    DtmfBank,
     DtmfConfig,
-    DtmfDetector,
     SlotError,
     analyse,
 )
+from videotex.protocols.dtmf_bank import DtmfBank, DtmfDetector
 
 FS = 8000
 KEYS = "0123456789*#ABCD"

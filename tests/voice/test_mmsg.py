@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import select
 import socket
-import time
 from collections.abc import Iterator
 
 import numpy as np
@@ -28,16 +28,20 @@ def _bound(made: list[socket.socket]) -> socket.socket:
     return s
 
 
-def _all(receiver: Receiver) -> list[tuple[bytes, int]]:
+def _readable(sock: socket.socket) -> socket.socket:
+    """``sock`` once a datagram waits on it (it fails after 5 s without one)."""
+    ready, _, _ = select.select([sock], [], [], 5.0)
+    assert ready, f"nothing arrived on {sock.getsockname()}"
+    return sock
+
+
+def _all(receiver: Receiver, count: int) -> list[tuple[bytes, int]]:
+    """``count`` datagrams read in batches, as they come."""
     got: list[tuple[bytes, int]] = []
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
+    while len(got) < count:
+        _readable(receiver.sock)
         k, rows, lengths, ports = receiver.receive()
         got += [(rows[i, : lengths[i]].tobytes(), int(ports[i])) for i in range(k)]
-        if not k:
-            if got:
-                return got
-            time.sleep(0.005)
     return got
 
 
@@ -50,19 +54,17 @@ def test_sender_sends_each_row_to_its_destination(udp: list[socket.socket]) -> N
     rows, to = [3, 0, 4, 1], [p.getsockname() for p in (peers[0], peers[1], peers[1], peers[4])]
     sender.aim(rows, to)
     assert sender.send() == 4 and sender.errors == 0
-    time.sleep(0.05)
-    assert peers[0].recvfrom(64) == (packets[3].tobytes(), ours.getsockname())
-    assert peers[1].recv(64) == packets[0].tobytes()
-    assert peers[1].recv(64) == packets[4].tobytes()
-    assert peers[4].recv(64) == packets[1].tobytes()
+    assert _readable(peers[0]).recvfrom(64) == (packets[3].tobytes(), ours.getsockname())
+    assert _readable(peers[1]).recv(64) == packets[0].tobytes()
+    assert _readable(peers[1]).recv(64) == packets[4].tobytes()
+    assert _readable(peers[4]).recv(64) == packets[1].tobytes()
     for idle in (peers[2], peers[3]):
         with pytest.raises(BlockingIOError):
             idle.recv(64)
     # the rows are read at each send, as they are then
     packets[3] = 0xAA
     assert sender.send() == 4
-    time.sleep(0.05)
-    assert peers[0].recv(64) == b"\xaa" * 7
+    assert _readable(peers[0]).recv(64) == b"\xaa" * 7
 
 
 def test_receiver_reads_every_datagram_with_its_source(udp: list[socket.socket]) -> None:
@@ -76,12 +78,10 @@ def test_receiver_reads_every_datagram_with_its_source(udp: list[socket.socket])
         data = bytes([i]) * (i + 1)
         p.sendto(data, ours.getsockname())
         sent.append((data, p.getsockname()[1]))
-    time.sleep(0.05)
-    got = _all(receiver)
-    assert got == sent
+    assert _all(receiver, len(sent)) == sent
     # a datagram longer than a row: cut to the row, its length as received
     peers[0].sendto(b"x" * 40, ours.getsockname())
-    time.sleep(0.05)
+    _readable(ours)
     k, rows, lengths, ports = receiver.receive()
     assert k == 1 and rows[0].tobytes() == b"x" * 16 and lengths[0] == 16
     assert ports[0] == peers[0].getsockname()[1]

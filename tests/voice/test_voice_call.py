@@ -37,6 +37,18 @@ def dialogue_of(server: Any) -> Any:
     return call.session
 
 
+async def welcomed(server: Any, phones: VoicePhones) -> tuple[VoiceLine, Any]:
+    """A call to the voice menu (3617), once the welcome and the question have been said:
+    the caller's line and the server's dialogue."""
+    line = await phones.call(called="3617")
+    assert isinstance(line, VoiceLine)
+    await until(line, lambda: server.board.calls)
+    dialogue = dialogue_of(server)
+    await until(line, lambda: dialogue.said and dialogue.playing is None,
+                what="welcome and the question said")
+    return line, dialogue
+
+
 async def test_a_consultation_by_voice_with_keypad_tones(make_server: Any,
                                                         voice_speech: PlayerSpeech) -> None:
     server = await make_server(voice="3617")
@@ -108,18 +120,15 @@ async def test_keys_from_a_caller_whose_audio_comes_in_bursts(make_server: Any,
     server = await make_server(voice="3617")
     phones = await VoicePhones(server.address).open()
 
+    line: VoiceLine
+
     def stall_mid_tone(keys: str) -> None:
         phones.stutter(line, stall=10, period=1000)
         line.frames_out = 998  # two frames of the first tone go, then 10 are held back
         phones.keys(line, keys)
 
     try:
-        line = await phones.call(called="3617")
-        assert isinstance(line, VoiceLine)
-        await until(line, lambda: server.board.calls)
-        dialogue = dialogue_of(server)
-        await until(line, lambda: dialogue.said and dialogue.playing is None,
-                    what="welcome and the question said")
+        line, dialogue = await welcomed(server, phones)
         stall_mid_tone(ELODIE[0] + "#")
         await until(line, lambda: len(dialogue.said) > 1, what="an answer to the number")
         await until(line, lambda: not line.outgoing and dialogue.playing is None)
@@ -156,12 +165,7 @@ async def test_silence_asks_again_aloud_then_goodbye(make_server: Any, voice_spe
     server = await make_server(voice="3617")
     phones = await VoicePhones(server.address).open()
     try:
-        line = await phones.call(called="3617")
-        assert isinstance(line, VoiceLine)
-        await until(line, lambda: server.board.calls)
-        dialogue = dialogue_of(server)
-        await until(line, lambda: dialogue.said and dialogue.playing is None,
-                    what="welcome and the question said")
+        line, dialogue = await welcomed(server, phones)
         start = len(line.heard)
         await until(line, lambda: line.state == "ended", timeout=30,
                     what="the server hanging up after the retries")

@@ -369,10 +369,10 @@ class MediaEngine:
         return any(line.listen_keys and not line.events_seen for line in self.live.values())
 
     def _keys(self, pcm: np.ndarray, hold: np.ndarray | None = None) -> None:
-        """In-band DTMF (:class:`~videotex.protocols.dtmf.DtmfBank`) on the rows of the lines
+        """In-band DTMF (:class:`~videotex.protocols.dtmf_bank.DtmfBank`) on the rows of the lines
         that listen for keys, as one array; their digits to the lines. A row held (its frame
         late) holds its detector still."""
-        from videotex.protocols.dtmf import DtmfBank
+        from videotex.protocols.dtmf_bank import DtmfBank
 
         wanted = sum(1 for line in self.live.values()
                      if line.listen_keys and not line.events_seen)
